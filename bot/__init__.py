@@ -1,0 +1,1 @@
+"""Recert: a Telegram bot that keeps fitness professionals certified."""

@@ -1,0 +1,105 @@
+"""The application factory, used unchanged by `python -m bot`, the terminal chat and the tests
+(which swap only the request objects)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from datetime import UTC
+from typing import Any
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    Defaults,
+    TypeHandler,
+)
+from telegram.request import BaseRequest
+
+from bot.commands import register_menus
+from bot.context import RecertContext
+from bot.errors import on_error
+from bot.i18n import LANGUAGES, I18n
+from bot.settings import Settings
+from bot.timezones import ZoneIndex
+from handlers import basics, settings, start
+from handlers.loader import load_trainer
+from storage.db import Database
+from storage.migrate import upgrade_async
+
+log = logging.getLogger(__name__)
+RecertApp = Application[Any, RecertContext, Any, Any, Any, Any]
+
+
+@functools.cache
+def zone_index() -> ZoneIndex:
+    return ZoneIndex.build(LANGUAGES)
+
+
+def register_handlers(application: RecertApp) -> None:
+    """The routing table, in order."""
+    # Group -1 runs first for every update: load the trainer and their language.
+    application.add_handler(TypeHandler(Update, load_trainer), group=-1)
+    # Group 0, first match wins: conversations before the commands they share words with
+    # (a conversation's /cancel must win over the global one), the catch-alls last.
+    application.add_handlers([
+        *start.handlers(),
+        *settings.handlers(),
+        *basics.handlers(),
+        *basics.last_resort_handlers(),
+    ])
+    application.add_error_handler(on_error)
+
+
+async def post_init(application: RecertApp) -> None:
+    """Start-up: schema, zone index and command menus."""
+    settings_: Settings = application.bot_data["settings"]
+    if settings_.migrate_on_start:
+        await upgrade_async(settings_.database_url)
+    application.bot_data["zones"] = await asyncio.to_thread(zone_index)
+    await register_menus(application.bot, application.bot_data["i18n"])
+    log.info("Recert started as @%s", application.bot.username)
+
+
+async def post_shutdown(application: RecertApp) -> None:
+    await application.bot_data["db"].dispose()
+
+
+def build_application(
+    settings_: Settings,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    i18n: I18n | None = None,
+) -> RecertApp:
+    builder = (
+        ApplicationBuilder()
+        .token(settings_.token)
+        .context_types(ContextTypes(context=RecertContext))
+        .defaults(Defaults(
+            parse_mode=ParseMode.HTML,
+            tzinfo=UTC,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        ))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if settings_.rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter())
+    if request is not None:
+        builder = builder.request(request).get_updates_request(get_updates_request or request)
+    elif settings_.base_url:
+        builder = builder.base_url(settings_.base_url).base_file_url(settings_.base_file_url)
+    application: RecertApp = builder.build()
+    application.bot_data.update(
+        settings=settings_,
+        db=Database(settings_.database_url),
+        i18n=i18n or I18n.load(settings_.default_language),
+    )
+    register_handlers(application)
+    return application

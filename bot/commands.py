@@ -1,0 +1,34 @@
+"""The command menu, per language and scope; descriptions are translated when registered."""
+
+from __future__ import annotations
+
+from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+
+from bot.i18n import N_, I18n, Translator
+
+PRIVATE_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", N_("Start, or start again")),
+    ("settings", N_("Time zone, reminder hour, language")),
+    ("language", N_("Change the language")),
+    ("help", N_("What I can do")),
+    ("cancel", N_("Stop what we are doing")),
+)
+
+
+def menu(translator: Translator) -> list[BotCommand]:
+    return [BotCommand(name, translator.gettext(text)) for name, text in PRIVATE_COMMANDS]
+
+
+async def register_menus(bot: Bot, i18n: I18n) -> None:
+    """One menu per shipped language (Telegram picks it by the client's language), and the
+    default language's menu for everyone else."""
+    scope = BotCommandScopeAllPrivateChats()
+    for language in i18n.languages:
+        await bot.set_my_commands(menu(i18n.translator(language)), scope=scope,
+                                  language_code=language)
+    await bot.set_my_commands(menu(i18n.translator(i18n.default)), scope=scope)
+
+
+async def set_chat_menu(bot: Bot, chat_id: int, translator: Translator) -> None:
+    """After /language: this chat's menu follows the chosen language, whatever the client's."""
+    await bot.set_my_commands(menu(translator), scope=BotCommandScopeChat(chat_id))

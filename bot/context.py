@@ -1,0 +1,56 @@
+"""The per-update context: the database, the user's trainer row and their language."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+if TYPE_CHECKING:
+    from bot.i18n import I18n, Translator
+    from bot.settings import Settings
+    from bot.timezones import ZoneIndex
+    from storage.db import Database
+    from storage.models import Trainer
+
+
+class RecertContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """PTB's context plus what every Recert handler needs; one instance per update."""
+
+    def __init__(
+        self, application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None, user_id: int | None = None,
+    ) -> None:
+        super().__init__(application, chat_id=chat_id, user_id=user_id)
+        self.trainer: Trainer | None = None
+        self._translator: Translator | None = None
+
+    @property
+    def db(self) -> Database:
+        return self.bot_data["db"]  # type: ignore[no-any-return]
+
+    @property
+    def i18n(self) -> I18n:
+        return self.bot_data["i18n"]  # type: ignore[no-any-return]
+
+    @property
+    def settings(self) -> Settings:
+        return self.bot_data["settings"]  # type: ignore[no-any-return]
+
+    @property
+    def zones(self) -> ZoneIndex:
+        return self.bot_data["zones"]  # type: ignore[no-any-return]
+
+    @property
+    def tr(self) -> Translator:
+        """The user's translator (set by the loader; the default language before that)."""
+        return self._translator or self.i18n.translator(None)
+
+    def use_language(self, language: str) -> None:
+        self._translator = self.i18n.translator(language)
+
+    def gettext(self, message: str) -> str:
+        return self.tr.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, count: int) -> str:
+        return self.tr.ngettext(singular, plural, count)

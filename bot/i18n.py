@@ -1,0 +1,144 @@
+"""Per-user translations and locale formatting with Babel.
+
+Catalogs are compiled from the shipped `.po` files once, at start-up, so a fresh clone needs no
+build step. A `Translator` is picked per update (or per scheduled job) and never stored in a
+global, so concurrent users never see each other's language.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime, format_time, get_timezone_location
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import Translations
+
+LANGUAGES: tuple[str, ...] = ("en", "es", "ru")
+# The language each language's own name is shown in, for the /language picker.
+LANGUAGE_NAMES: Mapping[str, str] = {"en": "English", "es": "Español", "ru": "Русский"}
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; it is translated later, when it is shown."""
+    return message
+
+
+def locales_dir() -> Path:
+    return Path(str(resources.files("locales")))
+
+
+def compile_catalog(po_path: Path, language: str) -> Translations:
+    """Read a `.po` file and compile it in memory (fuzzy entries are left out, as msgfmt does)."""
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer, domain="messages")
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Everything a message needs to speak one user's language."""
+
+    language: str
+    translations: Translations
+    locale: Locale = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "locale", Locale.parse(self.language))
+
+    def gettext(self, message: str) -> str:
+        return self.translations.gettext(message)
+
+    _ = gettext
+
+    def ngettext(self, singular: str, plural: str, count: int) -> str:
+        return self.translations.ngettext(singular, plural, count)
+
+    def date(self, value: date, format: str = "medium") -> str:
+        return format_date(value, format=format, locale=self.locale)
+
+    def datetime(self, value: datetime, format: str = "medium", tz: tzinfo | None = None) -> str:
+        return format_datetime(value, format=format, tzinfo=tz, locale=self.locale)
+
+    def time(self, value: datetime, format: str = "short", tz: tzinfo | None = None) -> str:
+        return format_time(value, format=format, tzinfo=tz, locale=self.locale)
+
+    def number(self, value: int | float | Decimal, max_decimals: int = 2) -> str:
+        pattern = "#,##0" + ("." + "#" * max_decimals if max_decimals else "")
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def hour(self, hour: int) -> str:
+        """An hour of the day as this locale writes times (9 AM, 09:00)."""
+        return format_time(datetime(2000, 1, 1, hour), format="short", locale=self.locale)
+
+    def zone_name(self, zone: str) -> str:
+        """A time zone as people of this locale name it: its city, or the zone id."""
+        if zone.startswith("Etc/") or zone == "UTC":
+            return _utc_offset_label(zone)
+        try:
+            return str(get_timezone_location(zone, locale=self.locale, return_city=True))
+        except (LookupError, ValueError):
+            return zone
+
+
+def _utc_offset_label(zone: str) -> str:
+    if zone in ("UTC", "Etc/UTC", "Etc/GMT"):
+        return "UTC"
+    # Etc/GMT-3 is three hours *ahead* of UTC (POSIX sign convention).
+    sign = "+" if "-" in zone else "-"
+    return "UTC" + sign + zone.rsplit("-" if sign == "+" else "+", 1)[-1]
+
+
+class I18n:
+    """The shipped catalogs, and the choice of one for a Telegram language tag."""
+
+    def __init__(self, catalogs: Mapping[str, Translations], default: str = "en") -> None:
+        missing = [language for language in LANGUAGES if language not in catalogs]
+        if missing:
+            raise RuntimeError(f"no compiled catalog for shipped language(s): {missing}")
+        self.default = default
+        self._translators = {
+            language: Translator(language, translations)
+            for language, translations in catalogs.items()
+        }
+
+    @classmethod
+    def load(cls, default: str = "en", directory: Path | None = None) -> I18n:
+        """Compile every shipped catalog (blocking file reads: call at start-up)."""
+        directory = directory or locales_dir()
+        catalogs = {}
+        for language in LANGUAGES:
+            po_path = directory / language / "LC_MESSAGES" / "messages.po"
+            if not po_path.is_file():
+                raise RuntimeError(f"shipped language {language!r} has no catalog at {po_path}")
+            catalogs[language] = compile_catalog(po_path, language)
+        return cls(catalogs, default)
+
+    @property
+    def languages(self) -> Iterable[str]:
+        return self._translators.keys()
+
+    def negotiate(self, tag: str | None) -> str:
+        """Telegram's `language_code` (an IETF tag such as `es-419`) to a shipped language."""
+        if tag:
+            try:
+                language = Locale.parse(tag.replace("_", "-"), sep="-").language
+            except (UnknownLocaleError, ValueError):
+                language = tag.split("-")[0].lower()
+            if language in self._translators:
+                return language
+        return self.default
+
+    def translator(self, language: str | None) -> Translator:
+        return self._translators.get(language or "", self._translators[self.default])

@@ -1,0 +1,102 @@
+"""Typed settings, read once from the environment (and an optional `.env`)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# BotFather's tokens: the bot id, a colon, then 35 characters of base64url.
+TOKEN_PATTERN = re.compile(r"^\d{5,16}:[A-Za-z0-9_-]{30,64}$")
+DEFAULT_DATABASE_URL = "sqlite:///data/recert.db"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line meant for the operator."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    database_url: str = DEFAULT_DATABASE_URL
+    telegram_api_base_url: str | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = False
+    default_language: Literal["en", "es", "ru"] = "en"
+    default_time_zone: str = "UTC"
+    default_reminder_hour: int = Field(default=9, ge=0, le=23)
+    migrate_on_start: bool = True
+    rate_limit: bool = True
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("default_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not TOKEN_PATTERN.match(value.get_secret_value().strip()):
+            # Never echo the value: it may be a real token with a typo.
+            raise ValueError("TELEGRAM_BOT_TOKEN is malformed (expected 123456:ABC-...)")
+        return value
+
+    @property
+    def token(self) -> str:
+        if self.telegram_bot_token is None:
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN is not set: get one from @BotFather, or try the bot "
+                "without one: python -m bot chat"
+            )
+        return self.telegram_bot_token.get_secret_value().strip()
+
+    @property
+    def base_url(self) -> str | None:
+        """The Bot API base for PTB (the token is appended), or None for Telegram's own."""
+        if not self.telegram_api_base_url:
+            return None
+        url = self.telegram_api_base_url.rstrip("/")
+        if "{token}" in url or url.endswith("/bot"):
+            return url
+        return url + "/bot"
+
+    @property
+    def base_file_url(self) -> str | None:
+        base = self.base_url
+        if base is None:
+            return None
+        head, sep, tail = base.rpartition("/bot")
+        return f"{head}/file/bot{tail}" if sep else base
+
+    def ensure_data_dir(self) -> None:
+        """Create the directory of a SQLite file, so the default works on a fresh clone."""
+        if self.database_url.startswith("sqlite") and ":memory:" not in self.database_url:
+            path = self.database_url.split("///", 1)[-1]
+            if path:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into one line per problem."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]).upper() or "settings"
+            problems.append(f"{field}: {error['msg'].removeprefix('Value error, ')}")
+        raise SettingsError("; ".join(problems)) from None

@@ -1,0 +1,175 @@
+"""/settings and /language: the trainer's time zone, reminder hour and language.
+
+Buttons carry everything they need (`lang:es`, `hour:7`, `tz:Europe/Madrid`), so they work
+whenever they are pressed; only typing a city needs a conversation.
+"""
+
+from __future__ import annotations
+
+import html
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+)
+
+from bot.commands import set_chat_menu
+from bot.context import RecertContext
+from handlers import conversation
+from bot.i18n import LANGUAGE_NAMES
+from handlers.basics import cancel, ensure_trainer
+from handlers.start import LANGUAGE_PATTERN, LANGUAGE_PREFIX, language_buttons
+from handlers.timezone import ask_time_zone, save_zone, time_zone_handlers, zone_label
+from storage import trainers
+from storage.models import Trainer
+
+TIME_ZONE = 0
+HOUR_PREFIX = "hour:"
+SECTION_PREFIX = "set:"
+
+
+def settings_view(context: RecertContext, trainer: Trainer) -> tuple[str, InlineKeyboardMarkup]:
+    _ = context.gettext
+    if trainer.time_zone:
+        zone = html.escape(zone_label(context.tr, trainer.time_zone))
+    else:
+        zone = _("not set yet (I use {zone})").format(zone=context.settings.default_time_zone)
+    text = "\n".join((
+        _("<b>Your settings</b>"),
+        _("Language: {language}").format(language=LANGUAGE_NAMES[context.tr.language]),
+        _("Time zone: {zone}").format(zone=zone),
+        _("Reminders at: {hour}").format(hour=context.tr.hour(trainer.reminder_hour)),
+    ))
+    buttons = InlineKeyboardMarkup([
+        [
+            InlineKeyboardButton(_("Language"), callback_data=SECTION_PREFIX + "language"),
+            InlineKeyboardButton(_("Time zone"), callback_data=SECTION_PREFIX + "zone"),
+        ],
+        [InlineKeyboardButton(_("Reminder hour"), callback_data=SECTION_PREFIX + "hour")],
+    ])
+    return text, buttons
+
+
+async def show_settings(update: Update, context: RecertContext) -> int:
+    """/settings: the current values and a button for each."""
+    trainer = await ensure_trainer(update, context)
+    text, buttons = settings_view(context, trainer)
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_message(text, reply_markup=buttons)
+    return ConversationHandler.END
+
+
+async def _edit(update: Update, text: str, buttons: InlineKeyboardMarkup | None) -> None:
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.edit_message_text(text, reply_markup=buttons)
+    except BadRequest as error:
+        # Pressing a button that leads to the screen already shown changes nothing.
+        if "not modified" not in error.message:
+            raise
+
+
+async def section(update: Update, context: RecertContext) -> object:
+    """A settings button: shows the language or hour choices, or asks for the zone."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    _ = context.gettext
+    choice = query.data.removeprefix(SECTION_PREFIX)
+    if choice == "language":
+        await _edit(update, _("Which language should I speak?"),
+                    language_buttons(context.tr.language))
+    elif choice == "hour":
+        hours = [
+            InlineKeyboardButton(context.tr.hour(hour), callback_data=f"{HOUR_PREFIX}{hour}")
+            for hour in range(24)
+        ]
+        await _edit(update, _("At what hour should reminders arrive?"),
+                    InlineKeyboardMarkup([hours[i:i + 4] for i in range(0, 24, 4)]))
+    elif choice == "zone":
+        await ask_time_zone(update, context)
+        return TIME_ZONE
+    return ConversationHandler.END
+
+
+async def show_language_choice(update: Update, context: RecertContext) -> None:
+    """/language: the languages as buttons."""
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_message(
+        context.gettext("Which language should I speak?"),
+        reply_markup=language_buttons(context.tr.language),
+    )
+
+
+async def language_chosen(update: Update, context: RecertContext) -> None:
+    """Stores the language; this chat's command menu follows it."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and query.data is not None and user is not None
+    await query.answer()
+    language = query.data.removeprefix(LANGUAGE_PREFIX)  # the pattern admits shipped ones only
+    await ensure_trainer(update, context)
+    trainer = await context.db.run(
+        lambda session: trainers.update(session, user.id, language=language)
+    )
+    assert trainer is not None
+    context.use_language(language)
+    await set_chat_menu(context.bot, user.id, context.tr)
+    text, buttons = settings_view(context, trainer)
+    await _edit(update, context.gettext("Done: I'll speak {language}.").format(
+        language=LANGUAGE_NAMES[language]) + "\n\n" + text, buttons)
+
+
+async def hour_chosen(update: Update, context: RecertContext) -> None:
+    """Stores the reminder hour."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and query.data is not None and user is not None
+    await query.answer()
+    hour = int(query.data.removeprefix(HOUR_PREFIX))  # the pattern admits 0-23 only
+    await ensure_trainer(update, context)
+    trainer = await context.db.run(
+        lambda session: trainers.update(session, user.id, reminder_hour=hour)
+    )
+    assert trainer is not None
+    text, buttons = settings_view(context, trainer)
+    await _edit(update, context.gettext("Done: reminders will arrive at {hour}.").format(
+        hour=context.tr.hour(trainer.reminder_hour)) + "\n\n" + text, buttons)
+
+
+async def zone_chosen(update: Update, context: RecertContext, zone: str) -> int:
+    """Stores the zone and shows the settings again."""
+    await ensure_trainer(update, context)
+    await save_zone(update, context, zone)
+    assert context.trainer is not None
+    text, buttons = settings_view(context, context.trainer)
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_message(text, reply_markup=buttons)
+    return ConversationHandler.END
+
+
+def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
+    zone_states = time_zone_handlers(zone_chosen)
+    return [
+        conversation(
+            entry_points=[
+                CommandHandler("settings", show_settings),
+                CallbackQueryHandler(section, pattern=f"^{SECTION_PREFIX}"),
+            ],
+            states={TIME_ZONE: zone_states},
+            fallbacks=[CommandHandler("cancel", cancel)],
+            name="settings",
+            allow_reentry=True,
+        ),
+        CommandHandler("language", show_language_choice),
+        CallbackQueryHandler(language_chosen, pattern=LANGUAGE_PATTERN),
+        CallbackQueryHandler(hour_chosen, pattern=f"^{HOUR_PREFIX}(1?[0-9]|2[0-3])$"),
+        # A city button pressed after its conversation ended still sets the zone.
+        zone_states[0],
+    ]

@@ -1,0 +1,150 @@
+"""Choosing a time zone: share a location, press a suggested city, or type a city or offset.
+
+Used by /start and /settings; each passes what to do once the zone is chosen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
+
+from bot.context import RecertContext
+from bot.i18n import Translator
+from bot.timezones import SUGGESTED_ZONES, is_valid_zone, zone_at
+from storage import trainers
+
+ZONE_PREFIX = "tz:"
+OnChosen = Callable[[Update, RecertContext, str], Awaitable[object]]
+
+
+def zone_label(translator: Translator, zone: str, now: datetime | None = None) -> str:
+    """`Madrid (UTC+01:00)`: the city in the user's language and today's offset."""
+    moment = (now or datetime.now(ZoneInfo("UTC"))).astimezone(ZoneInfo(zone))
+    offset = moment.strftime("%z")
+    return f"{translator.zone_name(zone)} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def zone_buttons(translator: Translator, zones: list[str] | tuple[str, ...]) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(zone_label(translator, zone), callback_data=ZONE_PREFIX + zone)
+        for zone in zones
+    ]
+    return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+
+
+async def ask_time_zone(update: Update, context: RecertContext) -> None:
+    """Two messages: the reply keyboard with the location button, then suggested cities."""
+    _ = context.gettext
+    chat = update.effective_chat
+    assert chat is not None
+    location_keyboard = ReplyKeyboardMarkup(
+        [[KeyboardButton(_("📍 Share my location"), request_location=True)]],
+        resize_keyboard=True, one_time_keyboard=True,
+    )
+    await chat.send_message(
+        _(
+            "Which time zone are you in? I send reminders at your local time.\n\n"
+            "Share your location with the button below, or type your city "
+            "(for example <i>Madrid</i>) or a UTC offset (for example <i>UTC+3</i>)."
+        ),
+        reply_markup=location_keyboard,
+    )
+    suggestions = SUGGESTED_ZONES.get(context.tr.language, SUGGESTED_ZONES["en"])
+    await chat.send_message(
+        _("Or pick one of these:"),
+        reply_markup=zone_buttons(context.tr, (*suggestions, "UTC")),
+    )
+
+
+async def save_zone(update: Update, context: RecertContext, zone: str) -> None:
+    user = update.effective_user
+    assert user is not None
+    context.trainer = await context.db.run(
+        lambda session: trainers.update(session, user.id, time_zone=zone)
+    )
+    _ = context.gettext
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_message(
+        _("Time zone set: {zone}.").format(zone=html.escape(zone_label(context.tr, zone))),
+        reply_markup=ReplyKeyboardRemove(),
+    )
+
+
+def time_zone_handlers(on_chosen: OnChosen) -> list[BaseHandler[Update, RecertContext, object]]:
+    """The handlers of a conversation state that waits for a time zone."""
+
+    async def from_button(update: Update, context: RecertContext) -> object:
+        """A suggested or offered city was pressed."""
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        await query.answer()
+        zone = query.data.removeprefix(ZONE_PREFIX)
+        if not is_valid_zone(zone):  # forged or from an older release
+            return await ask_again(update, context)
+        await query.edit_message_reply_markup(None)
+        return await on_chosen(update, context, zone)
+
+    async def from_location(update: Update, context: RecertContext) -> object:
+        """A location was shared: look its zone up (off the loop, the data is on disk)."""
+        message = update.effective_message
+        assert message is not None and message.location is not None
+        zone = await asyncio.to_thread(
+            zone_at, message.location.latitude, message.location.longitude
+        )
+        if zone is None:
+            await message.reply_text(context.gettext(
+                "I could not find a time zone for that place. Type your city or a UTC "
+                "offset instead."
+            ))
+            return None
+        return await on_chosen(update, context, zone)
+
+    async def from_text(update: Update, context: RecertContext) -> object:
+        """A city or offset was typed: one match is taken, several are offered as buttons."""
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        _ = context.gettext
+        matches = context.zones.lookup(message.text[:100])
+        if len(matches) == 1:
+            return await on_chosen(update, context, matches[0])
+        if matches:
+            await message.reply_text(
+                _("Which one do you mean?"), reply_markup=zone_buttons(context.tr, matches)
+            )
+            return None
+        await message.reply_text(_(
+            "I don't know a place called “{text}”. Try the nearest big city, a UTC offset "
+            "such as UTC-5, or share your location."
+        ).format(text=html.escape(message.text[:100])))
+        return None
+
+    async def ask_again(update: Update, context: RecertContext) -> object:
+        """Anything else (a sticker, a photo): say what is expected."""
+        message = update.effective_message
+        assert message is not None
+        await message.reply_text(context.gettext(
+            "I need your time zone: type a city or a UTC offset, press one of the buttons, "
+            "or share your location."
+        ))
+        return None
+
+    return [
+        CallbackQueryHandler(from_button, pattern=f"^{ZONE_PREFIX}"),
+        MessageHandler(filters.LOCATION, from_location),
+        MessageHandler(filters.TEXT & ~filters.COMMAND, from_text),
+        MessageHandler(filters.ALL & ~filters.COMMAND, ask_again),
+    ]

@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, the database runner, named queries, migrations, the catalog."""

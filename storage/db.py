@@ -1,0 +1,106 @@
+"""The one way to reach the database: `await db.run(unit_of_work)`.
+
+A unit of work is a plain function of a SQLModel `Session`; it runs in one hop away from the
+event loop and is committed when it returns. On SQLite (the default) that hop is a dedicated
+thread with a synchronous session: measured at several times the throughput of aiosqlite,
+whose every statement pays a thread hop of its own (`bench/storage_layers.py`). On
+PostgreSQL the same function runs through asyncpg with `AsyncSession.run_sync`, truly
+asynchronous. Either way the caller's code is the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, create_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+T = TypeVar("T")
+UnitOfWork = Callable[[Session], T]
+
+
+def normalize_url(url: str) -> URL:
+    """`postgresql://` means asyncpg; `sqlite:///` stays on the synchronous driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    return parsed
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers go on while a write commits; NORMAL sync is durable at checkpoints,
+    # the usual setting for WAL.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+class Database:
+    """An engine and the policy for running units of work on it."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = normalize_url(url)
+        self.dialect = self.url.get_backend_name()
+        self.statements = 0  # statements executed, for benchmarks and tests of round trips
+        self._executor: ThreadPoolExecutor | None = None
+        self.async_engine: AsyncEngine | None = None
+        self.sync_engine: Engine
+        if self.url.get_dialect().is_async:
+            self.async_engine = create_async_engine(self.url, echo=echo, pool_pre_ping=True)
+            self.sync_engine = self.async_engine.sync_engine
+        else:
+            memory = self.dialect == "sqlite" and self.url.database in (None, "", ":memory:")
+            self.sync_engine = create_engine(
+                self.url,
+                echo=echo,
+                connect_args={"check_same_thread": False} if self.dialect == "sqlite" else {},
+                poolclass=StaticPool if memory else None,
+            )
+            # One thread: SQLite takes one writer at a time anyway, and a single thread keeps
+            # "database is locked" out of this process.
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recert-db")
+        if self.dialect == "sqlite":
+            event.listen(self.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(self.sync_engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_args: Any) -> None:
+        self.statements += 1
+
+    def _run_in_session(self, work: UnitOfWork[T]) -> T:
+        with Session(self.sync_engine, expire_on_commit=False) as session:
+            result = work(session)
+            session.commit()
+            return result
+
+    async def run(self, work: UnitOfWork[T]) -> T:
+        """Run `work(session)` in one hop off the event loop and commit it."""
+        if self.async_engine is not None:
+            async with AsyncSession(self.async_engine, expire_on_commit=False) as session:
+                result: T = await session.run_sync(work)
+                await session.commit()
+                return result
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, functools.partial(self._run_in_session, work)
+        )
+
+    async def dispose(self) -> None:
+        if self.async_engine is not None:
+            await self.async_engine.dispose()
+            return
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self.sync_engine.dispose)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+

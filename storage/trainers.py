@@ -1,0 +1,44 @@
+"""Named units of work on trainers. Each takes a Session; run them with `Database.run`."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from storage.models import Trainer
+from storage.types import utcnow
+
+
+def get(session: Session, user_id: int) -> Trainer | None:
+    return session.get(Trainer, user_id)
+
+
+def start(
+    session: Session, user_id: int, name: str, language: str, reminder_hour: int
+) -> tuple[Trainer, bool]:
+    """The trainer for /start, created if new and made active again if they had left.
+
+    Returns the trainer and whether it was created."""
+    trainer = session.get(Trainer, user_id)
+    if trainer is None:
+        trainer = Trainer(id=user_id, name=name, language=language, reminder_hour=reminder_hour)
+        session.add(trainer)
+        return trainer, True
+    if not trainer.active or trainer.name != name:
+        trainer.active = True
+        trainer.name = name
+        trainer.updated_at = utcnow()
+    return trainer, False
+
+
+def update(session: Session, user_id: int, **changes: object) -> Trainer | None:
+    """Set the given profile fields (language, time_zone, reminder_hour, active)."""
+    allowed = {"language", "time_zone", "reminder_hour", "active", "name"}
+    if not changes.keys() <= allowed:
+        raise ValueError(f"not a trainer setting: {sorted(changes.keys() - allowed)}")
+    trainer = session.get(Trainer, user_id)
+    if trainer is None:
+        return None
+    for field, value in changes.items():
+        setattr(trainer, field, value)
+    trainer.updated_at = utcnow()
+    return trainer

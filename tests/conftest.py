@@ -1,0 +1,122 @@
+"""Fixtures: databases (SQLite and PostgreSQL) and a running bot on the offline Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from pydantic import SecretStr
+from telegram import Update
+
+from bot.app import build_application
+from bot.i18n import I18n
+from bot.offline import OFFLINE_TOKEN, OfflineBotAPI, Person
+from bot.settings import Settings
+from storage.db import Database
+
+POSTGRES_URL = os.environ.get(
+    "RECERT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def i18n() -> I18n:
+    return I18n.load()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each test that takes this runs twice: on a SQLite file and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'recert.db'}"
+    else:
+        yield from _postgres()
+
+
+def _postgres() -> Iterator[str]:
+    """An empty schema per test: each test migrates from nothing, as a new install does."""
+
+    async def reset() -> None:
+        connection = await asyncpg.connect(POSTGRES_URL)
+        try:
+            await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
+        finally:
+            await connection.close()
+
+    asyncio.run(reset())
+    yield POSTGRES_URL
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'recert.db'}"
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_bot_token=SecretStr(OFFLINE_TOKEN),
+        database_url=database_url,
+        **overrides,
+    )
+
+
+@dataclass
+class Bot:
+    """A running Recert on the offline Bot API: the API, the Application and its database."""
+
+    api: OfflineBotAPI
+    application: Any
+    people: list[Person] = field(default_factory=list)
+
+    @property
+    def db(self) -> Database:
+        return self.application.bot_data["db"]  # type: ignore[no-any-return]
+
+    def person(self, first_name: str = "Ana", language_code: str | None = "en",
+               user_id: int | None = None, **kwargs: Any) -> Person:
+        person = Person(self.api, user_id or 100 + len(self.people), first_name, language_code,
+                        **kwargs)
+        self.people.append(person)
+        return person
+
+
+async def start_bot(settings: Settings, i18n: I18n, api: OfflineBotAPI) -> Any:
+    application = build_application(settings, request=api, i18n=i18n)
+    api.deliver_to(
+        lambda payload: application.process_update(Update.de_json(payload, application.bot))
+    )
+    await application.initialize()
+    await application.post_init(application)
+    await application.start()
+    return application
+
+
+async def stop_bot(application: Any) -> None:
+    await application.stop()
+    await application.shutdown()
+    await application.post_shutdown(application)
+
+
+@pytest.fixture
+async def bot(
+    database_url: str, i18n: I18n, caplog: pytest.LogCaptureFixture
+) -> AsyncIterator[Bot]:
+    """The bot, running, on each backend. A test fails if the error handler had to act."""
+    api = OfflineBotAPI()
+    application = await start_bot(make_settings(database_url), i18n, api)
+    try:
+        yield Bot(api, application)
+    finally:
+        await stop_bot(application)
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, f"the bot logged errors: {[r.getMessage() for r in errors]}"
+
