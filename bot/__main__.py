@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         from bot.logs import setup_logging
 
         secret = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
-        setup_logging(settings.log_level, settings.log_json, [secret])
+        # The terminal chat is for reading the bot's messages; keep the log out of the way.
+        level = "WARNING" if args.command == "chat" and settings.log_level == "INFO" else settings.log_level
+        setup_logging(level, settings.log_json, [secret])
         settings.ensure_data_dir()
         if args.command == "migrate":
             from storage.migrate import upgrade

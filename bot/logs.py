@@ -54,4 +54,5 @@ def setup_logging(level: str, json_lines: bool, secrets: list[str]) -> None:
     root.setLevel(level)
     # httpx logs every request URL, and Bot API URLs carry the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    for chatty in ("apscheduler", "alembic"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))

@@ -290,8 +290,10 @@ class OfflineBotAPI(BaseRequest):
         return stored
 
     def _upload(self, value: Any, uploads: dict[str, Any], what: str) -> StoredFile:
-        if isinstance(value, str) and value.startswith("attach://"):
-            file_name, content, mime_type = uploads[value.removeprefix("attach://")]
+        # A new file is a multipart part: named by the parameter, or by an attach:// URI.
+        part = value.removeprefix("attach://") if isinstance(value, str) else what
+        if part in uploads:
+            file_name, content, mime_type = uploads[part]
             data = content if isinstance(content, bytes) else content.read()
             return self._store_file(data, file_name, mime_type)
         if isinstance(value, str) and value in self.files:

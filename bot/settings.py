@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not TOKEN_PATTERN.match(value.get_secret_value().strip()):
             # Never echo the value: it may be a real token with a typo.
-            raise ValueError("TELEGRAM_BOT_TOKEN is malformed (expected 123456:ABC-...)")
+            raise ValueError("malformed (expected the form 123456:ABC-DEF... from @BotFather)")
         return value
 
     @property

@@ -31,7 +31,8 @@ class Screen:
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
-        self.choices: list[str] = []
+        self.inline: list[str] = []  # the newest message's buttons
+        self.choices: list[str] = []  # what a typed number presses: inline, then keyboard
 
     def show(self, message: dict[str, Any]) -> None:
         text = message.get("text") or message.get("caption") or ""
@@ -44,16 +45,24 @@ class Screen:
         self._list(labels)
         self.out.flush()
 
-    def show_keyboard(self, labels: list[str]) -> None:
-        if labels:
-            self.out.write("(keyboard)\n")
-            self._list(labels)
-            self.out.flush()
+    def show_keyboard(self, keyboard: dict[str, Any] | None) -> None:
+        """The reply keyboard under the text field: its buttons are numbered after the
+        inline ones; a location button says how to share one here."""
+        self.choices = list(self.inline)
+        for row in (keyboard or {}).get("keyboard", []):
+            for button in row:
+                if isinstance(button, dict) and button.get("request_location"):
+                    self.out.write(f"  ({button['text']}: type /location LATITUDE LONGITUDE)\n")
+                else:
+                    label = button if isinstance(button, str) else button["text"]
+                    self.choices.append(label)
+                    self.out.write(f"  [{len(self.choices)}] {label}\n")
+        self.out.flush()
 
     def _list(self, labels: list[str]) -> None:
         if not labels:
             return
-        self.choices = labels
+        self.inline = self.choices = list(labels)
         for number, label in enumerate(labels, 1):
             self.out.write(f"  [{number}] {label}\n")
 
@@ -92,7 +101,7 @@ async def chat(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = s
                     await _act(me, screen, line.strip())
                 except (ValueError, OSError) as error:
                     stdout.write(f"(terminal: {error}; {USAGE})\n")
-                screen.show_keyboard(me.keyboard)
+                screen.show_keyboard(me.chat.reply_keyboard)
         except _Quit:
             pass
         finally:

@@ -123,7 +123,12 @@ def time_zone_handlers(on_chosen: OnChosen) -> list[BaseHandler[Update, RecertCo
             return await on_chosen(update, context, matches[0])
         if matches:
             await message.reply_text(
-                _("Which one do you mean?"), reply_markup=zone_buttons(context.tr, matches)
+                context.ngettext(
+                    "I know {count} place by that name. Which one do you mean?",
+                    "I know {count} places by that name. Which one do you mean?",
+                    len(matches),
+                ).format(count=len(matches)),
+                reply_markup=zone_buttons(context.tr, matches),
             )
             return None
         await message.reply_text(_(

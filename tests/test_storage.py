@@ -1,0 +1,66 @@
+"""Trainer storage, on SQLite and on PostgreSQL, through migrations as an install runs them."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import pytest
+from sqlalchemy import inspect
+
+from storage import trainers
+from storage.db import Database
+from storage.migrate import upgrade_async
+
+
+@pytest.fixture
+async def db(database_url: str) -> Database:
+    await upgrade_async(database_url)
+    database = Database(database_url)
+    yield database  # type: ignore[misc]
+    await database.dispose()
+
+
+async def test_migrations_create_the_trainers_table(db: Database, database_url: str) -> None:
+    columns = await db.run(
+        lambda s: {c["name"] for c in inspect(s.connection()).get_columns("trainers")}
+    )
+    assert columns == {"id", "name", "language", "time_zone", "reminder_hour", "active",
+                       "created_at", "updated_at"}
+    await upgrade_async(database_url)  # again: nothing to do, no error
+
+
+async def test_trainer_lifecycle(db: Database) -> None:
+    big_id = 7_123_456_789  # Telegram ids outgrow 32 bits
+    trainer, created = await db.run(lambda s: trainers.start(s, big_id, "Ann", "en", 9))
+    assert created and trainer.id == big_id
+    again, created = await db.run(lambda s: trainers.start(s, big_id, "Ann", "en", 9))
+    assert not created and again.created_at == trainer.created_at
+    assert again.created_at.tzinfo is UTC
+
+    await db.run(lambda s: trainers.update(s, big_id, time_zone="Europe/Madrid",
+                                           reminder_hour=7, language="es", active=False))
+    stored = await db.run(lambda s: trainers.get(s, big_id))
+    assert stored is not None
+    assert (stored.time_zone, stored.reminder_hour, stored.language, stored.active) == \
+        ("Europe/Madrid", 7, "es", False)
+    assert stored.updated_at >= stored.created_at
+
+    back, _ = await db.run(lambda s: trainers.start(s, big_id, "Ann B.", "es", 9))
+    assert back.active and back.name == "Ann B." and back.reminder_hour == 7
+
+
+async def test_update_refuses_unknown_fields_and_missing_trainers(db: Database) -> None:
+    assert await db.run(lambda s: trainers.update(s, 1, language="es")) is None
+    with pytest.raises(ValueError):
+        await db.run(lambda s: trainers.update(s, 1, id=5))
+
+
+async def test_a_failed_unit_of_work_stores_nothing(db: Database) -> None:
+    def half_done(session):  # type: ignore[no-untyped-def]
+        trainers.start(session, 5, "Half", "en", 9)
+        session.flush()
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await db.run(half_done)
+    assert await db.run(lambda s: trainers.get(s, 5)) is None
