@@ -32,9 +32,12 @@ OnChosen = Callable[[Update, RecertContext, str], Awaitable[object]]
 
 def zone_label(translator: Translator, zone: str, now: datetime | None = None) -> str:
     """`Madrid (UTC+01:00)`: the city in the user's language and today's offset."""
+    name = translator.zone_name(zone)
+    if name.startswith("UTC"):  # an offset zone is named by its offset already
+        return name
     moment = (now or datetime.now(ZoneInfo("UTC"))).astimezone(ZoneInfo(zone))
     offset = moment.strftime("%z")
-    return f"{translator.zone_name(zone)} (UTC{offset[:3]}:{offset[3:]})"
+    return f"{name} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def zone_buttons(translator: Translator, zones: list[str] | tuple[str, ...]) -> InlineKeyboardMarkup:

@@ -1,0 +1,1 @@
+"""Nudge planning (pure functions of state and now) and the jobs that run it."""
