@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.context import RecertContext
+from handlers.loader import load_trainer
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,8 @@ async def on_error(update: object, context: RecertContext) -> None:
         return
     if isinstance(context.error, Forbidden):
         return  # the user blocked the bot: there is no one to apologise to
+    # PTB gives error handlers a fresh context: find the user's language again.
+    await _pick_language(update, context)
     try:
         await update.effective_chat.send_message(context.gettext(
             "Sorry, something went wrong on my side. Please try again in a moment; "
@@ -27,3 +30,14 @@ async def on_error(update: object, context: RecertContext) -> None:
         ))
     except TelegramError:
         log.warning("could not send the apology for update %s", update_id)
+
+
+async def _pick_language(update: Update, context: RecertContext) -> None:
+    user = update.effective_user
+    if user is None:
+        return
+    try:
+        await load_trainer(update, context)
+    except Exception:  # the database may be what failed; Telegram's language will do
+        log.warning("could not load the trainer's language for the apology")
+        context.use_language(context.i18n.negotiate(user.language_code))
