@@ -16,6 +16,10 @@ def run(settings: Settings) -> None:
     from bot.app import build_application
 
     settings.token  # noqa: B018  (raises SettingsError with one line when it is missing)
+    if settings.migrate_on_start:
+        from storage.migrate import upgrade
+
+        upgrade(settings.database_url)
     application = build_application(settings)
     # run_polling stops cleanly on SIGINT/SIGTERM: the update in hand is finished first.
     application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)

@@ -25,6 +25,7 @@ from bot.commands import register_menus
 from bot.context import RecertContext
 from bot.errors import on_error
 from bot.i18n import LANGUAGES, I18n
+from bot.persistence import DatabasePersistence
 from bot.settings import Settings
 from bot.timezones import ZoneIndex
 from handlers import basics, settings, start
@@ -57,10 +58,7 @@ def register_handlers(application: RecertApp) -> None:
 
 
 async def post_init(application: RecertApp) -> None:
-    """Start-up: schema, zone index and command menus."""
-    settings_: Settings = application.bot_data["settings"]
-    if settings_.migrate_on_start:
-        await upgrade_async(settings_.database_url)
+    """Start-up, after PTB's initialize: the zone index and the command menus."""
     application.bot_data["zones"] = await asyncio.to_thread(zone_index)
     await register_menus(application.bot, application.bot_data["i18n"])
     log.info("Recert started as @%s", application.bot.username)
@@ -70,6 +68,23 @@ async def post_shutdown(application: RecertApp) -> None:
     await application.bot_data["db"].dispose()
 
 
+async def startup(application: RecertApp) -> None:
+    """What `run_polling` does before it polls, for the terminal chat and the tests:
+    migrations (persistence reads the database in `initialize`), then PTB's start-up."""
+    settings_: Settings = application.bot_data["settings"]
+    if settings_.migrate_on_start:
+        await upgrade_async(settings_.database_url)
+    await application.initialize()
+    await post_init(application)
+    await application.start()
+
+
+async def shutdown(application: RecertApp) -> None:
+    await application.stop()
+    await application.shutdown()
+    await post_shutdown(application)
+
+
 def build_application(
     settings_: Settings,
     *,
@@ -77,9 +92,11 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     i18n: I18n | None = None,
 ) -> RecertApp:
+    db = Database(settings_.database_url)
     builder = (
         ApplicationBuilder()
         .token(settings_.token)
+        .persistence(DatabasePersistence(db))
         .context_types(ContextTypes(context=RecertContext))
         .defaults(Defaults(
             parse_mode=ParseMode.HTML,
@@ -98,7 +115,7 @@ def build_application(
     application: RecertApp = builder.build()
     application.bot_data.update(
         settings=settings_,
-        db=Database(settings_.database_url),
+        db=db,
         i18n=i18n or I18n.load(settings_.default_language),
     )
     register_handlers(application)

@@ -77,7 +77,7 @@ async def _read_line(stream: TextIO) -> str:
 
 
 async def chat(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
-    from bot.app import build_application
+    from bot.app import build_application, shutdown, startup
 
     screen = Screen(stdout)
     api = OfflineBotAPI(on_bot_message=screen.show)
@@ -85,28 +85,25 @@ async def chat(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = s
     application = build_application(offline_settings, request=api)
     api.deliver_to(lambda payload: application.process_update(Update.de_json(payload, application.bot)))
     me = Person(api, TERMINAL_USER_ID, getpass.getuser().title() or "You", _terminal_language())
-    async with application:
-        await application.post_init(application)  # type: ignore[misc]
-        await application.start()
-        stdout.write("Terminal chat with Recert (offline). Type /start; /quit to leave.\n")
-        stdout.flush()
-        try:
-            while True:
-                stdout.write("> ")
-                stdout.flush()
-                line = await _read_line(stdin)
-                if not line:
-                    break
-                try:
-                    await _act(me, screen, line.strip())
-                except (ValueError, OSError) as error:
-                    stdout.write(f"(terminal: {error}; {USAGE})\n")
-                screen.show_keyboard(me.chat.reply_keyboard)
-        except _Quit:
-            pass
-        finally:
-            await application.stop()
-            await application.post_shutdown(application)  # type: ignore[misc]
+    await startup(application)
+    stdout.write("Terminal chat with Recert (offline). Type /start; /quit to leave.\n")
+    stdout.flush()
+    try:
+        while True:
+            stdout.write("> ")
+            stdout.flush()
+            line = await _read_line(stdin)
+            if not line:
+                break
+            try:
+                await _act(me, screen, line.strip())
+            except (ValueError, OSError) as error:
+                stdout.write(f"(terminal: {error}; {USAGE})\n")
+            screen.show_keyboard(me.chat.reply_keyboard)
+    except _Quit:
+        pass
+    finally:
+        await shutdown(application)
 
 
 class _Quit(Exception):

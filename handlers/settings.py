@@ -165,6 +165,7 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
             states={TIME_ZONE: zone_states},
             fallbacks=[CommandHandler("cancel", cancel)],
             name="settings",
+            persistent=True,
             allow_reentry=True,
         ),
         CommandHandler("language", show_language_choice),

@@ -122,6 +122,7 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
             },
             fallbacks=[CommandHandler("cancel", cancel)],
             name="start",
+            persistent=True,
             allow_reentry=True,
         )
     ]

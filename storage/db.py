@@ -35,7 +35,7 @@ def normalize_url(url: str) -> URL:
     return parsed
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers go on while a write commits; NORMAL sync is durable at checkpoints,
     # the usual setting for WAL.
@@ -57,7 +57,10 @@ class Database:
         self.async_engine: AsyncEngine | None = None
         self.sync_engine: Engine
         if self.url.get_dialect().is_async:
-            self.async_engine = create_async_engine(self.url, echo=echo, pool_pre_ping=True)
+            # Pre-ping costs a round trip per unit of work; only a server's connections can drop.
+            self.async_engine = create_async_engine(
+                self.url, echo=echo, pool_pre_ping=self.dialect != "sqlite"
+            )
             self.sync_engine = self.async_engine.sync_engine
         else:
             memory = self.dialect == "sqlite" and self.url.database in (None, "", ":memory:")
@@ -71,7 +74,7 @@ class Database:
             # "database is locked" out of this process.
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recert-db")
         if self.dialect == "sqlite":
-            event.listen(self.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.sync_engine, "connect", sqlite_pragmas)
         event.listen(self.sync_engine, "before_cursor_execute", self._count)
 
     def _count(self, *_args: Any) -> None:

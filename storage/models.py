@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Numeric, Text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -25,3 +26,85 @@ class Trainer(SQLModel, table=True):
     active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Credential(SQLModel, table=True):
+    """A credential a trainer holds: a catalog entry, or their own rule when `catalog_id` is
+    None. The current cycle lives here; closed cycles move to `past_cycles`."""
+
+    __tablename__ = "credentials"
+    __table_args__ = (Index("ix_credentials_trainer", "trainer_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    trainer_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("trainers.id", ondelete="CASCADE"), nullable=False)
+    )
+    catalog_id: str | None = Field(default=None, max_length=64)
+    custom_name: str | None = Field(default=None, max_length=64)
+    custom_cycle_months: int | None = None
+    # Private: shown only to its owner, never logged, never shared with a team.
+    number: str | None = Field(default=None, max_length=64)
+    certified_on: date | None = None
+    cycle_start: date
+    cycle_end: date | None = None  # None: it does not expire
+    units_required: Decimal | None = Field(default=None, sa_type=Numeric(8, 2))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PastCycle(SQLModel, table=True):
+    """A cycle that was closed by a renewal, kept for the trainer's history."""
+
+    __tablename__ = "past_cycles"
+
+    id: int | None = Field(default=None, primary_key=True)
+    credential_id: int = Field(
+        sa_column=Column(ForeignKey("credentials.id", ondelete="CASCADE"), nullable=False,
+                         index=True)
+    )
+    cycle_start: date
+    cycle_end: date | None = None
+    units_required: Decimal | None = Field(default=None, sa_type=Numeric(8, 2))
+    units_earned: Decimal = Field(default=Decimal(0), sa_type=Numeric(8, 2))
+    renewed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Credit(SQLModel, table=True):
+    """Continuing education counted toward one credential."""
+
+    __tablename__ = "credits"
+
+    id: int | None = Field(default=None, primary_key=True)
+    credential_id: int = Field(
+        sa_column=Column(ForeignKey("credentials.id", ondelete="CASCADE"), nullable=False,
+                         index=True)
+    )
+    units: Decimal = Field(sa_type=Numeric(8, 2))
+    earned_on: date
+    title: str = Field(max_length=200)
+    provider: str | None = Field(default=None, max_length=120)
+    # The credential whose course this is, when a specialization counts toward this one.
+    from_credential_id: int | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("credentials.id", ondelete="SET NULL"), nullable=True),
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ConversationState(SQLModel, table=True):
+    """Where a person is in a conversation, so a restart or another replica can go on."""
+
+    __tablename__ = "conversation_states"
+
+    name: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=128)  # the JSON of PTB's (chat, user) key
+    state: str = Field(max_length=256)  # JSON
+
+
+class UserData(SQLModel, table=True):
+    """A conversation's answers so far (PTB's user_data), as JSON; absent when empty."""
+
+    __tablename__ = "user_data"
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    data: str = Field(sa_type=Text)

@@ -15,7 +15,7 @@ import pytest
 from pydantic import SecretStr
 from telegram import Update
 
-from bot.app import build_application
+from bot.app import build_application, shutdown, startup
 from bot.i18n import I18n
 from bot.offline import OFFLINE_TOKEN, OfflineBotAPI, Person
 from bot.settings import Settings
@@ -96,16 +96,12 @@ async def start_bot(settings: Settings, i18n: I18n, api: OfflineBotAPI) -> Any:
     api.deliver_to(
         lambda payload: application.process_update(Update.de_json(payload, application.bot))
     )
-    await application.initialize()
-    await application.post_init(application)
-    await application.start()
+    await startup(application)
     return application
 
 
 async def stop_bot(application: Any) -> None:
-    await application.stop()
-    await application.shutdown()
-    await application.post_shutdown(application)
+    await shutdown(application)
 
 
 @pytest.fixture
