@@ -28,8 +28,9 @@ from bot.i18n import LANGUAGES, I18n
 from bot.persistence import DatabasePersistence
 from bot.settings import Settings
 from bot.timezones import ZoneIndex
-from handlers import basics, settings, start
+from handlers import add, basics, credentials, settings, start
 from handlers.loader import load_trainer
+from storage.catalog import Catalog
 from storage.db import Database
 from storage.migrate import upgrade_async
 
@@ -50,6 +51,8 @@ def register_handlers(application: RecertApp) -> None:
     # (a conversation's /cancel must win over the global one), the catch-alls last.
     application.add_handlers([
         *start.handlers(),
+        *add.handlers(),
+        *credentials.handlers(),
         *settings.handlers(),
         *basics.handlers(),
         *basics.last_resort_handlers(),
@@ -91,6 +94,7 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     i18n: I18n | None = None,
+    catalog: Catalog | None = None,
 ) -> RecertApp:
     db = Database(settings_.database_url)
     builder = (
@@ -117,6 +121,7 @@ def build_application(
         settings=settings_,
         db=db,
         i18n=i18n or I18n.load(settings_.default_language),
+        catalog=catalog or Catalog.load(),
     )
     register_handlers(application)
     return application

@@ -8,6 +8,8 @@ from bot.i18n import N_, I18n, Translator
 
 PRIVATE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Start, or start again")),
+    ("add", N_("Add a certification")),
+    ("credentials", N_("Your credentials")),
     ("settings", N_("Time zone, reminder hour, language")),
     ("language", N_("Change the language")),
     ("help", N_("What I can do")),

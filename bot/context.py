@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -10,6 +12,7 @@ if TYPE_CHECKING:
     from bot.i18n import I18n, Translator
     from bot.settings import Settings
     from bot.timezones import ZoneIndex
+    from storage.catalog import Catalog
     from storage.db import Database
     from storage.models import Trainer
 
@@ -40,6 +43,15 @@ class RecertContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
     @property
     def zones(self) -> ZoneIndex:
         return self.bot_data["zones"]  # type: ignore[no-any-return]
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.bot_data["catalog"]  # type: ignore[no-any-return]
+
+    def today(self) -> date:
+        """Today in the trainer's time zone (the operator's default until they pick one)."""
+        zone = (self.trainer.time_zone if self.trainer else None) or self.settings.default_time_zone
+        return datetime.now(ZoneInfo(zone)).date()
 
     @property
     def tr(self) -> Translator:

@@ -8,8 +8,15 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from telegram.ext import ConversationHandler
+from telegram import CallbackQuery
+from telegram.error import BadRequest
+from telegram.ext import ConversationHandler, filters
 from telegram.warnings import PTBUserWarning
+
+# What a person types or sends now; edits of older messages are answered elsewhere, never
+# taken as an answer.
+TYPED = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+SENT_NOT_TEXT = filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.COMMAND
 
 
 def conversation(**kwargs: Any) -> ConversationHandler[Any]:
@@ -21,3 +28,12 @@ def conversation(**kwargs: Any) -> ConversationHandler[Any]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
         return ConversationHandler(**kwargs)
+
+
+async def drop_buttons(query: CallbackQuery) -> None:
+    """Remove a message's buttons once pressed; pressed again, they are gone already."""
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest as error:
+        if "not modified" not in error.message:
+            raise

@@ -39,6 +39,8 @@ async def help_command(update: Update, context: RecertContext) -> None:
     _ = context.gettext
     await message.reply_text(
         _("<b>Recert</b> keeps your certifications from lapsing.") + "\n\n"
+        + _("/add: register a certification or CPR/AED card") + "\n"
+        + _("/credentials: your credentials; edit, renew or remove them") + "\n"
         + _("/settings: time zone, reminder hour and language") + "\n"
         + _("/language: change the language") + "\n"
         + _("/cancel: stop what we are doing") + "\n"
@@ -47,9 +49,11 @@ async def help_command(update: Update, context: RecertContext) -> None:
 
 
 async def cancel(update: Update, context: RecertContext) -> int:
-    """Ends any conversation; outside one there is nothing to stop."""
+    """Ends any conversation and drops its answers so far."""
     message = update.effective_message
     assert message is not None
+    if context.user_data is not None:
+        context.user_data.clear()
     await message.reply_text(
         context.gettext("Okay, stopped. Send /help to see what I can do."),
         reply_markup=ReplyKeyboardRemove(),

@@ -15,7 +15,7 @@ from telegram.ext import (
 )
 
 from bot.context import RecertContext
-from handlers import conversation
+from handlers import SENT_NOT_TEXT, TYPED, conversation, drop_buttons
 from bot.i18n import LANGUAGE_NAMES, Translator
 from handlers.basics import cancel
 from handlers.timezone import ask_time_zone, save_zone, time_zone_handlers
@@ -78,7 +78,7 @@ async def language_chosen(update: Update, context: RecertContext) -> int:
     language = query.data.removeprefix(LANGUAGE_PREFIX)  # the pattern admits shipped ones only
     await context.db.run(lambda session: trainers.update(session, user.id, language=language))
     context.use_language(language)
-    await query.edit_message_reply_markup(None)
+    await drop_buttons(query)
     await ask_time_zone(update, context)
     return TIME_ZONE
 
@@ -116,7 +116,7 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
             states={
                 LANGUAGE: [
                     CallbackQueryHandler(language_chosen, pattern=LANGUAGE_PATTERN),
-                    MessageHandler(filters.ALL & ~filters.COMMAND, language_expected),
+                    MessageHandler(TYPED | SENT_NOT_TEXT, language_expected),
                 ],
                 TIME_ZONE: time_zone_handlers(zone_chosen),
             },

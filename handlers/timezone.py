@@ -22,6 +22,7 @@ from telegram import (
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import RecertContext
+from handlers import SENT_NOT_TEXT, TYPED, drop_buttons
 from bot.i18n import Translator
 from bot.timezones import SUGGESTED_ZONES, is_valid_zone, zone_at
 from storage import trainers
@@ -98,7 +99,7 @@ def time_zone_handlers(on_chosen: OnChosen) -> list[BaseHandler[Update, RecertCo
         zone = query.data.removeprefix(ZONE_PREFIX)
         if not is_valid_zone(zone):  # forged or from an older release
             return await ask_again(update, context)
-        await query.edit_message_reply_markup(None)
+        await drop_buttons(query)
         return await on_chosen(update, context, zone)
 
     async def from_location(update: Update, context: RecertContext) -> object:
@@ -152,7 +153,7 @@ def time_zone_handlers(on_chosen: OnChosen) -> list[BaseHandler[Update, RecertCo
 
     return [
         CallbackQueryHandler(from_button, pattern=f"^{ZONE_PREFIX}"),
-        MessageHandler(filters.LOCATION, from_location),
-        MessageHandler(filters.TEXT & ~filters.COMMAND, from_text),
-        MessageHandler(filters.ALL & ~filters.COMMAND, ask_again),
+        MessageHandler(filters.UpdateType.MESSAGE & filters.LOCATION, from_location),
+        MessageHandler(TYPED, from_text),
+        MessageHandler(SENT_NOT_TEXT, ask_again),
     ]

@@ -200,3 +200,9 @@ def credits_from(session: Session, credential_id: int, from_credential_id: int) 
     return len(session.exec(select(Credit.id).where(
         Credit.credential_id == credential_id, Credit.from_credential_id == from_credential_id
     )).all())
+
+
+def credit_count(session: Session, trainer_id: int, credential_id: int) -> int:
+    if owned(session, trainer_id, credential_id) is None:
+        return 0
+    return len(session.exec(select(Credit.id).where(Credit.credential_id == credential_id)).all())

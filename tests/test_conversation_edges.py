@@ -127,8 +127,10 @@ async def test_language_changes_replies_and_this_chats_menu(bot: Bot) -> None:
     assert "/settings" in kim.last_text and "напомина" in kim.last_text.lower()
     chat_scope = json.dumps({"chat_id": kim.id, "type": "chat"}, sort_keys=True)
     menu = bot.api.commands[(chat_scope, "")]
-    assert [c["command"] for c in menu] == ["start", "settings", "language", "help", "cancel"]
-    assert menu[3]["description"] == "Что я умею"
+    assert [c["command"] for c in menu] == [
+        "start", "add", "credentials", "settings", "language", "help", "cancel"
+    ]
+    assert menu[5]["description"] == "Что я умею"
 
 
 async def test_command_menus_are_registered_per_language(bot: Bot) -> None:

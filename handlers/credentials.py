@@ -1,0 +1,407 @@
+"""/credentials: the trainer's credentials; view one, edit its dates or number, mark it
+renewed (the cycle rolls forward, the past one is kept), or remove it.
+
+Every button names the credential by id and is checked against the presser: another
+person's id, or a forged one, finds nothing.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+)
+
+from bot.context import RecertContext
+from handlers import SENT_NOT_TEXT, TYPED, conversation
+from handlers.add import MAX_NUMBER, has_control
+from handlers.basics import cancel
+from handlers.dateinput import read_date
+from handlers.render import credential_name, cycle_lines, days_left, standing_label, units
+from scheduler.cycles import Cycle, CycleEnd, RuleError, cycle_from_expiry, cycle_from_start
+from scheduler.cycles import next_cycle, standing
+from storage import credentials
+from storage.credentials import Held, rule_for
+from storage.models import Credential
+
+PREFIX = "cred:"
+EDIT_DATE, EDIT_NUMBER = range(2)
+
+
+def _button(label: str, action: str, credential_id: int | None = None, extra: str = "") -> Any:
+    data = f"{PREFIX}{action}" + (f":{credential_id}" if credential_id is not None else "")
+    return InlineKeyboardButton(label, callback_data=data + (f":{extra}" if extra else ""))
+
+
+def list_view(context: RecertContext, held: list[Held]) -> tuple[str, InlineKeyboardMarkup | None]:
+    _ = context.gettext
+    if not held:
+        return _("You have no credentials on file yet. Add one with /add."), None
+    today = context.today()
+    lines = [_("<b>Your credentials</b>")]
+    for h in held:
+        credential = h.credential
+        name = credential_name(credential, context.catalog)
+        cycle = Cycle(credential.cycle_start, credential.cycle_end, credential.units_required)
+        state = standing_label(
+            context.tr, standing(rule_for(credential, context.catalog), cycle, today)
+        )
+        if credential.cycle_end is None:
+            lines.append(_("• {name}: no expiry").format(name=name))
+        else:
+            lines.append(_("• {name}: expires {date} ({left}), {state}").format(
+                name=name, date=context.tr.date(credential.cycle_end),
+                left=days_left(context.tr, credential.cycle_end, today), state=state))
+    lines.append("")
+    lines.append(_("Choose one to edit, renew or remove it. Add more with /add."))
+    buttons = [_button(html.unescape(credential_name(h.credential, context.catalog)), "v",
+                       h.credential.id) for h in held]
+    return "\n".join(lines), InlineKeyboardMarkup([buttons[i:i + 2]
+                                                  for i in range(0, len(buttons), 2)])
+
+
+def detail_view(
+    context: RecertContext, held: Held, past: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    _ = context.gettext
+    credential = held.credential
+    entry = context.catalog.get(credential.catalog_id)
+    cycle = Cycle(credential.cycle_start, credential.cycle_end, credential.units_required)
+    title = f"<b>{credential_name(credential, context.catalog)}</b>"
+    if entry is not None:
+        title += f" ({html.escape(entry.full_name)})"
+    lines = [title, *cycle_lines(context.tr, entry, cycle, context.today(),
+                                 certified_on=credential.certified_on)]
+    if credential.units_required:
+        lines.append(_("Credits this cycle: {earned} of {required}").format(
+            earned=units(context.tr, held.units_earned, entry),
+            required=units(context.tr, credential.units_required, entry)))
+    if credential.number:
+        lines.append(_("Number: {number}").format(number=html.escape(credential.number)))
+    if past:
+        lines.append(context.ngettext("{count} earlier cycle in the history",
+                                      "{count} earlier cycles in the history", past)
+                     .format(count=past))
+    buttons = InlineKeyboardMarkup([
+        [_button(_("Edit dates"), "d", credential.id),
+         _button(_("Edit number"), "n", credential.id)],
+        [_button(_("I renewed"), "r", credential.id), _button(_("Remove"), "x", credential.id)],
+        [_button(_("« All credentials"), "l")],
+    ])
+    return "\n".join(lines), buttons
+
+
+async def _held(context: RecertContext, user_id: int, credential_id: int) -> tuple[Held, int] | None:
+    def load(session):  # type: ignore[no-untyped-def]
+        credential = credentials.owned(session, user_id, credential_id)
+        if credential is None:
+            return None
+        earned = credentials.units_earned(session, credential)
+        past = len(credentials.past_cycles(session, user_id, credential_id))
+        return Held(credential, earned), past
+
+    return await context.db.run(load)
+
+
+async def _show(update: Update, text: str, buttons: InlineKeyboardMarkup | None) -> None:
+    """Replace the message the button was on; the chat keeps one current view."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.edit_message_text(text, reply_markup=buttons)
+    except BadRequest as error:
+        if "not modified" not in error.message:  # the same view pressed twice
+            raise
+
+
+async def show_list(update: Update, context: RecertContext) -> int:
+    """/credentials: every credential with its deadline, as buttons."""
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    held = await context.db.run(lambda session: credentials.held_by(session, user.id))
+    text, buttons = list_view(context, held)
+    await chat.send_message(text, reply_markup=buttons)
+    return ConversationHandler.END
+
+
+async def _gone(update: Update, context: RecertContext) -> int:
+    query = update.callback_query
+    assert query is not None
+    await query.answer(context.gettext("That credential is not on file (any more)."),
+                       show_alert=True)
+    return ConversationHandler.END
+
+
+async def button(update: Update, context: RecertContext) -> int:
+    """View, list, renew and remove, with their confirmations."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and query.data is not None and user is not None
+    _ = context.gettext
+    action, *rest = query.data.removeprefix(PREFIX).split(":")
+    if action == "l":
+        await query.answer()
+        held = await context.db.run(lambda session: credentials.held_by(session, user.id))
+        await _show(update, *list_view(context, held))
+        return ConversationHandler.END
+    if not rest or not rest[0].isdigit():
+        return await _gone(update, context)
+    credential_id = int(rest[0])
+    loaded = await _held(context, user.id, credential_id)
+    if loaded is None:
+        return await _gone(update, context)
+    held, past = loaded
+    credential = held.credential
+    name = credential_name(credential, context.catalog)
+    if action == "v":
+        await query.answer()
+        await _show(update, *detail_view(context, held, past))
+        return ConversationHandler.END
+    if action == "r":
+        return await _ask_renew(update, context, credential, name)
+    if action == "ry" and len(rest) == 2:
+        return await _renew(update, context, credential, rest[1])
+    if action == "x":
+        await query.answer()
+        count = await context.db.run(
+            lambda session: credentials.credit_count(session, user.id, credential_id))
+        await _show(update, _("Remove {name}?").format(name=name) + " " + context.ngettext(
+            "Its {count} credit entry goes too. This can't be undone.",
+            "Its {count} credit entries go too. This can't be undone.", count
+        ).format(count=count), InlineKeyboardMarkup([[
+            _button(_("Yes, remove it"), "xy", credential_id),
+            _button(_("Keep it"), "v", credential_id),
+        ]]))
+        return ConversationHandler.END
+    if action == "xy":
+        await query.answer()
+        await context.db.run(lambda session: credentials.remove(session, user.id, credential_id))
+        await _show(update, _("Removed {name}.").format(name=name), None)
+        return ConversationHandler.END
+    return await _gone(update, context)
+
+
+async def _ask_renew(
+    update: Update, context: RecertContext, credential: Credential, name: str
+) -> int:
+    query = update.callback_query
+    assert query is not None
+    _ = context.gettext
+    rule = rule_for(credential, context.catalog)
+    current = Cycle(credential.cycle_start, credential.cycle_end, credential.units_required)
+    try:
+        following = next_cycle(rule, current)
+    except RuleError:
+        await query.answer(_("This credential has no fixed cycle: use “Edit dates” to type "
+                             "the new expiry date from your card."), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    entry = context.catalog.get(credential.catalog_id)
+    text = _("Mark {name} renewed? The new cycle runs from {start} to {end} and needs "
+             "{units}. The credits of the current cycle stay in its history.").format(
+        name=name, start=context.tr.date(following.start, "long"),
+        end=context.tr.date(following.end, "long") if following.end else "—",
+        units=units(context.tr, following.units_required, entry))
+    # The button carries the cycle it renews: pressed twice, it cannot roll forward twice.
+    current_end = credential.cycle_end.isoformat() if credential.cycle_end else ""
+    await _show(update, text, InlineKeyboardMarkup([[
+        _button(_("Yes, I renewed"), "ry", credential.id, current_end),
+        _button(_("Not yet"), "v", credential.id),
+    ]]))
+    return ConversationHandler.END
+
+
+async def _renew(
+    update: Update, context: RecertContext, credential: Credential, cycle_end: str
+) -> int:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None and credential.id is not None
+    _ = context.gettext
+    if credential.cycle_end is None or credential.cycle_end.isoformat() != cycle_end:
+        await query.answer(_("Already done: that cycle was renewed."), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    rule = rule_for(credential, context.catalog)
+    following = next_cycle(rule, Cycle(credential.cycle_start, credential.cycle_end,
+                                       credential.units_required))
+    credential_id = credential.id
+    await context.db.run(
+        lambda session: credentials.renew(session, user.id, credential_id, following))
+    loaded = await _held(context, user.id, credential_id)
+    assert loaded is not None
+    text, buttons = detail_view(context, *loaded)
+    await _show(update, _("Renewed ✅ A new cycle has begun.") + "\n\n" + text, buttons)
+    return ConversationHandler.END
+
+
+# -- editing ------------------------------------------------------------------------------
+
+async def start_edit(update: Update, context: RecertContext) -> int:
+    """"Edit dates" or "Edit number": asks for the new value."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and query.data is not None and user is not None
+    action, _sep, raw_id = query.data.removeprefix(PREFIX).partition(":")
+    loaded = await _held(context, user.id, int(raw_id)) if raw_id.isdigit() else None
+    if loaded is None:
+        return await _gone(update, context)
+    await query.answer()
+    credential = loaded[0].credential
+    entry = context.catalog.get(credential.catalog_id)
+    expiry = entry is not None and (entry.ask_card_date
+                                    or entry.rule.cycle_end is CycleEnd.CARD_ONLY)
+    assert context.user_data is not None
+    context.user_data["edit"] = {"id": credential.id, "expiry": expiry}
+    return await _ask_edit(update, context, EDIT_DATE if action == "d" else EDIT_NUMBER)
+
+
+async def _ask_edit(update: Update, context: RecertContext, step: int, note: str = "") -> int:
+    _ = context.gettext
+    assert context.user_data is not None
+    edit = context.user_data["edit"]
+    back = _button(_("Cancel"), "v", edit["id"])
+    if step == EDIT_DATE:
+        example = context.tr.date(date(2025, 3, 15), "short")
+        if edit["expiry"]:
+            text = _("Type the expiry date printed on your card, for example {example}.")
+        else:
+            text = _("Type the date you certified or last renewed, for example {example}.")
+        text = text.format(example=example)
+        switch = _button(_("I have the date I certified") if edit["expiry"]
+                         else _("I have the expiry date instead"), "mode", edit["id"])
+        buttons = InlineKeyboardMarkup([[switch], [back]])
+    else:
+        text = _("Type the new credential number (only you will see it), or remove it.")
+        buttons = InlineKeyboardMarkup([[_button(_("Remove the number"), "nx", edit["id"])],
+                                        [back]])
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_message((note + "\n\n" if note else "") + text, reply_markup=buttons)
+    return step
+
+
+async def switch_mode(update: Update, context: RecertContext) -> int:
+    """Between the certified date and the card's expiry date."""
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    await query.answer()
+    edit = context.user_data.get("edit")
+    if not edit:
+        return ConversationHandler.END
+    edit["expiry"] = not edit["expiry"]
+    return await _ask_edit(update, context, EDIT_DATE)
+
+
+async def date_typed(update: Update, context: RecertContext) -> int:
+    """The new date: the cycle is worked out again from the rule."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None and context.user_data is not None
+    edit = context.user_data["edit"]
+    parsed, reason = await read_date(context, message.text or "", expiry=edit["expiry"])
+    if parsed is None:
+        return await _ask_edit(update, context, EDIT_DATE, reason)
+    loaded = await _held(context, user.id, edit["id"])
+    if loaded is None:
+        context.user_data.pop("edit", None)
+        await message.reply_text(context.gettext("That credential is not on file (any more)."))
+        return ConversationHandler.END
+    credential = loaded[0].credential
+    rule = rule_for(credential, context.catalog)
+    if edit["expiry"]:
+        cycle, certified = cycle_from_expiry(rule, parsed.value), None
+    else:
+        cycle, certified = cycle_from_start(rule, parsed.value, context.today()), parsed.value
+    credential_id = edit["id"]
+    await context.db.run(lambda session: credentials.set_cycle(
+        session, user.id, credential_id, cycle, certified))
+    return await _after_edit(update, context, context.gettext("Dates updated."))
+
+
+async def number_typed(update: Update, context: RecertContext) -> int:
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None and context.user_data is not None
+    text = (message.text or "").strip()
+    if not text or len(text) > MAX_NUMBER or has_control(text):
+        return await _ask_edit(update, context, EDIT_NUMBER, context.gettext(
+            "A credential number has at most {limit} characters, without line breaks or "
+            "special characters.").format(limit=MAX_NUMBER))
+    credential_id = context.user_data["edit"]["id"]
+    await context.db.run(
+        lambda session: credentials.set_number(session, user.id, credential_id, text))
+    return await _after_edit(update, context, context.gettext("Number updated."))
+
+
+async def number_removed(update: Update, context: RecertContext) -> int:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None and context.user_data is not None
+    await query.answer()
+    edit = context.user_data.get("edit")
+    if not edit:
+        return ConversationHandler.END
+    credential_id = edit["id"]
+    await context.db.run(
+        lambda session: credentials.set_number(session, user.id, credential_id, None))
+    return await _after_edit(update, context, context.gettext("Number removed."))
+
+
+async def _after_edit(update: Update, context: RecertContext, done: str) -> int:
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None and context.user_data is not None
+    credential_id = context.user_data.pop("edit")["id"]
+    loaded = await _held(context, user.id, credential_id)
+    if loaded is None:
+        return ConversationHandler.END
+    text, buttons = detail_view(context, *loaded)
+    await chat.send_message(done + "\n\n" + text, reply_markup=buttons)
+    return ConversationHandler.END
+
+
+async def expect_text(update: Update, context: RecertContext) -> int | None:
+    """A sticker or photo while a new value is awaited."""
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(context.gettext("Please type the new value, or press Cancel."))
+    return None
+
+
+async def leave_edit(update: Update, context: RecertContext) -> int:
+    """Cancel (back to the credential) or any other credential button ends the edit."""
+    if context.user_data is not None:
+        context.user_data.pop("edit", None)
+    return await button(update, context)
+
+
+def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
+    views = CallbackQueryHandler(button, pattern=f"^{PREFIX}(l|v|r|ry|x|xy)(:|$)")
+    return [
+        conversation(
+            entry_points=[CallbackQueryHandler(start_edit, pattern=rf"^{PREFIX}[dn]:\d+$")],
+            states={
+                EDIT_DATE: [
+                    MessageHandler(TYPED, date_typed),
+                    CallbackQueryHandler(switch_mode, pattern=rf"^{PREFIX}mode:\d+$"),
+                ],
+                EDIT_NUMBER: [
+                    MessageHandler(TYPED, number_typed),
+                    CallbackQueryHandler(number_removed, pattern=rf"^{PREFIX}nx:\d+$"),
+                ],
+            },
+            fallbacks=[
+                CommandHandler("cancel", cancel),
+                CallbackQueryHandler(leave_edit, pattern=f"^{PREFIX}(l|v|r|ry|x|xy)(:|$)"),
+                MessageHandler(SENT_NOT_TEXT, expect_text),
+            ],
+            name="credentials",
+            persistent=True,
+            allow_reentry=True,
+        ),
+        CommandHandler("credentials", show_list),
+        views,
+    ]

@@ -1,0 +1,96 @@
+"""The renewal rules as pure functions: each body's way of ending a cycle."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from scheduler.cycles import (
+    Cycle,
+    CycleEnd,
+    Rule,
+    RuleError,
+    Standing,
+    cycle_from_expiry,
+    cycle_from_start,
+    next_cycle,
+    standing,
+)
+
+TODAY = date(2026, 11, 24)
+NASM = Rule(CycleEnd.ANNIVERSARY, 24, Decimal("2.0"), grace_period_days=365)
+NCSF = Rule(CycleEnd.END_OF_MONTH, 24, Decimal("10"))
+ACSM = Rule(CycleEnd.DECEMBER_31, 36, Decimal("45"), grace_period_days=181)
+NSCA = Rule(
+    CycleEnd.FIXED_PERIOD, 36, Decimal("6.0"), period_anchor=date(2024, 1, 1), period_years=3,
+    prorated=(
+        (date(2024, 1, 1), Decimal("6.0")), (date(2025, 1, 1), Decimal("4.0")),
+        (date(2026, 1, 1), Decimal("2.0")), (date(2026, 7, 1), Decimal("1.0")),
+        (date(2027, 1, 1), Decimal("0.0")),
+    ),
+)
+CES = Rule(CycleEnd.CARD_ONLY)
+
+
+def test_anniversary() -> None:
+    cycle = cycle_from_start(NASM, date(2025, 3, 15), TODAY)
+    assert cycle == Cycle(date(2025, 3, 15), date(2027, 3, 15), Decimal("2.0"))
+    assert cycle_from_expiry(NASM, date(2027, 3, 15)).start == date(2025, 3, 15)
+    leap = cycle_from_start(NASM, date(2024, 2, 29), TODAY)
+    assert leap.end == date(2026, 2, 28)
+
+
+def test_ncsf_ends_on_the_last_day_of_the_month() -> None:
+    assert cycle_from_start(NCSF, date(2025, 2, 3), TODAY).end == date(2027, 2, 28)
+    assert cycle_from_start(NCSF, date(2026, 1, 31), TODAY).end == date(2028, 1, 31)
+
+
+def test_acsm_ends_on_december_31() -> None:
+    cycle = cycle_from_start(ACSM, date(2024, 5, 10), TODAY)
+    assert cycle.end == date(2027, 12, 31)
+    assert cycle_from_expiry(ACSM, date(2027, 12, 31)).start == date(2025, 1, 1)
+
+
+@pytest.mark.parametrize(("certified", "units"), [
+    (date(2019, 6, 1), "6.0"), (date(2024, 3, 1), "4.0"), (date(2025, 12, 31), "2.0"),
+    (date(2026, 2, 1), "1.0"), (date(2026, 8, 1), "0.0"),
+])
+def test_nsca_shares_one_period_and_prorates_by_certification_date(
+    certified: date, units: str
+) -> None:
+    cycle = cycle_from_start(NSCA, certified, TODAY)
+    assert cycle.end == date(2026, 12, 31)
+    assert cycle.units_required == Decimal(units)
+    assert cycle.start == max(certified, date(2024, 1, 1))
+
+
+def test_nsca_next_period_and_its_own_proration() -> None:
+    following = next_cycle(NSCA, cycle_from_start(NSCA, date(2020, 1, 1), TODAY))
+    assert following == Cycle(date(2027, 1, 1), date(2029, 12, 31), Decimal("6.0"))
+    # Certified in the second year of the 2027-2029 period: the table moves with the period.
+    later = cycle_from_start(NSCA, date(2028, 3, 1), date(2028, 3, 2))
+    assert later.units_required == Decimal("2.0") and later.end == date(2029, 12, 31)
+
+
+def test_renewal_rolls_forward() -> None:
+    cycle = cycle_from_start(NASM, date(2025, 3, 15), TODAY)
+    assert next_cycle(NASM, cycle) == Cycle(date(2027, 3, 16), date(2029, 3, 15), Decimal("2.0"))
+    with pytest.raises(RuleError):
+        next_cycle(CES, cycle_from_start(CES, date(2025, 1, 1), TODAY))
+
+
+def test_card_only_has_no_expiry_unless_the_card_says() -> None:
+    assert cycle_from_start(CES, date(2025, 1, 1), TODAY).end is None
+    assert cycle_from_expiry(CES, date(2027, 1, 1)).end == date(2027, 1, 1)
+
+
+@pytest.mark.parametrize(("today", "expected"), [
+    (date(2026, 12, 1), Standing.ON_TRACK), (date(2026, 12, 16), Standing.DUE_SOON),
+    (date(2027, 3, 15), Standing.DUE_SOON), (date(2027, 3, 16), Standing.IN_GRACE),
+    (date(2028, 3, 14), Standing.IN_GRACE), (date(2028, 3, 15), Standing.EXPIRED),
+])
+def test_standing(today: date, expected: Standing) -> None:
+    cycle = Cycle(date(2025, 3, 15), date(2027, 3, 15), Decimal("2.0"))
+    assert standing(NASM, cycle, today) is expected
