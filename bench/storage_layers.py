@@ -61,7 +61,7 @@ from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import trainers
-from storage.db import Database, UnitOfWork, sqlite_pragmas, normalize_url
+from storage.db import Database, UnitOfWork, normalize_url, sqlite_pragmas
 from storage.migrate import upgrade_async
 from storage.models import Trainer
 

@@ -28,7 +28,10 @@ def run(settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="recert", description=__doc__)
     parser.add_argument(
-        "command", nargs="?", default="run", choices=["run", "migrate", "chat"],
+        "command",
+        nargs="?",
+        default="run",
+        choices=["run", "migrate", "chat"],
         help="run the bot (default), apply database migrations, or chat in the terminal",
     )
     args = parser.parse_args(argv)
@@ -36,9 +39,15 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         from bot.logs import setup_logging
 
-        secret = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
+        secret = (
+            settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
+        )
         # The terminal chat is for reading the bot's messages; keep the log out of the way.
-        level = "WARNING" if args.command == "chat" and settings.log_level == "INFO" else settings.log_level
+        level = (
+            "WARNING"
+            if args.command == "chat" and settings.log_level == "INFO"
+            else settings.log_level
+        )
         setup_logging(level, settings.log_json, [secret])
         settings.ensure_data_dir()
         if args.command == "migrate":

@@ -49,14 +49,16 @@ def register_handlers(application: RecertApp) -> None:
     application.add_handler(TypeHandler(Update, load_trainer), group=-1)
     # Group 0, first match wins: conversations before the commands they share words with
     # (a conversation's /cancel must win over the global one), the catch-alls last.
-    application.add_handlers([
-        *start.handlers(),
-        *add.handlers(),
-        *credentials.handlers(),
-        *settings.handlers(),
-        *basics.handlers(),
-        *basics.last_resort_handlers(),
-    ])
+    application.add_handlers(
+        [
+            *start.handlers(),
+            *add.handlers(),
+            *credentials.handlers(),
+            *settings.handlers(),
+            *basics.handlers(),
+            *basics.last_resort_handlers(),
+        ]
+    )
     application.add_error_handler(on_error)
 
 
@@ -102,11 +104,13 @@ def build_application(
         .token(settings_.token)
         .persistence(DatabasePersistence(db))
         .context_types(ContextTypes(context=RecertContext))
-        .defaults(Defaults(
-            parse_mode=ParseMode.HTML,
-            tzinfo=UTC,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-        ))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=UTC,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )

@@ -26,8 +26,9 @@ async def register_menus(bot: Bot, i18n: I18n) -> None:
     default language's menu for everyone else."""
     scope = BotCommandScopeAllPrivateChats()
     for language in i18n.languages:
-        await bot.set_my_commands(menu(i18n.translator(language)), scope=scope,
-                                  language_code=language)
+        await bot.set_my_commands(
+            menu(i18n.translator(language)), scope=scope, language_code=language
+        )
     await bot.set_my_commands(menu(i18n.translator(i18n.default)), scope=scope)
 
 

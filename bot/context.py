@@ -21,8 +21,10 @@ class RecertContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
     """PTB's context plus what every Recert handler needs; one instance per update."""
 
     def __init__(
-        self, application: Application[Any, Any, Any, Any, Any, Any],
-        chat_id: int | None = None, user_id: int | None = None,
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
     ) -> None:
         super().__init__(application, chat_id=chat_id, user_id=user_id)
         self.trainer: Trainer | None = None
@@ -50,7 +52,9 @@ class RecertContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
 
     def today(self) -> date:
         """Today in the trainer's time zone (the operator's default until they pick one)."""
-        zone = (self.trainer.time_zone if self.trainer else None) or self.settings.default_time_zone
+        zone = (
+            self.trainer.time_zone if self.trainer else None
+        ) or self.settings.default_time_zone
         return datetime.now(ZoneInfo(zone)).date()
 
     @property

@@ -24,10 +24,12 @@ async def on_error(update: object, context: RecertContext) -> None:
     # PTB gives error handlers a fresh context: find the user's language again.
     await _pick_language(update, context)
     try:
-        await update.effective_chat.send_message(context.gettext(
-            "Sorry, something went wrong on my side. Please try again in a moment; "
-            "if it keeps happening, send /cancel and start over."
-        ))
+        await update.effective_chat.send_message(
+            context.gettext(
+                "Sorry, something went wrong on my side. Please try again in a moment; "
+                "if it keeps happening, send /cancel and start over."
+            )
+        )
     except TelegramError:
         log.warning("could not send the apology for update %s", update_id)
 

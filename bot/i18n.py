@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -68,10 +68,10 @@ class Translator:
     def date(self, value: date, format: str = "medium") -> str:
         return format_date(value, format=format, locale=self.locale)
 
-    def datetime(self, value: datetime, format: str = "medium", tz: tzinfo | None = None) -> str:
+    def date_time(self, value: datetime, format: str = "medium", tz: tzinfo | None = None) -> str:
         return format_datetime(value, format=format, tzinfo=tz, locale=self.locale)
 
-    def time(self, value: datetime, format: str = "short", tz: tzinfo | None = None) -> str:
+    def clock(self, value: datetime, format: str = "short", tz: tzinfo | None = None) -> str:
         return format_time(value, format=format, tzinfo=tz, locale=self.locale)
 
     def number(self, value: int | float | Decimal, max_decimals: int = 2) -> str:
@@ -80,7 +80,7 @@ class Translator:
 
     def hour(self, hour: int) -> str:
         """An hour of the day as this locale writes times (9 AM, 09:00)."""
-        return format_time(datetime(2000, 1, 1, hour), format="short", locale=self.locale)
+        return format_time(time(hour), format="short", locale=self.locale)
 
     def zone_name(self, zone: str) -> str:
         """A time zone as people of this locale name it: its city, or the zone id."""

@@ -46,7 +46,8 @@ def setup_logging(level: str, json_lines: bool, secrets: list[str]) -> None:
     handler = logging.StreamHandler()
     handler.addFilter(RedactSecrets(secrets))
     handler.setFormatter(
-        JsonFormatter() if json_lines
+        JsonFormatter()
+        if json_lines
         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     root = logging.getLogger()

@@ -39,8 +39,22 @@ MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
 # Tags Telegram's HTML parse mode accepts.
 _HTML_TAGS = {
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "span",
-    "tg-spoiler", "tg-emoji", "blockquote",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "span",
+    "tg-spoiler",
+    "tg-emoji",
+    "blockquote",
 }
 
 
@@ -68,7 +82,9 @@ class _TelegramHTML(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in _HTML_TAGS:
-            raise ApiError(400, f"Bad Request: can't parse entities: unsupported start tag {tag!r}")
+            raise ApiError(
+                400, f"Bad Request: can't parse entities: unsupported start tag {tag!r}"
+            )
         self.tags += 1
         self.open.append(tag)
 
@@ -105,7 +121,9 @@ def _check_markup(markup: dict[str, Any] | None) -> None:
             if data is not None and not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA:
                 raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
             if not button.get("text"):
-                raise ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+                raise ApiError(
+                    400, "Bad Request: text buttons are unallowed in the inline keyboard"
+                )
 
 
 def _image_size(data: bytes) -> tuple[int, int]:
@@ -197,7 +215,9 @@ class OfflineBotAPI(BaseRequest):
             return self._download(url)
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
-        uploads = request_data.multipart_data if request_data and request_data.contains_files else {}
+        uploads = (
+            request_data.multipart_data if request_data and request_data.contains_files else {}
+        )
         try:
             queued = self.faults.get(api_method)
             if queued:
@@ -207,14 +227,18 @@ class OfflineBotAPI(BaseRequest):
                 raise fault
             handler = getattr(self, f"api_{api_method}", None)
             if handler is None:
-                raise ApiError(404, f"Not Found: method {api_method} is not in the offline Bot API")
+                raise ApiError(
+                    404, f"Not Found: method {api_method} is not in the offline Bot API"
+                )
             result = handler(params, uploads)
             if asyncio.iscoroutine(result):
                 result = await result
         except ApiError as error:
             self.calls.append(Call(api_method, params, ok=False, result=error.description))
             body: dict[str, Any] = {
-                "ok": False, "error_code": error.code, "description": error.description,
+                "ok": False,
+                "error_code": error.code,
+                "description": error.description,
             }
             if error.parameters:
                 body["parameters"] = error.parameters
@@ -258,7 +282,8 @@ class OfflineBotAPI(BaseRequest):
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         if chat.info.get("migrated_to"):
             raise ApiError(
-                400, "Bad Request: group chat was upgraded to a supergroup chat",
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
                 migrate_to_chat_id=chat.info["migrated_to"],
             )
         if chat.info["type"] != "private":
@@ -285,7 +310,9 @@ class OfflineBotAPI(BaseRequest):
 
     def _store_file(self, data: bytes, file_name: str | None, mime_type: str | None) -> StoredFile:
         number = next(self._ids)
-        stored = StoredFile(f"FILE{number:06d}offline", f"U{number:06d}", data, file_name, mime_type)
+        stored = StoredFile(
+            f"FILE{number:06d}offline", f"U{number:06d}", data, file_name, mime_type
+        )
         self.files[stored.file_id] = stored
         return stored
 
@@ -303,17 +330,24 @@ class OfflineBotAPI(BaseRequest):
     @staticmethod
     def _photo_sizes(stored: StoredFile) -> list[dict[str, Any]]:
         width, height = _image_size(stored.data)
-        return [{
-            "file_id": stored.file_id, "file_unique_id": stored.unique_id,
-            "width": width, "height": height, "file_size": len(stored.data),
-        }]
+        return [
+            {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.unique_id,
+                "width": width,
+                "height": height,
+                "file_size": len(stored.data),
+            }
+        ]
 
     @staticmethod
     def _document(stored: StoredFile) -> dict[str, Any]:
         return {
-            "file_id": stored.file_id, "file_unique_id": stored.unique_id,
-            "file_name": stored.file_name or "file", "mime_type": stored.mime_type
-            or "application/octet-stream", "file_size": len(stored.data),
+            "file_id": stored.file_id,
+            "file_unique_id": stored.unique_id,
+            "file_name": stored.file_name or "file",
+            "mime_type": stored.mime_type or "application/octet-stream",
+            "file_size": len(stored.data),
         }
 
     def _caption(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -372,7 +406,7 @@ class OfflineBotAPI(BaseRequest):
         return self._bot_message(chat, content, params)
 
     def api_editMessageText(self, params: dict, uploads: dict) -> dict:
-        chat, message = self._find(
+        _chat, message = self._find(
             params["chat_id"], params["message_id"], "message to edit not found"
         )
         text = visible_text(str(params.get("text", "")), params.get("parse_mode"))
@@ -397,7 +431,7 @@ class OfflineBotAPI(BaseRequest):
         return message
 
     def api_editMessageReplyMarkup(self, params: dict, uploads: dict) -> dict:
-        chat, message = self._find(
+        _chat, message = self._find(
             params["chat_id"], params["message_id"], "message to edit not found"
         )
         markup = params.get("reply_markup")
@@ -430,8 +464,10 @@ class OfflineBotAPI(BaseRequest):
         if stored is None:
             raise ApiError(400, "Bad Request: invalid file_id")
         return {
-            "file_id": stored.file_id, "file_unique_id": stored.unique_id,
-            "file_size": len(stored.data), "file_path": stored.path,
+            "file_id": stored.file_id,
+            "file_unique_id": stored.unique_id,
+            "file_size": len(stored.data),
+            "file_path": stored.path,
         }
 
     def api_getChat(self, params: dict, uploads: dict) -> dict:
@@ -495,10 +531,17 @@ class OfflineBotAPI(BaseRequest):
 
     def register_user(self, user: dict[str, Any]) -> None:
         self.users[user["id"]] = user
-        self.chats.setdefault(user["id"], Chat({
-            "id": user["id"], "type": "private", "first_name": user["first_name"],
-            **({"username": user["username"]} if user.get("username") else {}),
-        }))
+        self.chats.setdefault(
+            user["id"],
+            Chat(
+                {
+                    "id": user["id"],
+                    "type": "private",
+                    "first_name": user["first_name"],
+                    **({"username": user["username"]} if user.get("username") else {}),
+                }
+            ),
+        )
 
     def new_group(self, title: str, *, supergroup: bool = False) -> Chat:
         chat_id = -(next(self._ids) + (1_000_000_000_000 if supergroup else 4_000_000))
@@ -575,7 +618,8 @@ class Person:
         markup = self.chat.reply_keyboard or {}
         return [
             button if isinstance(button, str) else button["text"]
-            for row in markup.get("keyboard", []) for button in row
+            for row in markup.get("keyboard", [])
+            for button in row
         ]
 
     # what the person does
@@ -584,7 +628,9 @@ class Person:
         before = len(chat.messages)
         message = self.api._append(chat, {"from": self.user, **content})
         await self.api.deliver({"message": message})
-        return [m for m in chat.messages[before + 1:] if m["from"]["id"] == self.api.bot_user["id"]]
+        return [
+            m for m in chat.messages[before + 1 :] if m["from"]["id"] == self.api.bot_user["id"]
+        ]
 
     async def send(self, text: str, chat: Chat | None = None) -> list[dict[str, Any]]:
         """Type `text` (a command if it starts with /); returns the bot's new messages."""
@@ -618,8 +664,14 @@ class Person:
     async def send_sticker(self) -> list[dict[str, Any]]:
         stored = self.api._store_file(b"RIFF....WEBP", "sticker.webp", "image/webp")
         sticker = {
-            "file_id": stored.file_id, "file_unique_id": stored.unique_id, "type": "regular",
-            "width": 512, "height": 512, "is_animated": False, "is_video": False, "emoji": "👍",
+            "file_id": stored.file_id,
+            "file_unique_id": stored.unique_id,
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "👍",
         }
         return await self._send_message(self.chat, {"sticker": sticker})
 
@@ -630,8 +682,7 @@ class Person:
         message["edit_date"] = self.api._now()
         await self.api.deliver({"edited_message": message})
         return [
-            m for m in self.chat.messages[before:]
-            if m["from"]["id"] == self.api.bot_user["id"]
+            m for m in self.chat.messages[before:] if m["from"]["id"] == self.api.bot_user["id"]
         ]
 
     async def press(self, label: str, chat: Chat | None = None) -> list[dict[str, Any]]:
@@ -646,7 +697,9 @@ class Person:
         if label in self.keyboard:
             return await self.send(label, chat)
         shown = [self.buttons_of(m) for m in chat.messages if m.get("reply_markup")]
-        raise AssertionError(f"no button {label!r}; buttons shown: {shown}, keyboard: {self.keyboard}")
+        raise AssertionError(
+            f"no button {label!r}; buttons shown: {shown}, keyboard: {self.keyboard}"
+        )
 
     async def press_data(
         self, data: str, message: dict[str, Any], chat: Chat | None = None
@@ -655,12 +708,17 @@ class Person:
         chat = chat or self.chat
         before = len(chat.messages)
         query_id = str(next(self.api._ids) * 7919)
-        await self.api.deliver({
-            "callback_query": {
-                "id": query_id, "from": self.user, "message": message,
-                "chat_instance": f"ci{chat.id}", "data": data,
+        await self.api.deliver(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": self.user,
+                    "message": message,
+                    "chat_instance": f"ci{chat.id}",
+                    "data": data,
+                }
             }
-        })
+        )
         if query_id not in self.api.answered_callbacks:
             raise AssertionError(f"the bot left the button {data!r} unanswered (spinner shown)")
         return [m for m in chat.messages[before:] if m["from"]["id"] == self.api.bot_user["id"]]
@@ -670,4 +728,3 @@ class Person:
 
     def unblock_bot(self) -> None:
         self.api.blocked.discard(self.id)
-

@@ -46,9 +46,7 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
         encoded = json.dumps(data, default=str) if data else None
-        await self.db.run(
-            lambda session: conversations.save_user_data(session, user_id, encoded)
-        )
+        await self.db.run(lambda session: conversations.save_user_data(session, user_id, encoded))
 
     async def drop_user_data(self, user_id: int) -> None:
         await self.db.run(lambda session: conversations.forget_user(session, user_id))

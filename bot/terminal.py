@@ -83,7 +83,9 @@ async def chat(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = s
     api = OfflineBotAPI(on_bot_message=screen.show)
     offline_settings = settings.model_copy(update={"telegram_bot_token": SecretStr(OFFLINE_TOKEN)})
     application = build_application(offline_settings, request=api)
-    api.deliver_to(lambda payload: application.process_update(Update.de_json(payload, application.bot)))
+    api.deliver_to(
+        lambda payload: application.process_update(Update.de_json(payload, application.bot))
+    )
     me = Person(api, TERMINAL_USER_ID, getpass.getuser().title() or "You", _terminal_language())
     await startup(application)
     stdout.write("Terminal chat with Recert (offline). Type /start; /quit to leave.\n")
@@ -122,8 +124,8 @@ async def _act(me: Person, screen: Screen, line: str) -> None:
         latitude, _, longitude = rest.partition(" ")
         await me.share_location(float(latitude), float(longitude))
     elif command in ("/photo", "/document"):
-        path = Path(rest).expanduser()
-        data = await asyncio.to_thread(path.read_bytes)
+        path = Path(rest)
+        data = await asyncio.to_thread(lambda: path.expanduser().read_bytes())
         if command == "/photo":
             await me.send_photo(data)
         else:

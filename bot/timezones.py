@@ -15,16 +15,28 @@ from babel.dates import get_timezone_location
 # A few zones per language, offered as buttons before anyone has to type.
 SUGGESTED_ZONES: dict[str, tuple[str, ...]] = {
     "en": (
-        "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
-        "Europe/London", "Australia/Sydney",
+        "America/New_York",
+        "America/Chicago",
+        "America/Denver",
+        "America/Los_Angeles",
+        "Europe/London",
+        "Australia/Sydney",
     ),
     "es": (
-        "Europe/Madrid", "America/Mexico_City", "America/Bogota",
-        "America/Argentina/Buenos_Aires", "America/Santiago", "America/Lima",
+        "Europe/Madrid",
+        "America/Mexico_City",
+        "America/Bogota",
+        "America/Argentina/Buenos_Aires",
+        "America/Santiago",
+        "America/Lima",
     ),
     "ru": (
-        "Europe/Moscow", "Europe/Samara", "Asia/Yekaterinburg", "Asia/Novosibirsk",
-        "Asia/Krasnoyarsk", "Asia/Vladivostok",
+        "Europe/Moscow",
+        "Europe/Samara",
+        "Asia/Yekaterinburg",
+        "Asia/Novosibirsk",
+        "Asia/Krasnoyarsk",
+        "Asia/Vladivostok",
     ),
 }
 
@@ -43,12 +55,20 @@ _FRACTIONAL_OFFSETS = {
     (1, 12, 45): "Pacific/Chatham",
 }
 _OFFSET = re.compile(
-    r"^(?:utc|gmt|уtc|всемирное)?\s*(?P<sign>[+\-−])\s*(?P<hours>\d{1,2})"
+    r"^(?:utc|gmt)?\s*(?P<sign>[+\-−])\s*(?P<hours>\d{1,2})"
     r"(?:\s*[:.h]?\s*(?P<minutes>\d{2}))?$"
 )
 _REGIONS = (
-    "Africa/", "America/", "Antarctica/", "Arctic/", "Asia/", "Atlantic/", "Australia/",
-    "Europe/", "Indian/", "Pacific/",
+    "Africa/",
+    "America/",
+    "Antarctica/",
+    "Arctic/",
+    "Asia/",
+    "Atlantic/",
+    "Australia/",
+    "Europe/",
+    "Indian/",
+    "Pacific/",
 )
 _PLAIN_UTC = {"utc", "gmt", "z", "utc+0", "utc-0", "gmt+0", "+0", "0"}
 

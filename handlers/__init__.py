@@ -26,7 +26,9 @@ def conversation(**kwargs: Any) -> ConversationHandler[Any]:
     that means is silenced here and only here.
     """
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
+        warnings.filterwarnings(
+            "ignore", message="If 'per_message=False'", category=PTBUserWarning
+        )
         return ConversationHandler(**kwargs)
 
 

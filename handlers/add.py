@@ -34,8 +34,9 @@ from scheduler.cycles import standing as standing_of
 from storage import credentials
 from storage.catalog import CatalogEntry
 
-(BODY, CREDENTIAL, DUPLICATE, DATE, NUMBER, CONFIRM, CUSTOM_NAME, CUSTOM_CYCLE,
- CUSTOM_UNITS) = range(9)
+(BODY, CREDENTIAL, DUPLICATE, DATE, NUMBER, CONFIRM, CUSTOM_NAME, CUSTOM_CYCLE, CUSTOM_UNITS) = (
+    range(9)
+)
 PREFIX = "add:"
 MAX_NUMBER = 40
 MAX_NAME = 60
@@ -44,8 +45,13 @@ MAX_UNITS = Decimal(1000)
 EXAMPLE_DATE = date(2025, 3, 15)
 
 BACK = {
-    CREDENTIAL: BODY, DUPLICATE: CREDENTIAL, NUMBER: DATE, CONFIRM: NUMBER,
-    CUSTOM_NAME: BODY, CUSTOM_CYCLE: CUSTOM_NAME, CUSTOM_UNITS: CUSTOM_CYCLE,
+    CREDENTIAL: BODY,
+    DUPLICATE: CREDENTIAL,
+    NUMBER: DATE,
+    CONFIRM: NUMBER,
+    CUSTOM_NAME: BODY,
+    CUSTOM_CYCLE: CUSTOM_NAME,
+    CUSTOM_UNITS: CUSTOM_CYCLE,
 }
 
 
@@ -64,8 +70,11 @@ def _rule(context: RecertContext) -> Rule:
     if entry is not None:
         return entry.rule
     draft = _draft(context)
-    return Rule(CycleEnd.ANNIVERSARY, int(draft["custom_cycle_months"]),
-                Decimal(draft["custom_units"]) if draft.get("custom_units") else None)
+    return Rule(
+        CycleEnd.ANNIVERSARY,
+        int(draft["custom_cycle_months"]),
+        Decimal(draft["custom_units"]) if draft.get("custom_units") else None,
+    )
 
 
 def _name(context: RecertContext) -> str:
@@ -80,7 +89,7 @@ def _nav(context: RecertContext, back: bool = True) -> list[InlineKeyboardButton
 
 
 def _rows(buttons: list[InlineKeyboardButton], width: int = 2) -> list[list[InlineKeyboardButton]]:
-    return [buttons[i:i + width] for i in range(0, len(buttons), width)]
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
 
 
 def _cycle(context: RecertContext) -> Cycle:
@@ -93,6 +102,7 @@ def _cycle(context: RecertContext) -> Cycle:
 
 # -- the questions ------------------------------------------------------------------------
 
+
 async def ask(update: Update, context: RecertContext, step: int, note: str = "") -> int:
     """Asks the question of `step` (with its keyboard) and remembers where we are."""
     draft = _draft(context)
@@ -102,51 +112,71 @@ async def ask(update: Update, context: RecertContext, step: int, note: str = "")
     buttons: list[list[InlineKeyboardButton]]
     if step == BODY:
         text = _("Which organization issued the credential?")
-        bodies = [InlineKeyboardButton(body, callback_data=f"{PREFIX}b:{body}")
-                  for body in catalog.bodies()]
-        buttons = [*_rows(bodies, 3),
-                   [InlineKeyboardButton(_("Something else…"), callback_data=PREFIX + "custom")],
-                   _nav(context, back=False)]
+        bodies = [
+            InlineKeyboardButton(body, callback_data=f"{PREFIX}b:{body}")
+            for body in catalog.bodies()
+        ]
+        buttons = [
+            *_rows(bodies, 3),
+            [InlineKeyboardButton(_("Something else…"), callback_data=PREFIX + "custom")],
+            _nav(context, back=False),
+        ]
     elif step == CREDENTIAL:
         body = draft.get("body")
         entries = catalog.of_body(body) if body else catalog.cpr_cards()
-        text = (_("Which {body} credential?").format(body=html.escape(body)) if body
-                else _("Which CPR/AED card do you have?"))
-        options = [InlineKeyboardButton(entry.name, callback_data=f"{PREFIX}c:{entry.id}")
-                   for entry in entries]
+        text = (
+            _("Which {body} credential?").format(body=html.escape(body))
+            if body
+            else _("Which CPR/AED card do you have?")
+        )
+        options = [
+            InlineKeyboardButton(entry.name, callback_data=f"{PREFIX}c:{entry.id}")
+            for entry in entries
+        ]
         buttons = [*_rows(options, 2), _nav(context)]
     elif step == DUPLICATE:
-        text = _("You already have {name} on file. Shall I update its dates instead of "
-                 "adding it twice?").format(name=_name(context))
-        buttons = [[InlineKeyboardButton(_("Update it"), callback_data=PREFIX + "update")],
-                   _nav(context)]
+        text = _(
+            "You already have {name} on file. Shall I update its dates instead of adding it twice?"
+        ).format(name=_name(context))
+        buttons = [
+            [InlineKeyboardButton(_("Update it"), callback_data=PREFIX + "update")],
+            _nav(context),
+        ]
     elif step == DATE:
         text, buttons = _date_question(context)
     elif step == NUMBER:
-        text = _("Your credential number, if you want me to keep it (only you will ever see "
-                 "it). Or press Skip.")
-        buttons = [[InlineKeyboardButton(_("Skip"), callback_data=PREFIX + "skip")],
-                   _nav(context)]
+        text = _(
+            "Your credential number, if you want me to keep it (only you will ever see "
+            "it). Or press Skip."
+        )
+        buttons = [[InlineKeyboardButton(_("Skip"), callback_data=PREFIX + "skip")], _nav(context)]
     elif step == CONFIRM:
         text = _confirmation(context)
-        buttons = [[InlineKeyboardButton(_("✅ Save"), callback_data=PREFIX + "save")],
-                   _nav(context)]
+        buttons = [
+            [InlineKeyboardButton(_("✅ Save"), callback_data=PREFIX + "save")],
+            _nav(context),
+        ]
     elif step == CUSTOM_NAME:
         text = _("What is the credential called?")
         buttons = [_nav(context)]
     elif step == CUSTOM_CYCLE:
         text = _("How many months does one cycle last? Pick one or type a number.")
-        months = [InlineKeyboardButton(
-            context.ngettext("{count} month", "{count} months", n).format(count=n),
-            callback_data=f"{PREFIX}m:{n}") for n in (12, 24, 36)]
+        months = [
+            InlineKeyboardButton(
+                context.ngettext("{count} month", "{count} months", n).format(count=n),
+                callback_data=f"{PREFIX}m:{n}",
+            )
+            for n in (12, 24, 36)
+        ]
         buttons = [months, _nav(context)]
     else:  # CUSTOM_UNITS
         text = _("How many credits does one cycle require? Type a number (0 if none).")
         buttons = [_nav(context)]
     chat = update.effective_chat
     assert chat is not None
-    await chat.send_message((note + "\n\n" if note else "") + text,
-                            reply_markup=InlineKeyboardMarkup(buttons))
+    await chat.send_message(
+        (note + "\n\n" if note else "") + text, reply_markup=InlineKeyboardMarkup(buttons)
+    )
     return step
 
 
@@ -162,20 +192,32 @@ def _date_question(context: RecertContext) -> tuple[str, list[list[InlineKeyboar
     draft.setdefault("mode", "start")
     switch: list[InlineKeyboardButton] = []
     if draft["mode"] == "expiry":
-        text = _("Type the expiry date printed on your {name} card or certificate, for "
-                 "example {example}.").format(name=_name(context), example=example)
+        text = _(
+            "Type the expiry date printed on your {name} card or certificate, for "
+            "example {example}."
+        ).format(name=_name(context), example=example)
         if must_use_card:
-            text += "\n" + _("({body} does not publish on which day a cycle ends, so your card "
-                             "is the surest source.)").format(body=html.escape(entry.body))
+            assert entry is not None
+            text += "\n" + _(
+                "({body} does not publish on which day a cycle ends, so your card "
+                "is the surest source.)"
+            ).format(body=html.escape(entry.body))
         elif not card_only:
-            switch = [InlineKeyboardButton(_("I have the date I certified"),
-                                           callback_data=PREFIX + "mode:start")]
+            switch = [
+                InlineKeyboardButton(
+                    _("I have the date I certified"), callback_data=PREFIX + "mode:start"
+                )
+            ]
     else:
-        text = _("When did you earn {name}, or last renew it? Type the date, for example "
-                 "{example}.").format(name=_name(context), example=example)
+        text = _(
+            "When did you earn {name}, or last renew it? Type the date, for example {example}."
+        ).format(name=_name(context), example=example)
         if not card_only:
-            switch = [InlineKeyboardButton(_("I have the expiry date instead"),
-                                           callback_data=PREFIX + "mode:expiry")]
+            switch = [
+                InlineKeyboardButton(
+                    _("I have the expiry date instead"), callback_data=PREFIX + "mode:expiry"
+                )
+            ]
     return text, [*([switch] if switch else []), _nav(context)]
 
 
@@ -187,25 +229,38 @@ def _confirmation(context: RecertContext) -> str:
     today = context.today()
     title = f"<b>{_name(context)}</b>" + (f" ({html.escape(entry.full_name)})" if entry else "")
     certified = date.fromisoformat(draft["date"]) if draft["mode"] == "start" else None
-    lines = [_("Please check:"), title,
-             *cycle_lines(context.tr, entry, cycle, today, certified_on=certified)]
+    lines = [
+        _("Please check:"),
+        title,
+        *cycle_lines(context.tr, entry, cycle, today, certified_on=certified),
+    ]
     if draft.get("number"):
         lines.append(_("Number: {number}").format(number=html.escape(draft["number"])))
     if not draft.get("day_given", True):
-        lines.append(_("You gave a month without a day: I used {date}. Go back to change it.")
-                     .format(date=context.tr.date(date.fromisoformat(draft["date"]), "long")))
+        lines.append(
+            _("You gave a month without a day: I used {date}. Go back to change it.").format(
+                date=context.tr.date(date.fromisoformat(draft["date"]), "long")
+            )
+        )
     state = standing_of(_rule(context), cycle, today)
     if state in (Standing.IN_GRACE, Standing.EXPIRED) and cycle.end is not None:
-        lines.append(_("⚠️ By this date the cycle ended on {date}. If you have renewed since, "
-                       "go back and type your last renewal date or the expiry on your card.")
-                     .format(date=context.tr.date(cycle.end, "long")))
+        lines.append(
+            _(
+                "⚠️ By this date the cycle ended on {date}. If you have renewed since, "
+                "go back and type your last renewal date or the expiry on your card."
+            ).format(date=context.tr.date(cycle.end, "long"))
+        )
     if entry is not None and "cycle_end" in entry.uncertain:
-        lines.append(_("(Worked out from {body}'s published rule; please compare it with your "
-                       "card.)").format(body=html.escape(entry.body)))
+        lines.append(
+            _(
+                "(Worked out from {body}'s published rule; please compare it with your card.)"
+            ).format(body=html.escape(entry.body))
+        )
     return "\n".join(lines)
 
 
 # -- answers ------------------------------------------------------------------------------
+
 
 async def start_add(update: Update, context: RecertContext) -> int:
     """/add: a fresh draft; asks for the body."""
@@ -239,8 +294,9 @@ async def button(update: Update, context: RecertContext) -> int:
         return await _cancelled(update, context)
     if kind == "back":
         if step == DATE:
-            return await ask(update, context, CREDENTIAL if draft.get("catalog_id")
-                             else CUSTOM_UNITS)
+            return await ask(
+                update, context, CREDENTIAL if draft.get("catalog_id") else CUSTOM_UNITS
+            )
         return await ask(update, context, BACK.get(step, BODY))
     if kind == "b" and value in context.catalog.bodies():
         draft.update(body=value, catalog_id=None)
@@ -296,15 +352,25 @@ async def typed(update: Update, context: RecertContext) -> int:
         return await _typed_date(update, context, text)
     if step == NUMBER:
         if not text or len(text) > MAX_NUMBER or has_control(text):
-            return await ask(update, context, NUMBER, _(
-                "A credential number has at most {limit} characters, without line breaks or "
-                "special characters.").format(limit=MAX_NUMBER))
+            return await ask(
+                update,
+                context,
+                NUMBER,
+                _(
+                    "A credential number has at most {limit} characters, without line breaks or "
+                    "special characters."
+                ).format(limit=MAX_NUMBER),
+            )
         draft["number"] = text
         return await ask(update, context, CONFIRM)
     if step == CUSTOM_NAME:
         if not text or len(text) > MAX_NAME or has_control(text):
-            return await ask(update, context, CUSTOM_NAME, _(
-                "Please type a name of at most {limit} characters.").format(limit=MAX_NAME))
+            return await ask(
+                update,
+                context,
+                CUSTOM_NAME,
+                _("Please type a name of at most {limit} characters.").format(limit=MAX_NAME),
+            )
         user = update.effective_user
         assert user is not None
         draft["custom_name"] = text
@@ -315,17 +381,27 @@ async def typed(update: Update, context: RecertContext) -> int:
         return await ask(update, context, CUSTOM_CYCLE)
     if step == CUSTOM_CYCLE:
         if not text.isdigit() or not 1 <= int(text) <= MAX_CYCLE_MONTHS:
-            return await ask(update, context, CUSTOM_CYCLE, _(
-                "Please type a whole number of months from 1 to {limit}.").format(
-                limit=MAX_CYCLE_MONTHS))
+            return await ask(
+                update,
+                context,
+                CUSTOM_CYCLE,
+                _("Please type a whole number of months from 1 to {limit}.").format(
+                    limit=MAX_CYCLE_MONTHS
+                ),
+            )
         draft["custom_cycle_months"] = int(text)
         return await ask(update, context, CUSTOM_UNITS)
     if step == CUSTOM_UNITS:
         amount = _amount(text)
         if amount is None:
-            return await ask(update, context, CUSTOM_UNITS, _(
-                "Please type a number from 0 to {limit}, such as 2 or 1.5.").format(
-                limit=context.tr.number(MAX_UNITS)))
+            return await ask(
+                update,
+                context,
+                CUSTOM_UNITS,
+                _("Please type a number from 0 to {limit}, such as 2 or 1.5.").format(
+                    limit=context.tr.number(MAX_UNITS)
+                ),
+            )
         draft["custom_units"] = str(amount) if amount else None
         draft["mode"] = "start"
         return await ask(update, context, DATE)
@@ -335,8 +411,12 @@ async def typed(update: Update, context: RecertContext) -> int:
 async def not_text(update: Update, context: RecertContext) -> int:
     """A sticker, photo or other non-text while /add waits: say what it waits for."""
     step = _draft(context).get("step", BODY)
-    return await ask(update, context, step,
-                     context.gettext("I can't use that here; please answer the question below."))
+    return await ask(
+        update,
+        context,
+        step,
+        context.gettext("I can't use that here; please answer the question below."),
+    )
 
 
 async def _typed_date(update: Update, context: RecertContext, text: str) -> int:
@@ -389,10 +469,14 @@ async def _save(update: Update, context: RecertContext) -> int:
                 credentials.set_number(session, user.id, existing_id, draft["number"])
         else:
             saved = credentials.add(
-                session, user.id, cycle, catalog_id=draft.get("catalog_id"),
+                session,
+                user.id,
+                cycle,
+                catalog_id=draft.get("catalog_id"),
                 custom_name=draft.get("custom_name") if not entry else None,
                 custom_cycle_months=draft.get("custom_cycle_months") if not entry else None,
-                number=draft.get("number"), certified_on=certified_on,
+                number=draft.get("number"),
+                certified_on=certified_on,
             )
         held = credentials.held_by(session, user.id)
         return saved, held
@@ -403,15 +487,22 @@ async def _save(update: Update, context: RecertContext) -> int:
         await chat.send_message(_("That credential is no longer on file. Nothing was saved."))
         return ConversationHandler.END
     name = credential_name(saved, context.catalog)
-    await chat.send_message((_("Updated: {name}.") if existing_id else _("Saved: {name}."))
-                            .format(name=name) + " " + _("See all with /credentials."))
+    await chat.send_message(
+        (_("Updated: {name}.") if existing_id else _("Saved: {name}.")).format(name=name)
+        + " "
+        + _("See all with /credentials.")
+    )
     await _offer_cpr(update, context, entry, held)
     await _offer_specialization_credits(update, context, entry, saved, held)
     return ConversationHandler.END
 
 
-async def _offer_cpr(update: Update, context: RecertContext, entry: CatalogEntry | None,
-                     held: list[credentials.Held]) -> None:
+async def _offer_cpr(
+    update: Update,
+    context: RecertContext,
+    entry: CatalogEntry | None,
+    held: list[credentials.Held],
+) -> None:
     if entry is None or not entry.cpr_aed_required:
         return
     has_card = any(
@@ -424,18 +515,26 @@ async def _offer_cpr(update: Update, context: RecertContext, entry: CatalogEntry
     chat = update.effective_chat
     assert chat is not None
     await chat.send_message(
-        _("{name} needs a current CPR/AED card, and I have none on file. Add yours now?")
-        .format(name=entry.name),
-        reply_markup=InlineKeyboardMarkup([[
-            InlineKeyboardButton(_("Add my CPR/AED card"), callback_data=PREFIX + "cpr"),
-            InlineKeyboardButton(_("Not now"), callback_data=PREFIX + "later"),
-        ]]),
+        _("{name} needs a current CPR/AED card, and I have none on file. Add yours now?").format(
+            name=entry.name
+        ),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(_("Add my CPR/AED card"), callback_data=PREFIX + "cpr"),
+                    InlineKeyboardButton(_("Not now"), callback_data=PREFIX + "later"),
+                ]
+            ]
+        ),
     )
 
 
 async def _offer_specialization_credits(
-    update: Update, context: RecertContext, entry: CatalogEntry | None,
-    saved: Any, held: list[credentials.Held],
+    update: Update,
+    context: RecertContext,
+    entry: CatalogEntry | None,
+    saved: Any,
+    held: list[credentials.Held],
 ) -> None:
     """A specialization earned in a held credential's current cycle counts toward it."""
     if entry is None or saved.certified_on is None:
@@ -453,15 +552,23 @@ async def _offer_specialization_credits(
             target_entry = context.catalog.get(target_id)
             label = units(context.tr, amount, target_entry)
             await chat.send_message(
-                _("Your {name} course counts as {units} toward your {target} renewal. Log "
-                  "them there?").format(name=entry.name, units=label,
-                                        target=target_entry.name if target_entry else ""),
-                reply_markup=InlineKeyboardMarkup([[
-                    InlineKeyboardButton(
-                        _("Log {units}").format(units=label),
-                        callback_data=f"{PREFIX}spec:{saved.id}:{target.id}"),
-                    InlineKeyboardButton(_("No thanks"), callback_data=PREFIX + "later"),
-                ]]),
+                _(
+                    "Your {name} course counts as {units} toward your {target} renewal. Log "
+                    "them there?"
+                ).format(
+                    name=entry.name, units=label, target=target_entry.name if target_entry else ""
+                ),
+                reply_markup=InlineKeyboardMarkup(
+                    [
+                        [
+                            InlineKeyboardButton(
+                                _("Log {units}").format(units=label),
+                                callback_data=f"{PREFIX}spec:{saved.id}:{target.id}",
+                            ),
+                            InlineKeyboardButton(_("No thanks"), callback_data=PREFIX + "later"),
+                        ]
+                    ]
+                ),
             )
 
 
@@ -483,15 +590,21 @@ async def log_specialization(update: Update, context: RecertContext) -> None:
             return None, None
         if credentials.credits_from(session, target_id, source_id):
             return target, Decimal(-1)
-        credentials.add_credit(session, user.id, target_id, amount, source.certified_on,
-                               entry.full_name if entry else "", from_credential_id=source_id)
+        credentials.add_credit(
+            session,
+            user.id,
+            target_id,
+            amount,
+            source.certified_on,
+            entry.full_name if entry else "",
+            from_credential_id=source_id,
+        )
         return target, credentials.units_earned(session, target)
 
     target, earned = await context.db.run(log)
     _ = context.gettext
     if target is None:
-        await query.answer(_("This button no longer works. Please start again."),
-                           show_alert=True)
+        await query.answer(_("This button no longer works. Please start again."), show_alert=True)
         return
     await query.answer()
     await drop_buttons(query)
@@ -499,16 +612,20 @@ async def log_specialization(update: Update, context: RecertContext) -> None:
     name = credential_name(target, catalog)
     if earned is not None and earned < 0:
         await query.message.reply_text(  # type: ignore[union-attr]
-            _("Those credits are already logged to {name}.").format(name=name))
+            _("Those credits are already logged to {name}.").format(name=name)
+        )
         return
     await query.message.reply_text(  # type: ignore[union-attr]
         _("Logged to {name}: now {earned} of {required}.").format(
-            name=name, earned=units(context.tr, earned, target_entry),
-            required=units(context.tr, target.units_required, target_entry)))
+            name=name,
+            earned=units(context.tr, earned, target_entry),
+            required=units(context.tr, target.units_required, target_entry),
+        )
+    )
 
 
 async def later(update: Update, context: RecertContext) -> None:
-    """"Not now" / "No thanks": the offer's buttons go away."""
+    """ "Not now" / "No thanks": the offer's buttons go away."""
     query = update.callback_query
     assert query is not None
     await query.answer()

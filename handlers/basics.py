@@ -24,10 +24,15 @@ async def ensure_trainer(update: Update, context: RecertContext) -> Trainer:
         return context.trainer
     user = update.effective_user
     assert user is not None
-    trainer, _created = await context.db.run(lambda session: trainers.start(
-        session, user.id, user.full_name[:128], context.tr.language,
-        context.settings.default_reminder_hour,
-    ))
+    trainer, _created = await context.db.run(
+        lambda session: trainers.start(
+            session,
+            user.id,
+            user.full_name[:128],
+            context.tr.language,
+            context.settings.default_reminder_hour,
+        )
+    )
     context.trainer = trainer
     return trainer
 
@@ -38,12 +43,18 @@ async def help_command(update: Update, context: RecertContext) -> None:
     assert message is not None
     _ = context.gettext
     await message.reply_text(
-        _("<b>Recert</b> keeps your certifications from lapsing.") + "\n\n"
-        + _("/add: register a certification or CPR/AED card") + "\n"
-        + _("/credentials: your credentials; edit, renew or remove them") + "\n"
-        + _("/settings: time zone, reminder hour and language") + "\n"
-        + _("/language: change the language") + "\n"
-        + _("/cancel: stop what we are doing") + "\n"
+        _("<b>Recert</b> keeps your certifications from lapsing.")
+        + "\n\n"
+        + _("/add: register a certification or CPR/AED card")
+        + "\n"
+        + _("/credentials: your credentials; edit, renew or remove them")
+        + "\n"
+        + _("/settings: time zone, reminder hour and language")
+        + "\n"
+        + _("/language: change the language")
+        + "\n"
+        + _("/cancel: stop what we are doing")
+        + "\n"
         + _("/start: the welcome and set-up again")
     )
 
@@ -93,10 +104,12 @@ async def edited_message(update: Update, context: RecertContext) -> None:
     """Edits are not applied: say so, so nobody thinks a corrected value was stored."""
     message = update.effective_message
     assert message is not None
-    await message.reply_text(context.gettext(
-        "I noticed you edited a message. I only read new messages: please send the "
-        "correction again."
-    ))
+    await message.reply_text(
+        context.gettext(
+            "I noticed you edited a message. I only read new messages: please send the "
+            "correction again."
+        )
+    )
 
 
 async def stale_button(update: Update, context: RecertContext) -> None:

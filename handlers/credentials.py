@@ -27,8 +27,15 @@ from handlers.add import MAX_NUMBER, has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
 from handlers.render import credential_name, cycle_lines, days_left, standing_label, units
-from scheduler.cycles import Cycle, CycleEnd, RuleError, cycle_from_expiry, cycle_from_start
-from scheduler.cycles import next_cycle, standing
+from scheduler.cycles import (
+    Cycle,
+    CycleEnd,
+    RuleError,
+    cycle_from_expiry,
+    cycle_from_start,
+    next_cycle,
+    standing,
+)
 from storage import credentials
 from storage.credentials import Held, rule_for
 from storage.models import Credential
@@ -58,20 +65,28 @@ def list_view(context: RecertContext, held: list[Held]) -> tuple[str, InlineKeyb
         if credential.cycle_end is None:
             lines.append(_("• {name}: no expiry").format(name=name))
         else:
-            lines.append(_("• {name}: expires {date} ({left}), {state}").format(
-                name=name, date=context.tr.date(credential.cycle_end),
-                left=days_left(context.tr, credential.cycle_end, today), state=state))
+            lines.append(
+                _("• {name}: expires {date} ({left}), {state}").format(
+                    name=name,
+                    date=context.tr.date(credential.cycle_end),
+                    left=days_left(context.tr, credential.cycle_end, today),
+                    state=state,
+                )
+            )
     lines.append("")
     lines.append(_("Choose one to edit, renew or remove it. Add more with /add."))
-    buttons = [_button(html.unescape(credential_name(h.credential, context.catalog)), "v",
-                       h.credential.id) for h in held]
-    return "\n".join(lines), InlineKeyboardMarkup([buttons[i:i + 2]
-                                                  for i in range(0, len(buttons), 2)])
+    buttons = [
+        _button(
+            html.unescape(credential_name(h.credential, context.catalog)), "v", h.credential.id
+        )
+        for h in held
+    ]
+    return "\n".join(lines), InlineKeyboardMarkup(
+        [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    )
 
 
-def detail_view(
-    context: RecertContext, held: Held, past: int
-) -> tuple[str, InlineKeyboardMarkup]:
+def detail_view(context: RecertContext, held: Held, past: int) -> tuple[str, InlineKeyboardMarkup]:
     _ = context.gettext
     credential = held.credential
     entry = context.catalog.get(credential.catalog_id)
@@ -79,28 +94,48 @@ def detail_view(
     title = f"<b>{credential_name(credential, context.catalog)}</b>"
     if entry is not None:
         title += f" ({html.escape(entry.full_name)})"
-    lines = [title, *cycle_lines(context.tr, entry, cycle, context.today(),
-                                 certified_on=credential.certified_on)]
+    lines = [
+        title,
+        *cycle_lines(
+            context.tr, entry, cycle, context.today(), certified_on=credential.certified_on
+        ),
+    ]
     if credential.units_required:
-        lines.append(_("Credits this cycle: {earned} of {required}").format(
-            earned=units(context.tr, held.units_earned, entry),
-            required=units(context.tr, credential.units_required, entry)))
+        lines.append(
+            _("Credits this cycle: {earned} of {required}").format(
+                earned=units(context.tr, held.units_earned, entry),
+                required=units(context.tr, credential.units_required, entry),
+            )
+        )
     if credential.number:
         lines.append(_("Number: {number}").format(number=html.escape(credential.number)))
     if past:
-        lines.append(context.ngettext("{count} earlier cycle in the history",
-                                      "{count} earlier cycles in the history", past)
-                     .format(count=past))
-    buttons = InlineKeyboardMarkup([
-        [_button(_("Edit dates"), "d", credential.id),
-         _button(_("Edit number"), "n", credential.id)],
-        [_button(_("I renewed"), "r", credential.id), _button(_("Remove"), "x", credential.id)],
-        [_button(_("« All credentials"), "l")],
-    ])
+        lines.append(
+            context.ngettext(
+                "{count} earlier cycle in the history",
+                "{count} earlier cycles in the history",
+                past,
+            ).format(count=past)
+        )
+    buttons = InlineKeyboardMarkup(
+        [
+            [
+                _button(_("Edit dates"), "d", credential.id),
+                _button(_("Edit number"), "n", credential.id),
+            ],
+            [
+                _button(_("I renewed"), "r", credential.id),
+                _button(_("Remove"), "x", credential.id),
+            ],
+            [_button(_("« All credentials"), "l")],
+        ]
+    )
     return "\n".join(lines), buttons
 
 
-async def _held(context: RecertContext, user_id: int, credential_id: int) -> tuple[Held, int] | None:
+async def _held(
+    context: RecertContext, user_id: int, credential_id: int
+) -> tuple[Held, int] | None:
     def load(session):  # type: ignore[no-untyped-def]
         credential = credentials.owned(session, user_id, credential_id)
         if credential is None:
@@ -136,8 +171,9 @@ async def show_list(update: Update, context: RecertContext) -> int:
 async def _gone(update: Update, context: RecertContext) -> int:
     query = update.callback_query
     assert query is not None
-    await query.answer(context.gettext("That credential is not on file (any more)."),
-                       show_alert=True)
+    await query.answer(
+        context.gettext("That credential is not on file (any more)."), show_alert=True
+    )
     return ConversationHandler.END
 
 
@@ -149,8 +185,8 @@ async def button(update: Update, context: RecertContext) -> int:
     action, *rest = query.data.removeprefix(PREFIX).split(":")
     if action == "l":
         await query.answer()
-        held = await context.db.run(lambda session: credentials.held_by(session, user.id))
-        await _show(update, *list_view(context, held))
+        every = await context.db.run(lambda session: credentials.held_by(session, user.id))
+        await _show(update, *list_view(context, every))
         return ConversationHandler.END
     if not rest or not rest[0].isdigit():
         return await _gone(update, context)
@@ -172,14 +208,26 @@ async def button(update: Update, context: RecertContext) -> int:
     if action == "x":
         await query.answer()
         count = await context.db.run(
-            lambda session: credentials.credit_count(session, user.id, credential_id))
-        await _show(update, _("Remove {name}?").format(name=name) + " " + context.ngettext(
-            "Its {count} credit entry goes too. This can't be undone.",
-            "Its {count} credit entries go too. This can't be undone.", count
-        ).format(count=count), InlineKeyboardMarkup([[
-            _button(_("Yes, remove it"), "xy", credential_id),
-            _button(_("Keep it"), "v", credential_id),
-        ]]))
+            lambda session: credentials.credit_count(session, user.id, credential_id)
+        )
+        await _show(
+            update,
+            _("Remove {name}?").format(name=name)
+            + " "
+            + context.ngettext(
+                "Its {count} credit entry goes too. This can't be undone.",
+                "Its {count} credit entries go too. This can't be undone.",
+                count,
+            ).format(count=count),
+            InlineKeyboardMarkup(
+                [
+                    [
+                        _button(_("Yes, remove it"), "xy", credential_id),
+                        _button(_("Keep it"), "v", credential_id),
+                    ]
+                ]
+            ),
+        )
         return ConversationHandler.END
     if action == "xy":
         await query.answer()
@@ -200,22 +248,39 @@ async def _ask_renew(
     try:
         following = next_cycle(rule, current)
     except RuleError:
-        await query.answer(_("This credential has no fixed cycle: use “Edit dates” to type "
-                             "the new expiry date from your card."), show_alert=True)
+        await query.answer(
+            _(
+                "This credential has no fixed cycle: use “Edit dates” to type "
+                "the new expiry date from your card."
+            ),
+            show_alert=True,
+        )
         return ConversationHandler.END
     await query.answer()
     entry = context.catalog.get(credential.catalog_id)
-    text = _("Mark {name} renewed? The new cycle runs from {start} to {end} and needs "
-             "{units}. The credits of the current cycle stay in its history.").format(
-        name=name, start=context.tr.date(following.start, "long"),
+    text = _(
+        "Mark {name} renewed? The new cycle runs from {start} to {end} and needs "
+        "{units}. The credits of the current cycle stay in its history."
+    ).format(
+        name=name,
+        start=context.tr.date(following.start, "long"),
         end=context.tr.date(following.end, "long") if following.end else "—",
-        units=units(context.tr, following.units_required, entry))
+        units=units(context.tr, following.units_required, entry),
+    )
     # The button carries the cycle it renews: pressed twice, it cannot roll forward twice.
     current_end = credential.cycle_end.isoformat() if credential.cycle_end else ""
-    await _show(update, text, InlineKeyboardMarkup([[
-        _button(_("Yes, I renewed"), "ry", credential.id, current_end),
-        _button(_("Not yet"), "v", credential.id),
-    ]]))
+    await _show(
+        update,
+        text,
+        InlineKeyboardMarkup(
+            [
+                [
+                    _button(_("Yes, I renewed"), "ry", credential.id, current_end),
+                    _button(_("Not yet"), "v", credential.id),
+                ]
+            ]
+        ),
+    )
     return ConversationHandler.END
 
 
@@ -230,11 +295,13 @@ async def _renew(
         return ConversationHandler.END
     await query.answer()
     rule = rule_for(credential, context.catalog)
-    following = next_cycle(rule, Cycle(credential.cycle_start, credential.cycle_end,
-                                       credential.units_required))
+    following = next_cycle(
+        rule, Cycle(credential.cycle_start, credential.cycle_end, credential.units_required)
+    )
     credential_id = credential.id
     await context.db.run(
-        lambda session: credentials.renew(session, user.id, credential_id, following))
+        lambda session: credentials.renew(session, user.id, credential_id, following)
+    )
     loaded = await _held(context, user.id, credential_id)
     assert loaded is not None
     text, buttons = detail_view(context, *loaded)
@@ -244,8 +311,9 @@ async def _renew(
 
 # -- editing ------------------------------------------------------------------------------
 
+
 async def start_edit(update: Update, context: RecertContext) -> int:
-    """"Edit dates" or "Edit number": asks for the new value."""
+    """ "Edit dates" or "Edit number": asks for the new value."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
     action, _sep, raw_id = query.data.removeprefix(PREFIX).partition(":")
@@ -255,8 +323,9 @@ async def start_edit(update: Update, context: RecertContext) -> int:
     await query.answer()
     credential = loaded[0].credential
     entry = context.catalog.get(credential.catalog_id)
-    expiry = entry is not None and (entry.ask_card_date
-                                    or entry.rule.cycle_end is CycleEnd.CARD_ONLY)
+    expiry = entry is not None and (
+        entry.ask_card_date or entry.rule.cycle_end is CycleEnd.CARD_ONLY
+    )
     assert context.user_data is not None
     context.user_data["edit"] = {"id": credential.id, "expiry": expiry}
     return await _ask_edit(update, context, EDIT_DATE if action == "d" else EDIT_NUMBER)
@@ -274,13 +343,19 @@ async def _ask_edit(update: Update, context: RecertContext, step: int, note: str
         else:
             text = _("Type the date you certified or last renewed, for example {example}.")
         text = text.format(example=example)
-        switch = _button(_("I have the date I certified") if edit["expiry"]
-                         else _("I have the expiry date instead"), "mode", edit["id"])
+        switch = _button(
+            _("I have the date I certified")
+            if edit["expiry"]
+            else _("I have the expiry date instead"),
+            "mode",
+            edit["id"],
+        )
         buttons = InlineKeyboardMarkup([[switch], [back]])
     else:
         text = _("Type the new credential number (only you will see it), or remove it.")
-        buttons = InlineKeyboardMarkup([[_button(_("Remove the number"), "nx", edit["id"])],
-                                        [back]])
+        buttons = InlineKeyboardMarkup(
+            [[_button(_("Remove the number"), "nx", edit["id"])], [back]]
+        )
     chat = update.effective_chat
     assert chat is not None
     await chat.send_message((note + "\n\n" if note else "") + text, reply_markup=buttons)
@@ -319,8 +394,9 @@ async def date_typed(update: Update, context: RecertContext) -> int:
     else:
         cycle, certified = cycle_from_start(rule, parsed.value, context.today()), parsed.value
     credential_id = edit["id"]
-    await context.db.run(lambda session: credentials.set_cycle(
-        session, user.id, credential_id, cycle, certified))
+    await context.db.run(
+        lambda session: credentials.set_cycle(session, user.id, credential_id, cycle, certified)
+    )
     return await _after_edit(update, context, context.gettext("Dates updated."))
 
 
@@ -329,12 +405,19 @@ async def number_typed(update: Update, context: RecertContext) -> int:
     assert message is not None and user is not None and context.user_data is not None
     text = (message.text or "").strip()
     if not text or len(text) > MAX_NUMBER or has_control(text):
-        return await _ask_edit(update, context, EDIT_NUMBER, context.gettext(
-            "A credential number has at most {limit} characters, without line breaks or "
-            "special characters.").format(limit=MAX_NUMBER))
+        return await _ask_edit(
+            update,
+            context,
+            EDIT_NUMBER,
+            context.gettext(
+                "A credential number has at most {limit} characters, without line breaks or "
+                "special characters."
+            ).format(limit=MAX_NUMBER),
+        )
     credential_id = context.user_data["edit"]["id"]
     await context.db.run(
-        lambda session: credentials.set_number(session, user.id, credential_id, text))
+        lambda session: credentials.set_number(session, user.id, credential_id, text)
+    )
     return await _after_edit(update, context, context.gettext("Number updated."))
 
 
@@ -347,7 +430,8 @@ async def number_removed(update: Update, context: RecertContext) -> int:
         return ConversationHandler.END
     credential_id = edit["id"]
     await context.db.run(
-        lambda session: credentials.set_number(session, user.id, credential_id, None))
+        lambda session: credentials.set_number(session, user.id, credential_id, None)
+    )
     return await _after_edit(update, context, context.gettext("Number removed."))
 
 

@@ -46,7 +46,10 @@ def standing_label(tr: Translator, value: Standing) -> str:
 
 
 def cycle_lines(
-    tr: Translator, entry: CatalogEntry | None, cycle: Cycle, today: date,
+    tr: Translator,
+    entry: CatalogEntry | None,
+    cycle: Cycle,
+    today: date,
     certified_on: date | None = None,
 ) -> list[str]:
     """The facts of one cycle, one per line: dates, requirement, CPR/AED."""
@@ -57,9 +60,11 @@ def cycle_lines(
     if cycle.end is None:
         lines.append(_("Expires: no expiry date on file"))
     else:
-        lines.append(_("Expires: {date} ({left})").format(
-            date=tr.date(cycle.end, "long"), left=days_left(tr, cycle.end, today)
-        ))
+        lines.append(
+            _("Expires: {date} ({left})").format(
+                date=tr.date(cycle.end, "long"), left=days_left(tr, cycle.end, today)
+            )
+        )
     if cycle.units_required:
         requirement = units(tr, cycle.units_required, entry)
         if entry is not None and entry.hours_per_unit:
@@ -67,6 +72,9 @@ def cycle_lines(
             requirement += " " + _("({hours} hours)").format(hours=tr.number(hours))
         lines.append(_("Credits required: {requirement}").format(requirement=requirement))
     if entry is not None and not entry.is_cpr:
-        lines.append(_("Current CPR/AED card: required") if entry.cpr_aed_required
-                     else _("Current CPR/AED card: not required"))
+        lines.append(
+            _("Current CPR/AED card: required")
+            if entry.cpr_aed_required
+            else _("Current CPR/AED card: not required")
+        )
     return lines

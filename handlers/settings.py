@@ -19,8 +19,8 @@ from telegram.ext import (
 
 from bot.commands import set_chat_menu
 from bot.context import RecertContext
-from handlers import conversation
 from bot.i18n import LANGUAGE_NAMES
+from handlers import conversation
 from handlers.basics import cancel, ensure_trainer
 from handlers.start import LANGUAGE_PATTERN, LANGUAGE_PREFIX, language_buttons
 from handlers.timezone import ask_time_zone, save_zone, time_zone_handlers, zone_label
@@ -38,19 +38,23 @@ def settings_view(context: RecertContext, trainer: Trainer) -> tuple[str, Inline
         zone = html.escape(zone_label(context.tr, trainer.time_zone))
     else:
         zone = _("not set yet (I use {zone})").format(zone=context.settings.default_time_zone)
-    text = "\n".join((
-        _("<b>Your settings</b>"),
-        _("Language: {language}").format(language=LANGUAGE_NAMES[context.tr.language]),
-        _("Time zone: {zone}").format(zone=zone),
-        _("Reminders at: {hour}").format(hour=context.tr.hour(trainer.reminder_hour)),
-    ))
-    buttons = InlineKeyboardMarkup([
+    text = "\n".join(
+        (
+            _("<b>Your settings</b>"),
+            _("Language: {language}").format(language=LANGUAGE_NAMES[context.tr.language]),
+            _("Time zone: {zone}").format(zone=zone),
+            _("Reminders at: {hour}").format(hour=context.tr.hour(trainer.reminder_hour)),
+        )
+    )
+    buttons = InlineKeyboardMarkup(
         [
-            InlineKeyboardButton(_("Language"), callback_data=SECTION_PREFIX + "language"),
-            InlineKeyboardButton(_("Time zone"), callback_data=SECTION_PREFIX + "zone"),
-        ],
-        [InlineKeyboardButton(_("Reminder hour"), callback_data=SECTION_PREFIX + "hour")],
-    ])
+            [
+                InlineKeyboardButton(_("Language"), callback_data=SECTION_PREFIX + "language"),
+                InlineKeyboardButton(_("Time zone"), callback_data=SECTION_PREFIX + "zone"),
+            ],
+            [InlineKeyboardButton(_("Reminder hour"), callback_data=SECTION_PREFIX + "hour")],
+        ]
+    )
     return text, buttons
 
 
@@ -83,15 +87,19 @@ async def section(update: Update, context: RecertContext) -> object:
     _ = context.gettext
     choice = query.data.removeprefix(SECTION_PREFIX)
     if choice == "language":
-        await _edit(update, _("Which language should I speak?"),
-                    language_buttons(context.tr.language))
+        await _edit(
+            update, _("Which language should I speak?"), language_buttons(context.tr.language)
+        )
     elif choice == "hour":
         hours = [
             InlineKeyboardButton(context.tr.hour(hour), callback_data=f"{HOUR_PREFIX}{hour}")
             for hour in range(24)
         ]
-        await _edit(update, _("At what hour should reminders arrive?"),
-                    InlineKeyboardMarkup([hours[i:i + 4] for i in range(0, 24, 4)]))
+        await _edit(
+            update,
+            _("At what hour should reminders arrive?"),
+            InlineKeyboardMarkup([hours[i : i + 4] for i in range(0, 24, 4)]),
+        )
     elif choice == "zone":
         await ask_time_zone(update, context)
         return TIME_ZONE
@@ -122,8 +130,13 @@ async def language_chosen(update: Update, context: RecertContext) -> None:
     context.use_language(language)
     await set_chat_menu(context.bot, user.id, context.tr)
     text, buttons = settings_view(context, trainer)
-    await _edit(update, context.gettext("Done: I'll speak {language}.").format(
-        language=LANGUAGE_NAMES[language]) + "\n\n" + text, buttons)
+    await _edit(
+        update,
+        context.gettext("Done: I'll speak {language}.").format(language=LANGUAGE_NAMES[language])
+        + "\n\n"
+        + text,
+        buttons,
+    )
 
 
 async def hour_chosen(update: Update, context: RecertContext) -> None:
@@ -138,8 +151,15 @@ async def hour_chosen(update: Update, context: RecertContext) -> None:
     )
     assert trainer is not None
     text, buttons = settings_view(context, trainer)
-    await _edit(update, context.gettext("Done: reminders will arrive at {hour}.").format(
-        hour=context.tr.hour(trainer.reminder_hour)) + "\n\n" + text, buttons)
+    await _edit(
+        update,
+        context.gettext("Done: reminders will arrive at {hour}.").format(
+            hour=context.tr.hour(trainer.reminder_hour)
+        )
+        + "\n\n"
+        + text,
+        buttons,
+    )
 
 
 async def zone_chosen(update: Update, context: RecertContext, zone: str) -> int:

@@ -15,8 +15,8 @@ from telegram.ext import (
 )
 
 from bot.context import RecertContext
-from handlers import SENT_NOT_TEXT, TYPED, conversation, drop_buttons
 from bot.i18n import LANGUAGE_NAMES, Translator
+from handlers import SENT_NOT_TEXT, TYPED, conversation, drop_buttons
 from handlers.basics import cancel
 from handlers.timezone import ask_time_zone, save_zone, time_zone_handlers
 from storage import trainers
@@ -27,12 +27,16 @@ LANGUAGE_PATTERN = f"^{LANGUAGE_PREFIX}({'|'.join(LANGUAGE_NAMES)})$"
 
 
 def language_buttons(current: str | None = None) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(
-            ("✓ " if code == current else "") + name, callback_data=LANGUAGE_PREFIX + code
-        )
-        for code, name in LANGUAGE_NAMES.items()
-    ]])
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    ("✓ " if code == current else "") + name, callback_data=LANGUAGE_PREFIX + code
+                )
+                for code, name in LANGUAGE_NAMES.items()
+            ]
+        ]
+    )
 
 
 def help_hint(translator: Translator) -> str:
@@ -45,9 +49,15 @@ async def start(update: Update, context: RecertContext) -> int:
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     language = context.trainer.language if context.trainer else context.tr.language
-    trainer, created = await context.db.run(lambda session: trainers.start(
-        session, user.id, user.full_name[:128], language, context.settings.default_reminder_hour
-    ))
+    trainer, created = await context.db.run(
+        lambda session: trainers.start(
+            session,
+            user.id,
+            user.full_name[:128],
+            language,
+            context.settings.default_reminder_hour,
+        )
+    )
     context.trainer = trainer
     _ = context.gettext
     name = html.escape(user.first_name)
@@ -55,7 +65,9 @@ async def start(update: Update, context: RecertContext) -> int:
         await chat.send_message(
             _("Welcome back, {name}! I'm still keeping an eye on your deadlines.").format(
                 name=name
-            ) + "\n\n" + help_hint(context.tr)
+            )
+            + "\n\n"
+            + help_hint(context.tr)
         )
         return ConversationHandler.END
     await chat.send_message(
@@ -103,7 +115,9 @@ async def zone_chosen(update: Update, context: RecertContext, zone: str) -> int:
     await chat.send_message(
         _("You're all set. I'll send reminders at {hour} your time.").format(
             hour=context.tr.hour(context.trainer.reminder_hour)
-        ) + "\n\n" + help_hint(context.tr)
+        )
+        + "\n\n"
+        + help_hint(context.tr)
     )
     return ConversationHandler.END
 

@@ -22,9 +22,9 @@ from telegram import (
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import RecertContext
-from handlers import SENT_NOT_TEXT, TYPED, drop_buttons
 from bot.i18n import Translator
 from bot.timezones import SUGGESTED_ZONES, is_valid_zone, zone_at
+from handlers import SENT_NOT_TEXT, TYPED, drop_buttons
 from storage import trainers
 
 ZONE_PREFIX = "tz:"
@@ -41,12 +41,14 @@ def zone_label(translator: Translator, zone: str, now: datetime | None = None) -
     return f"{name} (UTC{offset[:3]}:{offset[3:]})"
 
 
-def zone_buttons(translator: Translator, zones: list[str] | tuple[str, ...]) -> InlineKeyboardMarkup:
+def zone_buttons(
+    translator: Translator, zones: list[str] | tuple[str, ...]
+) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(zone_label(translator, zone), callback_data=ZONE_PREFIX + zone)
         for zone in zones
     ]
-    return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
 async def ask_time_zone(update: Update, context: RecertContext) -> None:
@@ -56,7 +58,8 @@ async def ask_time_zone(update: Update, context: RecertContext) -> None:
     assert chat is not None
     location_keyboard = ReplyKeyboardMarkup(
         [[KeyboardButton(_("📍 Share my location"), request_location=True)]],
-        resize_keyboard=True, one_time_keyboard=True,
+        resize_keyboard=True,
+        one_time_keyboard=True,
     )
     await chat.send_message(
         _(
@@ -110,10 +113,12 @@ def time_zone_handlers(on_chosen: OnChosen) -> list[BaseHandler[Update, RecertCo
             zone_at, message.location.latitude, message.location.longitude
         )
         if zone is None:
-            await message.reply_text(context.gettext(
-                "I could not find a time zone for that place. Type your city or a UTC "
-                "offset instead."
-            ))
+            await message.reply_text(
+                context.gettext(
+                    "I could not find a time zone for that place. Type your city or a UTC "
+                    "offset instead."
+                )
+            )
             return None
         return await on_chosen(update, context, zone)
 
@@ -135,20 +140,24 @@ def time_zone_handlers(on_chosen: OnChosen) -> list[BaseHandler[Update, RecertCo
                 reply_markup=zone_buttons(context.tr, matches),
             )
             return None
-        await message.reply_text(_(
-            "I don't know a place called “{text}”. Try the nearest big city, a UTC offset "
-            "such as UTC-5, or share your location."
-        ).format(text=html.escape(message.text[:100])))
+        await message.reply_text(
+            _(
+                "I don't know a place called “{text}”. Try the nearest big city, a UTC offset "
+                "such as UTC-5, or share your location."
+            ).format(text=html.escape(message.text[:100]))
+        )
         return None
 
     async def ask_again(update: Update, context: RecertContext) -> object:
         """Anything else (a sticker, a photo): say what is expected."""
         message = update.effective_message
         assert message is not None
-        await message.reply_text(context.gettext(
-            "I need your time zone: type a city or a UTC offset, press one of the buttons, "
-            "or share your location."
-        ))
+        await message.reply_text(
+            context.gettext(
+                "I need your time zone: type a city or a UTC offset, press one of the buttons, "
+                "or share your location."
+            )
+        )
         return None
 
     return [

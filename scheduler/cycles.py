@@ -95,7 +95,8 @@ def cycle_from_start(rule: Rule, start: date, today: date) -> Cycle:
     if rule.cycle_end is CycleEnd.FIXED_PERIOD:
         period_start, period_end = _period_containing(rule, max(start, today))
         units = (
-            _prorated_units(rule, period_start, start) if start >= period_start
+            _prorated_units(rule, period_start, start)
+            if start >= period_start
             else rule.units_required
         )
         return Cycle(max(start, period_start), period_end, units)

@@ -52,7 +52,9 @@ def held_by(session: Session, trainer_id: int) -> list[Held]:
         .outerjoin(Credit, _earned_in_cycle())
         .where(Credential.trainer_id == trainer_id)
         .group_by(col(Credential.id))
-        .order_by(col(Credential.cycle_end).is_(None), col(Credential.cycle_end), col(Credential.id))
+        .order_by(
+            col(Credential.cycle_end).is_(None), col(Credential.cycle_end), col(Credential.id)
+        )
     )
     return [Held(credential, Decimal(str(units))) for credential, units in rows]
 
@@ -104,7 +106,10 @@ def add(
 
 
 def set_cycle(
-    session: Session, trainer_id: int, credential_id: int, cycle: Cycle,
+    session: Session,
+    trainer_id: int,
+    credential_id: int,
+    cycle: Cycle,
     certified_on: date | None = None,
 ) -> Credential | None:
     credential = owned(session, trainer_id, credential_id)
@@ -154,23 +159,28 @@ def renew(
     credential = owned(session, trainer_id, credential_id)
     if credential is None:
         return None
-    session.add(PastCycle(
-        credential_id=credential_id,
-        cycle_start=credential.cycle_start,
-        cycle_end=credential.cycle_end,
-        units_required=credential.units_required,
-        units_earned=units_earned(session, credential),
-    ))
+    session.add(
+        PastCycle(
+            credential_id=credential_id,
+            cycle_start=credential.cycle_start,
+            cycle_end=credential.cycle_end,
+            units_required=credential.units_required,
+            units_earned=units_earned(session, credential),
+        )
+    )
     return set_cycle(session, trainer_id, credential_id, following)
 
 
 def past_cycles(session: Session, trainer_id: int, credential_id: int) -> list[PastCycle]:
     if owned(session, trainer_id, credential_id) is None:
         return []
-    return list(session.exec(
-        select(PastCycle).where(PastCycle.credential_id == credential_id)
-        .order_by(col(PastCycle.cycle_start))
-    ))
+    return list(
+        session.exec(
+            select(PastCycle)
+            .where(PastCycle.credential_id == credential_id)
+            .order_by(col(PastCycle.cycle_start))
+        )
+    )
 
 
 def add_credit(
@@ -187,8 +197,12 @@ def add_credit(
     if owned(session, trainer_id, credential_id) is None:
         return None
     credit = Credit(
-        credential_id=credential_id, units=units, earned_on=earned_on, title=title,
-        provider=provider, from_credential_id=from_credential_id,
+        credential_id=credential_id,
+        units=units,
+        earned_on=earned_on,
+        title=title,
+        provider=provider,
+        from_credential_id=from_credential_id,
     )
     session.add(credit)
     session.flush()
@@ -197,9 +211,14 @@ def add_credit(
 
 def credits_from(session: Session, credential_id: int, from_credential_id: int) -> int:
     """How many credits already came from that specialization (to offer them once)."""
-    return len(session.exec(select(Credit.id).where(
-        Credit.credential_id == credential_id, Credit.from_credential_id == from_credential_id
-    )).all())
+    return len(
+        session.exec(
+            select(Credit.id).where(
+                Credit.credential_id == credential_id,
+                Credit.from_credential_id == from_credential_id,
+            )
+        ).all()
+    )
 
 
 def credit_count(session: Session, trainer_id: int, credential_id: int) -> int:

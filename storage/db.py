@@ -106,4 +106,3 @@ class Database:
         await loop.run_in_executor(self._executor, self.sync_engine.dispose)
         if self._executor is not None:
             self._executor.shutdown(wait=True)
-

@@ -59,8 +59,9 @@ class PastCycle(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     credential_id: int = Field(
-        sa_column=Column(ForeignKey("credentials.id", ondelete="CASCADE"), nullable=False,
-                         index=True)
+        sa_column=Column(
+            ForeignKey("credentials.id", ondelete="CASCADE"), nullable=False, index=True
+        )
     )
     cycle_start: date
     cycle_end: date | None = None
@@ -76,8 +77,9 @@ class Credit(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     credential_id: int = Field(
-        sa_column=Column(ForeignKey("credentials.id", ondelete="CASCADE"), nullable=False,
-                         index=True)
+        sa_column=Column(
+            ForeignKey("credentials.id", ondelete="CASCADE"), nullable=False, index=True
+        )
     )
     units: Decimal = Field(sa_type=Numeric(8, 2))
     earned_on: date

@@ -83,10 +83,16 @@ class Bot:
     def db(self) -> Database:
         return self.application.bot_data["db"]  # type: ignore[no-any-return]
 
-    def person(self, first_name: str = "Ana", language_code: str | None = "en",
-               user_id: int | None = None, **kwargs: Any) -> Person:
-        person = Person(self.api, user_id or 100 + len(self.people), first_name, language_code,
-                        **kwargs)
+    def person(
+        self,
+        first_name: str = "Ana",
+        language_code: str | None = "en",
+        user_id: int | None = None,
+        **kwargs: Any,
+    ) -> Person:
+        person = Person(
+            self.api, user_id or 100 + len(self.people), first_name, language_code, **kwargs
+        )
         self.people.append(person)
         return person
 
@@ -119,4 +125,3 @@ async def bot(
     records = caplog.get_records("setup") + caplog.get_records("call") + caplog.records
     errors = [r.getMessage() for r in records if r.levelno >= logging.ERROR]
     assert len(errors) == running.expected_errors, f"the bot logged errors: {errors}"
-

@@ -35,10 +35,21 @@ async def test_ncsf_by_certification_date_with_number(bot: Bot) -> None:
     assert "Saved: NCSF-CPT" in ana.inbox[-2]["text"]
     assert "needs a current CPR/AED card" in ana.last_text
     [stored] = await held(bot, ana.id)
-    assert (stored.catalog_id, stored.certified_on, stored.cycle_start, stored.cycle_end,
-            stored.units_required, stored.number) == (
-        "ncsf-cpt", date(2025, 2, 3), date(2025, 2, 3), date(2027, 2, 28), Decimal("10.00"),
-        "NC-12345")
+    assert (
+        stored.catalog_id,
+        stored.certified_on,
+        stored.cycle_start,
+        stored.cycle_end,
+        stored.units_required,
+        stored.number,
+    ) == (
+        "ncsf-cpt",
+        date(2025, 2, 3),
+        date(2025, 2, 3),
+        date(2027, 2, 28),
+        Decimal("10.00"),
+        "NC-12345",
+    )
 
     # The offer leads straight into adding the CPR/AED card, by the date on the card.
     await ana.press("Add my CPR/AED card")
@@ -154,8 +165,12 @@ async def test_custom_credential(bot: Bot) -> None:
     assert "1.5 credits" in kai.last_text
     await kai.press("✅ Save")
     [stored] = await held(bot, kai.id)
-    assert (stored.custom_name, stored.custom_cycle_months, stored.units_required,
-            stored.cycle_end) == ("Kettlebell Level 1", 24, Decimal("1.50"), date(2028, 1, 15))
+    assert (
+        stored.custom_name,
+        stored.custom_cycle_months,
+        stored.units_required,
+        stored.cycle_end,
+    ) == ("Kettlebell Level 1", 24, Decimal("1.50"), date(2028, 1, 15))
 
 
 async def test_specialization_counts_toward_the_base_in_one_tap(bot: Bot) -> None:

@@ -128,7 +128,13 @@ async def test_language_changes_replies_and_this_chats_menu(bot: Bot) -> None:
     chat_scope = json.dumps({"chat_id": kim.id, "type": "chat"}, sort_keys=True)
     menu = bot.api.commands[(chat_scope, "")]
     assert [c["command"] for c in menu] == [
-        "start", "add", "credentials", "settings", "language", "help", "cancel"
+        "start",
+        "add",
+        "credentials",
+        "settings",
+        "language",
+        "help",
+        "cancel",
     ]
     assert menu[5]["description"] == "Что я умею"
 

@@ -16,8 +16,11 @@ async def add_ncsf(bot: Bot, user_id: int, certified: date) -> int:
     entry = Catalog.load().get("ncsf-cpt")
     assert entry is not None
     cycle = cycle_from_start(entry.rule, certified, date(2026, 11, 24))
-    saved = await bot.db.run(lambda s: credentials.add(
-        s, user_id, cycle, catalog_id="ncsf-cpt", certified_on=certified, number="N-1"))
+    saved = await bot.db.run(
+        lambda s: credentials.add(
+            s, user_id, cycle, catalog_id="ncsf-cpt", certified_on=certified, number="N-1"
+        )
+    )
     assert saved.id is not None
     return saved.id
 
@@ -31,7 +34,9 @@ async def test_list_edit_number_and_dates(bot: Bot) -> None:
     await ana.send("/credentials")
     assert "NCSF-CPT: expires Feb 28, 2027" in ana.last_text
     await ana.press("NCSF-CPT")
-    assert "Number: N-1" in ana.last_text and "Credits this cycle: 0 CEU of 10 CEU" in ana.last_text
+    assert (
+        "Number: N-1" in ana.last_text and "Credits this cycle: 0 CEU of 10 CEU" in ana.last_text
+    )
 
     await ana.press("Edit number")
     await ana.send("NC\n99")
@@ -48,15 +53,21 @@ async def test_list_edit_number_and_dates(bot: Bot) -> None:
     stored = await bot.db.run(lambda s: credentials.owned(s, ana.id, credential_id))
     assert stored is not None
     assert (stored.number, stored.certified_on, stored.cycle_end) == (
-        "NC-99", date(2025, 4, 10), date(2027, 4, 30))
+        "NC-99",
+        date(2025, 4, 10),
+        date(2027, 4, 30),
+    )
 
 
 async def test_renew_rolls_the_cycle_and_keeps_the_past(bot: Bot) -> None:
     leo = bot.person("Leo")
     await onboard(leo, "✓ English")
     credential_id = await add_ncsf(bot, leo.id, date(2025, 2, 3))
-    await bot.db.run(lambda s: credentials.add_credit(
-        s, leo.id, credential_id, Decimal(4), date(2025, 6, 1), "Workshop"))
+    await bot.db.run(
+        lambda s: credentials.add_credit(
+            s, leo.id, credential_id, Decimal(4), date(2025, 6, 1), "Workshop"
+        )
+    )
     await leo.send("/credentials")
     await leo.press("NCSF-CPT")
     await leo.press("I renewed")
@@ -71,7 +82,10 @@ async def test_renew_rolls_the_cycle_and_keeps_the_past(bot: Bot) -> None:
     assert stored is not None and stored.cycle_end == date(2029, 2, 28)
     [past] = await bot.db.run(lambda s: credentials.past_cycles(s, leo.id, credential_id))
     assert (past.cycle_start, past.cycle_end, past.units_earned) == (
-        date(2025, 2, 3), date(2027, 2, 28), Decimal("4.00"))
+        date(2025, 2, 3),
+        date(2027, 2, 28),
+        Decimal("4.00"),
+    )
 
 
 async def test_remove_with_confirmation(bot: Bot) -> None:
@@ -97,9 +111,15 @@ async def test_nobody_touches_what_is_not_theirs(bot: Bot) -> None:
     credential_id = await add_ncsf(bot, owner.id, date(2025, 2, 3))
     await other.send("/credentials")
     screen = other.last
-    for forged in (f"cred:v:{credential_id}", f"cred:xy:{credential_id}",
-                   f"cred:ry:{credential_id}:2027-02-28", f"cred:d:{credential_id}",
-                   f"add:spec:{credential_id}:{credential_id}", "cred:v:abc", "cred:zz"):
+    for forged in (
+        f"cred:v:{credential_id}",
+        f"cred:xy:{credential_id}",
+        f"cred:ry:{credential_id}:2027-02-28",
+        f"cred:d:{credential_id}",
+        f"add:spec:{credential_id}:{credential_id}",
+        "cred:v:abc",
+        "cred:zz",
+    ):
         before = len(other.inbox)
         await other.press_data(forged, screen)
         assert len(other.inbox) == before  # nothing shown, an alert instead

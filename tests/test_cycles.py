@@ -24,10 +24,16 @@ NASM = Rule(CycleEnd.ANNIVERSARY, 24, Decimal("2.0"), grace_period_days=365)
 NCSF = Rule(CycleEnd.END_OF_MONTH, 24, Decimal("10"))
 ACSM = Rule(CycleEnd.DECEMBER_31, 36, Decimal("45"), grace_period_days=181)
 NSCA = Rule(
-    CycleEnd.FIXED_PERIOD, 36, Decimal("6.0"), period_anchor=date(2024, 1, 1), period_years=3,
+    CycleEnd.FIXED_PERIOD,
+    36,
+    Decimal("6.0"),
+    period_anchor=date(2024, 1, 1),
+    period_years=3,
     prorated=(
-        (date(2024, 1, 1), Decimal("6.0")), (date(2025, 1, 1), Decimal("4.0")),
-        (date(2026, 1, 1), Decimal("2.0")), (date(2026, 7, 1), Decimal("1.0")),
+        (date(2024, 1, 1), Decimal("6.0")),
+        (date(2025, 1, 1), Decimal("4.0")),
+        (date(2026, 1, 1), Decimal("2.0")),
+        (date(2026, 7, 1), Decimal("1.0")),
         (date(2027, 1, 1), Decimal("0.0")),
     ),
 )
@@ -53,10 +59,16 @@ def test_acsm_ends_on_december_31() -> None:
     assert cycle_from_expiry(ACSM, date(2027, 12, 31)).start == date(2025, 1, 1)
 
 
-@pytest.mark.parametrize(("certified", "units"), [
-    (date(2019, 6, 1), "6.0"), (date(2024, 3, 1), "4.0"), (date(2025, 12, 31), "2.0"),
-    (date(2026, 2, 1), "1.0"), (date(2026, 8, 1), "0.0"),
-])
+@pytest.mark.parametrize(
+    ("certified", "units"),
+    [
+        (date(2019, 6, 1), "6.0"),
+        (date(2024, 3, 1), "4.0"),
+        (date(2025, 12, 31), "2.0"),
+        (date(2026, 2, 1), "1.0"),
+        (date(2026, 8, 1), "0.0"),
+    ],
+)
 def test_nsca_shares_one_period_and_prorates_by_certification_date(
     certified: date, units: str
 ) -> None:
@@ -86,11 +98,17 @@ def test_card_only_has_no_expiry_unless_the_card_says() -> None:
     assert cycle_from_expiry(CES, date(2027, 1, 1)).end == date(2027, 1, 1)
 
 
-@pytest.mark.parametrize(("today", "expected"), [
-    (date(2026, 12, 1), Standing.ON_TRACK), (date(2026, 12, 16), Standing.DUE_SOON),
-    (date(2027, 3, 15), Standing.DUE_SOON), (date(2027, 3, 16), Standing.IN_GRACE),
-    (date(2028, 3, 14), Standing.IN_GRACE), (date(2028, 3, 15), Standing.EXPIRED),
-])
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (date(2026, 12, 1), Standing.ON_TRACK),
+        (date(2026, 12, 16), Standing.DUE_SOON),
+        (date(2027, 3, 15), Standing.DUE_SOON),
+        (date(2027, 3, 16), Standing.IN_GRACE),
+        (date(2028, 3, 14), Standing.IN_GRACE),
+        (date(2028, 3, 15), Standing.EXPIRED),
+    ],
+)
 def test_standing(today: date, expected: Standing) -> None:
     cycle = Cycle(date(2025, 3, 15), date(2027, 3, 15), Decimal("2.0"))
     assert standing(NASM, cycle, today) is expected

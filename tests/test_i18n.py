@@ -25,7 +25,7 @@ def source_messages() -> dict[str, tuple[str, ...]]:
     messages: dict[str, tuple[str, ...]] = {}
     method_map = [(pattern, "python") for pattern in patterns]
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
-    for filename, _line, message, _comments, _context in extract_from_dir(
+    for _filename, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map=method_map, keywords=keywords
     ):
         ids = message if isinstance(message, tuple) else (message,)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, TimedOut
+from telegram.ext import ExtBot
 
 from bot.offline import OFFLINE_TOKEN, OfflineBotAPI, Person
-from telegram.ext import ExtBot
 
 
 @pytest.fixture
@@ -30,36 +30,43 @@ async def test_messages_are_kept_as_the_person_sees_them(setup) -> None:  # type
 
 
 async def test_what_telegram_refuses(setup) -> None:  # type: ignore[no-untyped-def]
-    bot, api, tess = setup
-    with pytest.raises(BadRequest, match="(?i)too long"):
+    bot, _api, tess = setup
+    with pytest.raises(BadRequest, match=r"(?i)too long"):
         await bot.send_message(55, "x" * 4097)
-    with pytest.raises(BadRequest, match="(?i)empty"):
+    with pytest.raises(BadRequest, match=r"(?i)empty"):
         await bot.send_message(55, "  ")
-    with pytest.raises(BadRequest, match="(?i)parse entities"):
+    with pytest.raises(BadRequest, match=r"(?i)parse entities"):
         await bot.send_message(55, "a < b", parse_mode="HTML")
-    with pytest.raises(BadRequest, match="(?i)parse entities"):
+    with pytest.raises(BadRequest, match=r"(?i)parse entities"):
         await bot.send_message(55, "<b>open", parse_mode="HTML")
-    with pytest.raises(BadRequest, match="(?i)button_data_invalid"):
-        await bot.send_message(55, "hi", reply_markup=InlineKeyboardMarkup(
-            [[InlineKeyboardButton("x", callback_data="x" * 65)]]))
+    with pytest.raises(BadRequest, match=r"(?i)button_data_invalid"):
+        await bot.send_message(
+            55,
+            "hi",
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton("x", callback_data="x" * 65)]]
+            ),
+        )
     sent = await bot.send_message(55, "same")
-    with pytest.raises(BadRequest, match="(?i)not modified"):
+    with pytest.raises(BadRequest, match=r"(?i)not modified"):
         await bot.edit_message_text("same", chat_id=55, message_id=sent.message_id)
-    with pytest.raises(BadRequest, match="(?i)chat not found"):
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
         await bot.send_message(999, "nobody")
     tess.block_bot()
-    with pytest.raises(Forbidden, match="(?i)blocked"):
+    with pytest.raises(Forbidden, match=r"(?i)blocked"):
         await bot.send_message(55, "hello?")
 
 
 async def test_injected_faults_and_files(setup) -> None:  # type: ignore[no-untyped-def]
-    bot, api, tess = setup
+    bot, api, _tess = setup
     api.faults["sendMessage"] = [TimedOut()]
     with pytest.raises(TimedOut):
         await bot.send_message(55, "first try")
     assert (await bot.send_message(55, "second try")).text == "second try"
 
-    png = b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR" + (64).to_bytes(4, "big") + (32).to_bytes(4, "big")
+    png = (
+        b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR" + (64).to_bytes(4, "big") + (32).to_bytes(4, "big")
+    )
     photo = await bot.send_photo(55, png, caption="card")
     assert (photo.photo[-1].width, photo.photo[-1].height) == (64, 32)
     file = await bot.get_file(photo.photo[-1].file_id)

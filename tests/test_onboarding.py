@@ -25,8 +25,13 @@ async def test_start_language_zone_help_settings(bot: Bot) -> None:
 
     stored = await bot.db.run(lambda s: trainers.get(s, ana.id))
     assert stored is not None
-    assert (stored.name, stored.language, stored.time_zone, stored.reminder_hour, stored.active) \
-        == ("Ana", "es", "Europe/Moscow", 9, True)
+    assert (
+        stored.name,
+        stored.language,
+        stored.time_zone,
+        stored.reminder_hour,
+        stored.active,
+    ) == ("Ana", "es", "Europe/Moscow", 9, True)
 
     await ana.send("/help")
     assert "/settings" in ana.last_text

@@ -29,8 +29,12 @@ def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def test_no_token_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bot"], cwd=tmp_path, env=bot_env(tmp_path),
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=bot_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -41,8 +45,12 @@ def test_no_token_prints_one_line_and_exits_2(tmp_path: Path) -> None:
 def test_malformed_token_is_refused_without_echoing_it(tmp_path: Path) -> None:
     env = bot_env(tmp_path, TELEGRAM_BOT_TOKEN="12345:secret-but-too-short")
     result = subprocess.run(
-        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env,
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert "malformed" in result.stderr and "secret-but-too-short" not in result.stderr
@@ -65,12 +73,19 @@ class FakeBotAPI(BaseHTTPRequestHandler):
         state = self.server.state
         state["calls"].append(method)
         if token != TOKEN:
-            return self.answer(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+            return self.answer(
+                401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            )
         if method == "getMe":
-            result: Any = {"id": 123456789, "is_bot": True, "first_name": "Recert",
-                           "username": "recert_test_bot", "can_join_groups": True,
-                           "can_read_all_group_messages": False,
-                           "supports_inline_queries": False}
+            result: Any = {
+                "id": 123456789,
+                "is_bot": True,
+                "first_name": "Recert",
+                "username": "recert_test_bot",
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
         elif method == "getUpdates":
             offset = int(form.get("offset", 0))
             result = [u for u in state["updates"] if u["update_id"] >= offset]
@@ -78,10 +93,13 @@ class FakeBotAPI(BaseHTTPRequestHandler):
                 time.sleep(0.2)  # a short long-poll
         elif method == "sendMessage":
             state["sent"].append(form)
-            result = {"message_id": len(state["sent"]) + 100, "date": int(time.time()),
-                      "chat": {"id": int(form["chat_id"]), "type": "private", "first_name": "Lena"},
-                      "from": {"id": 123456789, "is_bot": True, "first_name": "Recert"},
-                      "text": form["text"]}
+            result = {
+                "message_id": len(state["sent"]) + 100,
+                "date": int(time.time()),
+                "chat": {"id": int(form["chat_id"]), "type": "private", "first_name": "Lena"},
+                "from": {"id": 123456789, "is_bot": True, "first_name": "Recert"},
+                "text": form["text"],
+            }
         else:
             result = True
         self.answer(200, {"ok": True, "result": result})
@@ -99,14 +117,21 @@ class FakeBotAPI(BaseHTTPRequestHandler):
 def fake_api() -> Iterator[ThreadingHTTPServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeBotAPI)
     server.state = {  # type: ignore[attr-defined]
-        "calls": [], "sent": [],
-        "updates": [{
-            "update_id": 1,
-            "message": {"message_id": 1, "date": int(time.time()), "from": USER,
-                        "chat": {"id": 42, "type": "private", "first_name": "Lena"},
-                        "text": "/start",
-                        "entities": [{"type": "bot_command", "offset": 0, "length": 6}]},
-        }],
+        "calls": [],
+        "sent": [],
+        "updates": [
+            {
+                "update_id": 1,
+                "message": {
+                    "message_id": 1,
+                    "date": int(time.time()),
+                    "from": USER,
+                    "chat": {"id": 42, "type": "private", "first_name": "Lena"},
+                    "text": "/start",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+                },
+            }
+        ],
     }
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -119,11 +144,16 @@ def test_process_answers_start_through_a_configured_bot_api(
     tmp_path: Path, fake_api: ThreadingHTTPServer
 ) -> None:
     host, port = fake_api.server_address[:2]
-    env = bot_env(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN,
-                  TELEGRAM_API_BASE_URL=f"http://{host}:{port}/bot")
+    env = bot_env(
+        tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=f"http://{host}:{port}/bot"
+    )
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     state = fake_api.state  # type: ignore[attr-defined]
     try:
@@ -136,7 +166,7 @@ def test_process_answers_start_through_a_configured_bot_api(
         assert "English" in reply["reply_markup"]
     finally:
         process.send_signal(signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=30)
+        _stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
     assert TOKEN not in stderr and TOKEN.split(":")[1] not in stderr
@@ -148,8 +178,13 @@ def test_terminal_chat_through_start(tmp_path: Path) -> None:
     script = "/start\n2\nMadrid\n/quit\n"
     env = bot_env(tmp_path, LANG="en_US.UTF-8")
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "chat"], cwd=tmp_path, env=env, input=script,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "bot", "chat"],
+        cwd=tmp_path,
+        env=env,
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout

@@ -24,8 +24,16 @@ async def test_migrations_create_the_trainers_table(db: Database, database_url: 
     columns = await db.run(
         lambda s: {c["name"] for c in inspect(s.connection()).get_columns("trainers")}
     )
-    assert columns == {"id", "name", "language", "time_zone", "reminder_hour", "active",
-                       "created_at", "updated_at"}
+    assert columns == {
+        "id",
+        "name",
+        "language",
+        "time_zone",
+        "reminder_hour",
+        "active",
+        "created_at",
+        "updated_at",
+    }
     await upgrade_async(database_url)  # again: nothing to do, no error
 
 
@@ -37,12 +45,19 @@ async def test_trainer_lifecycle(db: Database) -> None:
     assert not created and again.created_at == trainer.created_at
     assert again.created_at.tzinfo is UTC
 
-    await db.run(lambda s: trainers.update(s, big_id, time_zone="Europe/Madrid",
-                                           reminder_hour=7, language="es", active=False))
+    await db.run(
+        lambda s: trainers.update(
+            s, big_id, time_zone="Europe/Madrid", reminder_hour=7, language="es", active=False
+        )
+    )
     stored = await db.run(lambda s: trainers.get(s, big_id))
     assert stored is not None
-    assert (stored.time_zone, stored.reminder_hour, stored.language, stored.active) == \
-        ("Europe/Madrid", 7, "es", False)
+    assert (stored.time_zone, stored.reminder_hour, stored.language, stored.active) == (
+        "Europe/Madrid",
+        7,
+        "es",
+        False,
+    )
     assert stored.updated_at >= stored.created_at
 
     back, _ = await db.run(lambda s: trainers.start(s, big_id, "Ann B.", "es", 9))

@@ -12,10 +12,18 @@ def zones() -> ZoneIndex:
     return ZoneIndex.build(["en", "es", "ru"])
 
 
-@pytest.mark.parametrize(("typed", "zone"), [
-    ("UTC+3", "Etc/GMT-3"), ("gmt-4", "Etc/GMT+4"), ("+5:30", "Asia/Kolkata"),
-    ("UTC", "UTC"), ("+0", "UTC"), ("utc +14", "Etc/GMT-14"), ("−5", "Etc/GMT+5"),
-])
+@pytest.mark.parametrize(
+    ("typed", "zone"),
+    [
+        ("UTC+3", "Etc/GMT-3"),
+        ("gmt-4", "Etc/GMT+4"),
+        ("+5:30", "Asia/Kolkata"),
+        ("UTC", "UTC"),
+        ("+0", "UTC"),
+        ("utc +14", "Etc/GMT-14"),
+        ("−5", "Etc/GMT+5"),
+    ],
+)
 def test_offsets(typed: str, zone: str) -> None:
     assert zone_for_offset(typed) == zone
 
@@ -25,11 +33,17 @@ def test_not_offsets(typed: str) -> None:
     assert zone_for_offset(typed) is None
 
 
-@pytest.mark.parametrize(("typed", "zone"), [
-    ("Madrid", "Europe/Madrid"), ("москва", "Europe/Moscow"), ("Nueva York", "America/New_York"),
-    ("sao paulo", "America/Sao_Paulo"), ("Europe/Berlin", "Europe/Berlin"),
-    ("Los Angeles", "America/Los_Angeles"),
-])
+@pytest.mark.parametrize(
+    ("typed", "zone"),
+    [
+        ("Madrid", "Europe/Madrid"),
+        ("москва", "Europe/Moscow"),
+        ("Nueva York", "America/New_York"),
+        ("sao paulo", "America/Sao_Paulo"),
+        ("Europe/Berlin", "Europe/Berlin"),
+        ("Los Angeles", "America/Los_Angeles"),
+    ],
+)
 def test_cities_in_any_shipped_language(zones: ZoneIndex, typed: str, zone: str) -> None:
     assert zones.lookup(typed) == [zone]
 
