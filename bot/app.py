@@ -28,7 +28,7 @@ from bot.i18n import LANGUAGES, I18n
 from bot.persistence import DatabasePersistence
 from bot.settings import Settings
 from bot.timezones import ZoneIndex
-from handlers import add, basics, credentials, settings, start
+from handlers import add, basics, bind_conversations, credentials, settings, start
 from handlers.loader import load_trainer
 from storage.catalog import Catalog
 from storage.db import Database
@@ -59,6 +59,7 @@ def register_handlers(application: RecertApp) -> None:
             *basics.last_resort_handlers(),
         ]
     )
+    bind_conversations(application)
     application.add_error_handler(on_error)
 
 

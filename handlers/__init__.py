@@ -8,9 +8,9 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from telegram import CallbackQuery
+from telegram import CallbackQuery, Update
 from telegram.error import BadRequest
-from telegram.ext import ConversationHandler, filters
+from telegram.ext import Application, ConversationHandler, filters
 from telegram.warnings import PTBUserWarning
 
 # What a person types or sends now; edits of older messages are answered elsewhere, never
@@ -19,17 +19,62 @@ TYPED = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
 SENT_NOT_TEXT = filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.COMMAND
 
 
-def conversation(**kwargs: Any) -> ConversationHandler[Any]:
-    """A ConversationHandler that follows a person (per chat and user), not one message.
+FLOW = "flow"  # user_data key: the conversation the person started last
+
+
+class Conversation(ConversationHandler[Any]):
+    """A conversation that yields to the one the person started last.
+
+    Without this, a conversation left waiting for text (say, a city in /settings) would take
+    text meant for a newer one (/add) or typed after it ended. Entry points always match and
+    make this conversation the person's current flow; other updates match only while it is.
+    """
+
+    application: Application[Any, Any, Any, Any, Any, Any] | None = None
+
+    def check_update(self, update: object) -> Any:
+        if isinstance(update, Update) and self.application is not None:
+            user = update.effective_user
+            if user is not None and not self._is_entry(update):
+                flow = self.application.user_data.get(user.id, {}).get(FLOW)
+                if flow is not None and flow != self.name:
+                    return None
+        return super().check_update(update)
+
+    def _is_entry(self, update: Update) -> bool:
+        return any(handler.check_update(update) for handler in self.entry_points)
+
+
+def _entering(name: str, callback: Any) -> Any:
+    async def enter(update: Update, context: Any) -> Any:
+        if context.user_data is not None:
+            context.user_data[FLOW] = name
+        return await callback(update, context)
+
+    return enter
+
+
+def conversation(**kwargs: Any) -> Conversation:
+    """A Conversation that follows a person (per chat and user), not one message.
 
     Our buttons carry what they need, so per_message=False is intended; PTB's reminder of what
     that means is silenced here and only here.
     """
+    for handler in kwargs["entry_points"]:
+        handler.callback = _entering(kwargs["name"], handler.callback)
     with warnings.catch_warnings():
         warnings.filterwarnings(
             "ignore", message="If 'per_message=False'", category=PTBUserWarning
         )
-        return ConversationHandler(**kwargs)
+        return Conversation(**kwargs)
+
+
+def bind_conversations(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Give each Conversation the application, whose user_data tells the current flow."""
+    for handlers in application.handlers.values():
+        for handler in handlers:
+            if isinstance(handler, Conversation):
+                handler.application = application
 
 
 async def drop_buttons(query: CallbackQuery) -> None:

@@ -14,6 +14,7 @@ from telegram.ext import (
 )
 
 from bot.context import RecertContext
+from handlers import FLOW
 from storage import trainers
 from storage.models import Trainer
 
@@ -65,6 +66,7 @@ async def cancel(update: Update, context: RecertContext) -> int:
     assert message is not None
     if context.user_data is not None:
         context.user_data.clear()
+        context.user_data[FLOW] = ""  # no conversation, not even an older one left waiting
     await message.reply_text(
         context.gettext("Okay, stopped. Send /help to see what I can do."),
         reply_markup=ReplyKeyboardRemove(),

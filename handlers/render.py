@@ -19,12 +19,13 @@ def credential_name(credential: Credential, catalog: Catalog) -> str:
 
 
 def units(tr: Translator, amount: Decimal | None, entry: CatalogEntry | None) -> str:
-    """`2 CEU`, `45 CEC`; a custom credential's units are just credits."""
+    """`2 CEU`, `45 CEC`; a custom credential's are plain numbers (the labels around them say
+    "credits", which spares the plural agreement of fractions)."""
     if amount is None:
         return tr.gettext("none")
     if entry is not None and entry.unit_name:
         return f"{tr.number(amount)} {entry.unit_name}"
-    return tr.gettext("{amount} credits").format(amount=tr.number(amount))
+    return tr.number(amount)
 
 
 def days_left(tr: Translator, end: date, today: date) -> str:

@@ -162,7 +162,7 @@ async def test_custom_credential(bot: Bot) -> None:
     await kai.send("1/15/2026")
     await kai.press("Skip")
     assert "Expires: January 15, 2028" in kai.last_text
-    assert "1.5 credits" in kai.last_text
+    assert "Credits required: 1.5" in kai.last_text
     await kai.press("✅ Save")
     [stored] = await held(bot, kai.id)
     assert (

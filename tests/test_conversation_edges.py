@@ -171,3 +171,19 @@ async def test_an_error_gets_a_translated_apology_and_a_clean_log(
     assert rosa.last_text.startswith("Lo siento, algo falló")
     logged = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert logged and logged[0].exc_info is not None
+
+
+async def test_the_conversation_started_last_takes_the_text(bot: Bot) -> None:
+    """A city asked for in /settings is not taken from text meant for /add, or typed later."""
+    ola = bot.person("Ola")
+    await ola.send("/settings")
+    await ola.press("Time zone")  # /settings now waits for a city
+    await ola.send("/add")
+    await ola.press("Something else…")
+    await ola.send("Madrid")  # the name of a custom credential, not a city
+    assert "How many months" in ola.last_text
+    await ola.send("/cancel")
+    await ola.send("Madrid")  # nobody is waiting now
+    assert "commands and buttons" in ola.last_text
+    stored = await bot.db.run(lambda s: trainers.get(s, ola.id))
+    assert stored is not None and stored.time_zone is None
