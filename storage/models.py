@@ -90,6 +90,17 @@ class Credit(SQLModel, table=True):
         default=None,
         sa_column=Column(ForeignKey("credentials.id", ondelete="SET NULL"), nullable=True),
     )
+    # Credits logged together (one course toward several credentials) share a batch: Undo
+    # removes the batch.
+    batch: str | None = Field(default=None, max_length=32, index=True)
+    # NSCA's CEU category (A-D), where the body caps categories.
+    category: str | None = Field(default=None, max_length=4)
+    # What the course cost the trainer (optional), in their own currency.
+    cost: Decimal | None = Field(default=None, sa_type=Numeric(10, 2))
+    # The certificate as Telegram keeps it: re-sent by file id, never downloaded to keep.
+    proof_file_id: str | None = Field(default=None, max_length=256)
+    proof_kind: str | None = Field(default=None, max_length=16)  # "photo" or "document"
+    proof_name: str | None = Field(default=None, max_length=128)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -79,3 +79,15 @@ async def test_a_failed_unit_of_work_stores_nothing(db: Database) -> None:
     with pytest.raises(RuntimeError):
         await db.run(half_done)
     assert await db.run(lambda s: trainers.get(s, 5)) is None
+
+
+async def test_migrations_match_the_models(db: Database) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    import storage.models  # noqa: F401
+
+    differences = await db.run(lambda s: compare_metadata(
+        MigrationContext.configure(s.connection()), SQLModel.metadata))
+    assert differences == []
