@@ -28,13 +28,13 @@ from bot.i18n import LANGUAGES, I18n
 from bot.persistence import DatabasePersistence
 from bot.settings import Settings
 from bot.timezones import ZoneIndex
-from handlers import add, basics, bind_conversations, credentials, settings, start
+from handlers import add, basics, bind_conversations, credentials, log, settings, start
 from handlers.loader import load_trainer
 from storage.catalog import Catalog
 from storage.db import Database
 from storage.migrate import upgrade_async
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 RecertApp = Application[Any, RecertContext, Any, Any, Any, Any]
 
 
@@ -53,6 +53,7 @@ def register_handlers(application: RecertApp) -> None:
         [
             *start.handlers(),
             *add.handlers(),
+            *log.handlers(),
             *credentials.handlers(),
             *settings.handlers(),
             *basics.handlers(),
@@ -67,7 +68,7 @@ async def post_init(application: RecertApp) -> None:
     """Start-up, after PTB's initialize: the zone index and the command menus."""
     application.bot_data["zones"] = await asyncio.to_thread(zone_index)
     await register_menus(application.bot, application.bot_data["i18n"])
-    log.info("Recert started as @%s", application.bot.username)
+    logger.info("Recert started as @%s", application.bot.username)
 
 
 async def post_shutdown(application: RecertApp) -> None:

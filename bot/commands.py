@@ -9,6 +9,7 @@ from bot.i18n import N_, I18n, Translator
 PRIVATE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Start, or start again")),
     ("add", N_("Add a certification")),
+    ("log", N_("Log credits earned")),
     ("credentials", N_("Your credentials")),
     ("settings", N_("Time zone, reminder hour, language")),
     ("language", N_("Change the language")),

@@ -79,3 +79,10 @@ def cycle_lines(
             else _("Current CPR/AED card: not required")
         )
     return lines
+
+
+def progress_bar(done: Decimal, required: Decimal, cells: int = 10) -> str:
+    """`▰▰▰▰▰▰▰▱▱▱ 75%`: readable at a glance on a phone."""
+    share = min(done / required, Decimal(1)) if required else Decimal(1)
+    filled = int(share * cells)
+    return "▰" * filled + "▱" * (cells - filled) + f" {int(share * 100)}%"

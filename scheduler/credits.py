@@ -114,7 +114,9 @@ def pace(cycle: Cycle, counted_units: Decimal, today: date) -> Pace | None:
     expected = (cycle.units_required * elapsed / total_days).quantize(CENT, ROUND_HALF_UP)
     days_left = (cycle.end - today).days
     months_left = max(Decimal(days_left) / AVERAGE_MONTH_DAYS, Decimal(1))
-    per_month = (remaining / months_left).quantize(CENT, ROUND_HALF_UP) if remaining else Decimal(0)
+    per_month = (
+        (remaining / months_left).quantize(CENT, ROUND_HALF_UP) if remaining else Decimal(0)
+    )
     return Pace(remaining, per_month, counted_units < expected and remaining > 0, expected)
 
 

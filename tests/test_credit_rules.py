@@ -27,19 +27,25 @@ def test_refusals() -> None:
     webinar = Earned(D("0.5"), date(2026, 1, 10), "Core Stability Webinar")
     assert refusal(CYCLE, [], webinar, ace, TODAY) is None
     assert refusal(CYCLE, [], Earned(D(1), date(2026, 12, 1), "x"), ace, TODAY) is Refusal.FUTURE
-    assert refusal(CYCLE, [], Earned(D(1), date(2025, 3, 14), "x"), ace,
-                   TODAY) is Refusal.BEFORE_CYCLE
+    assert (
+        refusal(CYCLE, [], Earned(D(1), date(2025, 3, 14), "x"), ace, TODAY)
+        is Refusal.BEFORE_CYCLE
+    )
     again = Earned(D("0.5"), date(2026, 6, 1), "core stability  webinar")
     assert refusal(CYCLE, [webinar], again, ace, TODAY) is Refusal.REPEAT
     assert refusal(CYCLE, [webinar], again, Fineprint(), TODAY) is None
     short = Cycle(date(2024, 1, 1), date(2025, 1, 1), D(1))
-    assert refusal(short, [], Earned(D(1), date(2025, 2, 1), "x"), ace,
-                   TODAY) is Refusal.AFTER_CYCLE
+    assert (
+        refusal(short, [], Earned(D(1), date(2025, 2, 1), "x"), ace, TODAY) is Refusal.AFTER_CYCLE
+    )
 
 
 def test_nsca_category_caps() -> None:
     caps = Fineprint(caps={"A": D("3.5"), "B": D("3.0")}, min_categories=2)
-    earned = [Earned(D(3), date(2025, 1, 1), "Conf", "A"), Earned(D(1), date(2025, 2, 1), "Q", "B")]
+    earned = [
+        Earned(D(3), date(2025, 1, 1), "Conf", "A"),
+        Earned(D(1), date(2025, 2, 1), "Q", "B"),
+    ]
     new = Earned(D(1), date(2025, 3, 1), "Clinic", "A")
     assert over_cap(earned, new, caps) == D("0.5")
     assert counted([*earned, new], caps) == D("4.5")  # A capped at 3.5, plus B 1

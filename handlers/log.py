@@ -1,0 +1,634 @@
+"""/log: record credits earned.
+
+Two ways in: `/log 0.5 Corrective exercise webinar` (or `/log 5h ...` in hours) logs at once
+when nothing is missing; `/log` alone asks step by step (amount, which credentials, date,
+title, provider, cost, proof). Both fill one draft, and the conversation asks only for what
+is still missing. A photo or PDF sent on its own is offered as the proof of a new entry. The
+reply shows the new progress and an Undo button.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import RecertContext
+from handlers import SENT_NOT_TEXT, TYPED, conversation, drop_buttons
+from handlers.add import has_control
+from handlers.basics import cancel
+from handlers.dateinput import read_date
+from handlers.render import credential_name, progress_bar, units
+from storage import credits
+from storage.credentials import Held, held_by
+from storage.credits import Amount, Logged, NewCredit, Proof, fineprint_for
+
+PREFIX = "log:"
+AMOUNT, WHICH, CATEGORY, DATE, TITLE, PROVIDER, COST, PROOF = range(8)
+STEPS = (AMOUNT, WHICH, CATEGORY, DATE, TITLE, PROVIDER, COST, PROOF)
+MAX_UNITS = Decimal(100)
+MAX_HOURS = Decimal(1000)
+MAX_COST = Decimal(100_000)
+MAX_TITLE = 200
+MAX_PROVIDER = 120
+MAX_PROOF_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download
+_AMOUNT = re.compile(
+    r"^(?P<value>[+-]?\d+(?:[.,]\d+)?)\s*(?P<hours>h|hrs?|hours?|horas?|ч|час(?:а|ов)?)?$",
+    re.IGNORECASE,
+)
+_HOUR_WORDS = {"h", "hr", "hrs", "hour", "hours", "hora", "horas", "ч", "час", "часа", "часов"}
+CATEGORIES = ("A", "B", "C", "D")
+
+
+def _draft(context: RecertContext) -> dict[str, Any]:
+    assert context.user_data is not None
+    return context.user_data.setdefault("log", {})  # type: ignore[no-any-return]
+
+
+def parse_amount(text: str) -> tuple[Decimal, bool] | None:
+    """`0.5`, `1,5`, `5h`, `5 hours`, `3 ч` to (value, in hours); None if not a number."""
+    match = _AMOUNT.match(" ".join(text.split()))
+    if not match:
+        return None
+    try:
+        value = Decimal(match["value"].replace(",", "."))
+    except InvalidOperation:
+        return None
+    return value, match["hours"] is not None
+
+
+def amount_problem(value: Decimal, hours: bool) -> bool:
+    return not value.is_finite() or value <= 0 or value > (MAX_HOURS if hours else MAX_UNITS)
+
+
+def _eligible(held: list[Held], context: RecertContext) -> list[Held]:
+    """Credentials that take credits: everything but CPR/AED cards."""
+    return [
+        h
+        for h in held
+        if not ((entry := context.catalog.get(h.credential.catalog_id)) and entry.is_cpr)
+    ]
+
+
+def _cancel_row(context: RecertContext) -> list[InlineKeyboardButton]:
+    return [InlineKeyboardButton(context.gettext("Cancel"), callback_data=PREFIX + "cancel")]
+
+
+def _skip_row(context: RecertContext) -> list[InlineKeyboardButton]:
+    return [
+        InlineKeyboardButton(context.gettext("Skip"), callback_data=PREFIX + "skip"),
+        *_cancel_row(context),
+    ]
+
+
+async def _held(update: Update, context: RecertContext) -> list[Held]:
+    user = update.effective_user
+    assert user is not None
+    return _eligible(await context.db.run(lambda session: held_by(session, user.id)), context)
+
+
+def _needs_category(context: RecertContext, held: list[Held], ids: list[int]) -> bool:
+    return any(
+        fineprint_for(h.credential, context.catalog).caps for h in held if h.credential.id in ids
+    )
+
+
+async def advance(update: Update, context: RecertContext, note: str = "") -> int:
+    """Asks for the first thing the draft still lacks, or saves it."""
+    draft = _draft(context)
+    held = await _held(update, context)
+    if not held:
+        context.user_data.pop("log", None)  # type: ignore[union-attr]
+        await _say(
+            update,
+            context.gettext(
+                "You have no credentials that take credits yet. Add one with /add first."
+            ),
+        )
+        return ConversationHandler.END
+    if "ids" not in draft and len(held) == 1:
+        draft.update(ids=[held[0].credential.id], ids_done=True)
+    if "amount" not in draft:
+        return await _ask(update, context, AMOUNT, note)
+    if not (draft.get("ids") and draft.get("ids_done")):
+        return await _ask(update, context, WHICH, note, held)
+    if "category" not in draft and _needs_category(context, held, draft["ids"]):
+        return await _ask(update, context, CATEGORY, note)
+    for step, key in (
+        (DATE, "date"),
+        (TITLE, "title"),
+        (PROVIDER, "provider"),
+        (COST, "cost"),
+        (PROOF, "proof"),
+    ):
+        if key not in draft:
+            return await _ask(update, context, step, note)
+    return await _save(update, context)
+
+
+async def _say(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
+    chat = update.effective_chat
+    assert chat is not None
+    return await chat.send_message(text, reply_markup=markup)
+
+
+async def _ask(
+    update: Update,
+    context: RecertContext,
+    step: int,
+    note: str = "",
+    held: list[Held] | None = None,
+) -> int:
+    _ = context.gettext
+    draft = _draft(context)
+    draft["step"] = step
+    rows: list[list[InlineKeyboardButton]]
+    if step == AMOUNT:
+        text = _(
+            "How much did you earn? Type the credits (for example 0.5) or the hours "
+            "(for example 5h)."
+        )
+        rows = [_cancel_row(context)]
+    elif step == WHICH:
+        assert held is not None
+        chosen = set(draft.get("ids", []))
+        text = _("Which credentials does it count toward? Tap to choose, then Done.")
+        toggles = [
+            InlineKeyboardButton(
+                ("✓ " if h.credential.id in chosen else "")
+                + html.unescape(credential_name(h.credential, context.catalog)),
+                callback_data=f"{PREFIX}t:{h.credential.id}",
+            )
+            for h in held
+        ]
+        rows = [toggles[i : i + 2] for i in range(0, len(toggles), 2)]
+        rows.append(
+            [
+                InlineKeyboardButton(_("All of them"), callback_data=PREFIX + "all"),
+                InlineKeyboardButton(_("Done"), callback_data=PREFIX + "done"),
+            ]
+        )
+        rows.append(_cancel_row(context))
+    elif step == CATEGORY:
+        text = _("Which NSCA category is it?")
+        labels = (
+            _("A: events, conferences"),
+            _("B: quizzes, writing, talks"),
+            _("C: college, first aid"),
+            _("D: home study, other certifications"),
+        )
+        rows = [
+            [InlineKeyboardButton(label, callback_data=f"{PREFIX}c:{letter}")]
+            for letter, label in zip(CATEGORIES, labels, strict=True)
+        ]
+        rows.append(_cancel_row(context))
+    elif step == DATE:
+        text = _("When did you earn it? Type the date, or tap one.")
+        rows = [
+            [
+                InlineKeyboardButton(_("Today"), callback_data=PREFIX + "d:0"),
+                InlineKeyboardButton(_("Yesterday"), callback_data=PREFIX + "d:1"),
+            ],
+            _cancel_row(context),
+        ]
+    elif step == TITLE:
+        text = _("What was the course or event called?")
+        rows = [_cancel_row(context)]
+    elif step == PROVIDER:
+        text = _("Who provided it? (Optional.)")
+        rows = [_skip_row(context)]
+    elif step == COST:
+        text = _("What did it cost you? Type the amount, or skip. I add it up per cycle.")
+        rows = [_skip_row(context)]
+    else:
+        text = _(
+            "Send the certificate as a photo or a PDF, so it is at hand for an audit. Or skip."
+        )
+        rows = [_skip_row(context)]
+    await _say(update, (note + "\n\n" if note else "") + text, InlineKeyboardMarkup(rows))
+    return step
+
+
+# -- entry points ------------------------------------------------------------------------
+
+
+async def start_log(update: Update, context: RecertContext) -> int:
+    """/log with or without the one-liner's amount and title."""
+    assert context.user_data is not None
+    context.user_data["log"] = {}
+    message = update.effective_message
+    assert message is not None
+    text = message.text or message.caption or ""
+    if message.photo or message.document:
+        proof = _proof_of(message)
+        if isinstance(proof, str):
+            return await _refuse_proof(update, context, proof)
+        _draft(context)["proof"] = _as_data(proof)
+    return await _apply_one_liner(update, context, text.split(maxsplit=1)[1:])
+
+
+async def _apply_one_liner(update: Update, context: RecertContext, rest: list[str]) -> int:
+    if not rest:
+        return await advance(update, context)
+    draft = _draft(context)
+    words = rest[0].split()
+    amount = parse_amount(words[0])
+    consumed = 1
+    if amount is not None and not amount[1] and len(words) > 1 and words[1].lower() in _HOUR_WORDS:
+        amount, consumed = (amount[0], True), 2
+    if amount is None or amount_problem(*amount):
+        return await advance(update, context, _amount_problem_text(context, words[0]))
+    title = " ".join(words[consumed:])[:MAX_TITLE]
+    draft.update(
+        amount=str(amount[0]),
+        hours=amount[1],
+        date=context.today().isoformat(),
+        provider=None,
+        cost=None,
+    )
+    draft.setdefault("proof", None)
+    if title and not has_control(title):
+        draft["title"] = title
+    return await advance(update, context)
+
+
+def _amount_problem_text(context: RecertContext, typed: str) -> str:
+    return context.gettext(
+        "“{text}” is not an amount I can log: type a number of credits above 0 and up to "
+        "{units} (like 0.5), or of hours up to {hours} (like 5h)."
+    ).format(
+        text=html.escape(typed[:20]),
+        units=context.tr.number(MAX_UNITS),
+        hours=context.tr.number(MAX_HOURS),
+    )
+
+
+def _proof_of(message: Message) -> Proof | str:
+    """The proof in a message, or why it cannot be one ("type" or "size")."""
+    if message.photo:
+        photo = message.photo[-1]
+        if (photo.file_size or 0) > MAX_PROOF_BYTES:
+            return "size"
+        return Proof(photo.file_id, "photo", None)
+    document = message.document
+    if document is None:
+        return "type"
+    is_pdf = document.mime_type == "application/pdf" or (
+        document.file_name or ""
+    ).lower().endswith(".pdf")
+    if not is_pdf:
+        return "type"
+    if (document.file_size or 0) > MAX_PROOF_BYTES:
+        return "size"
+    return Proof(document.file_id, "document", (document.file_name or "certificate.pdf")[:128])
+
+
+def _as_data(proof: Proof) -> dict[str, str | None]:
+    """Drafts are persisted as JSON: keep the proof as plain data."""
+    return {"file_id": proof.file_id, "kind": proof.kind, "name": proof.name}
+
+
+async def _refuse_proof(update: Update, context: RecertContext, why: str) -> int:
+    _ = context.gettext
+    text = (
+        _("That file is too large: a proof can be up to 20 MB.")
+        if why == "size"
+        else _("A proof has to be a photo or a PDF.")
+    )
+    step = _draft(context).get("step")
+    if step is None:
+        context.user_data.pop("log", None)  # type: ignore[union-attr]
+        await _say(update, text)
+        return ConversationHandler.END
+    return await _ask(update, context, step, text)
+
+
+async def offer_proof(update: Update, context: RecertContext) -> None:
+    """A photo or PDF sent on its own: offer to log a certificate with it."""
+    message = update.effective_message
+    assert message is not None and context.user_data is not None
+    proof = _proof_of(message)
+    _ = context.gettext
+    if isinstance(proof, str):
+        await message.reply_text(
+            _("That file is too large: a proof can be up to 20 MB.")
+            if proof == "size"
+            else _("I keep photos and PDFs of certificates. Send /help to see what else I can do.")
+        )
+        return
+    context.user_data["pending_proof"] = _as_data(proof)
+    await message.reply_text(
+        _("Log this certificate?"),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(_("Yes, log credits"), callback_data=PREFIX + "proof"),
+                    InlineKeyboardButton(_("No"), callback_data=PREFIX + "noproof"),
+                ]
+            ]
+        ),
+    )
+
+
+async def start_with_proof(update: Update, context: RecertContext) -> int:
+    """ "Yes, log credits" under a photo or PDF: the guided flow with the proof attached."""
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    pending = context.user_data.pop("pending_proof", None)
+    if pending is None:
+        await query.answer(
+            context.gettext("This button no longer works. Please start again."), show_alert=True
+        )
+        return ConversationHandler.END
+    await query.answer()
+    await drop_buttons(query)
+    context.user_data["log"] = {"proof": pending}
+    return await advance(update, context)
+
+
+async def decline_proof(update: Update, context: RecertContext) -> None:
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    context.user_data.pop("pending_proof", None)
+    await query.answer()
+    await drop_buttons(query)
+
+
+# -- answers -------------------------------------------------------------------------------
+
+
+async def button(update: Update, context: RecertContext) -> int:
+    """Every `log:` button inside the conversation."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    draft = _draft(context)
+    kind, _sep, value = query.data.removeprefix(PREFIX).partition(":")
+    step = draft.get("step")
+    if kind == "cancel":
+        context.user_data.pop("log", None)  # type: ignore[union-attr]
+        await drop_buttons(query)
+        await _say(update, context.gettext("Cancelled: nothing was logged."))
+        return ConversationHandler.END
+    if step == WHICH and kind in ("t", "all", "done"):
+        held = await _held(update, context)
+        ids = {h.credential.id for h in held}
+        chosen: list[int] = [i for i in draft.get("ids", []) if i in ids]
+        if kind == "t" and value.isdigit() and int(value) in ids:
+            chosen = (
+                [i for i in chosen if i != int(value)]
+                if int(value) in chosen
+                else [*chosen, int(value)]
+            )
+        elif kind == "all":
+            chosen = [h.credential.id for h in held if h.credential.id is not None]
+        draft["ids"] = chosen
+        if kind == "t":
+            await drop_buttons(query)
+            return await _ask(update, context, WHICH, "", held)
+        if not chosen:
+            await drop_buttons(query)
+            return await _ask(
+                update, context, WHICH, context.gettext("Choose at least one."), held
+            )
+        draft["ids_done"] = True
+    elif step == CATEGORY and kind == "c" and value in CATEGORIES:
+        draft["category"] = value
+    elif step == DATE and kind == "d" and value in ("0", "1"):
+        draft["date"] = (context.today() - timedelta(days=int(value))).isoformat()
+    elif kind == "skip" and step in (PROVIDER, COST, PROOF):
+        draft[{PROVIDER: "provider", COST: "cost", PROOF: "proof"}[step]] = None
+    else:  # a button of an earlier step, or forged
+        await drop_buttons(query)
+        return await advance(update, context, context.gettext("Please use the buttons below."))
+    await drop_buttons(query)
+    return await advance(update, context)
+
+
+async def typed(update: Update, context: RecertContext) -> int:
+    """Text typed at a step: an amount, a date, a title, a provider or a cost."""
+    message = update.effective_message
+    assert message is not None
+    text = (message.text or "").strip()
+    draft = _draft(context)
+    step = draft.get("step")
+    _ = context.gettext
+    if step == AMOUNT:
+        amount = parse_amount(text)
+        if amount is None or amount_problem(*amount):
+            return await _ask(update, context, AMOUNT, _amount_problem_text(context, text))
+        draft.update(amount=str(amount[0]), hours=amount[1])
+    elif step == DATE:
+        parsed, reason = await read_date(context, text, expiry=False)
+        if parsed is None:
+            return await _ask(update, context, DATE, reason)
+        draft["date"] = parsed.value.isoformat()
+    elif step in (TITLE, PROVIDER):
+        limit = MAX_TITLE if step == TITLE else MAX_PROVIDER
+        if not text or len(text) > limit or has_control(text):
+            return await _ask(
+                update,
+                context,
+                step,
+                _("Please type at most {limit} characters, on one line.").format(limit=limit),
+            )
+        draft["title" if step == TITLE else "provider"] = text
+    elif step == COST:
+        try:
+            cost = Decimal(text.replace(",", ".").replace(" ", ""))
+        except InvalidOperation:
+            cost = Decimal(-1)
+        if not cost.is_finite() or cost < 0 or cost > MAX_COST:
+            return await _ask(
+                update,
+                context,
+                COST,
+                _("Please type an amount from 0 to {limit}, or skip.").format(
+                    limit=context.tr.number(MAX_COST)
+                ),
+            )
+        draft["cost"] = str(cost.quantize(Decimal("0.01")))
+    else:
+        return await advance(update, context, _("Please use the buttons below."))
+    return await advance(update, context)
+
+
+async def sent_file(update: Update, context: RecertContext) -> int:
+    """A photo, a document or anything else while /log is under way."""
+    message = update.effective_message
+    assert message is not None
+    draft = _draft(context)
+    if draft.get("step") == PROOF:
+        proof = _proof_of(message)
+        if isinstance(proof, str):
+            return await _refuse_proof(update, context, proof)
+        draft["proof"] = _as_data(proof)
+        return await advance(update, context)
+    return await advance(
+        update,
+        context,
+        context.gettext("I can't use that here; please answer the question below."),
+    )
+
+
+async def _save(update: Update, context: RecertContext) -> int:
+    user = update.effective_user
+    assert user is not None and context.user_data is not None
+    draft = context.user_data.pop("log")
+    proof = draft.get("proof")
+    new = NewCredit(
+        amount=Amount(Decimal(draft["amount"]), bool(draft.get("hours"))),
+        earned_on=date.fromisoformat(draft["date"]),
+        title=draft["title"],
+        provider=draft.get("provider"),
+        cost=Decimal(draft["cost"]) if draft.get("cost") else None,
+        category=draft.get("category"),
+        proof=Proof(**proof) if proof else None,
+    )
+    catalog, today, ids = context.catalog, context.today(), list(draft["ids"])
+    logged = await context.db.run(
+        lambda session: credits.log(session, user.id, ids, new, catalog, today)
+    )
+    markup = None
+    if logged.stored:
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        context.gettext("Undo"), callback_data=f"{PREFIX}undo:{logged.batch}"
+                    )
+                ]
+            ]
+        )
+    await _say(update, outcome_text(context, logged, new), markup)
+    return ConversationHandler.END
+
+
+def outcome_text(context: RecertContext, logged: Logged, new: NewCredit) -> str:
+    """One line per credential: what was logged and the new progress, or why not."""
+    _ = context.gettext
+    tr = context.tr
+    lines = []
+    for outcome in logged.outcomes:
+        credential = outcome.credential
+        entry = context.catalog.get(credential.catalog_id)
+        name = credential_name(credential, context.catalog)
+        body = html.escape(entry.body) if entry else ""
+        if outcome.refused is not None:
+            reasons = {
+                "future": _("Not logged to {name}: that date is in the future."),
+                "before_cycle": _(
+                    "Not logged to {name}: it was earned before the current "
+                    "cycle began on {start}, so it does not count."
+                ),
+                "after_cycle": _(
+                    "Not logged to {name}: it was earned after the cycle ended on {end}."
+                ),
+                "repeat": _(
+                    "Not logged to {name}: {body} does not count the same course twice in a cycle."
+                ),
+                "hours_unknown": _(
+                    "Not logged to {name}: I don't know how many hours make one "
+                    "of its credits; please give the amount in credits."
+                ),
+            }
+            lines.append(
+                reasons[str(outcome.refused)].format(
+                    name=name,
+                    body=body,
+                    start=tr.date(credential.cycle_start),
+                    end=tr.date(credential.cycle_end) if credential.cycle_end else "",
+                )
+            )
+            continue
+        assert outcome.units is not None
+        line = _("Logged {units} to {name}.").format(
+            units=units(tr, outcome.units, entry), name=name
+        )
+        if credential.units_required:
+            line += " " + _("Now {counted} of {required}.").format(
+                counted=units(tr, outcome.counted, entry),
+                required=units(tr, credential.units_required, entry),
+            )
+            line += "\n" + progress_bar(outcome.counted, credential.units_required)
+        lines.append(line)
+        if outcome.over_cap:
+            lines.append(
+                _(
+                    "Only part counts: category {category} is capped, so {units} of it "
+                    "is left out."
+                ).format(category=new.category, units=units(tr, outcome.over_cap, entry))
+            )
+        if outcome.excess and entry is not None and entry.no_rollover:
+            lines.append(
+                _(
+                    "{units} beyond the requirement will not carry over to the next "
+                    "cycle: {body} does not roll credits over."
+                ).format(units=units(tr, outcome.excess, entry), body=body)
+            )
+    return "\n".join(lines)
+
+
+async def undo(update: Update, context: RecertContext) -> None:
+    """Undo: removes what that /log stored; a second tap says it is done already."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and query.data is not None and user is not None
+    batch = query.data.removeprefix(PREFIX + "undo:")
+    removed = await context.db.run(lambda session: credits.undo(session, user.id, batch))
+    _ = context.gettext
+    if not removed:
+        await query.answer(_("Already undone."), show_alert=True)
+        return
+    await query.answer()
+    await drop_buttons(query)
+    await _say(
+        update,
+        context.ngettext(
+            "Undone: {count} entry removed.", "Undone: {count} entries removed.", removed
+        ).format(count=removed),
+    )
+
+
+def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
+    private = filters.ChatType.PRIVATE
+    proof_files = filters.PHOTO | filters.Document.ALL
+    every_step = [
+        CallbackQueryHandler(button, pattern=rf"^{PREFIX}(?!undo:|proof$|noproof$)"),
+        MessageHandler(TYPED, typed),
+        MessageHandler(SENT_NOT_TEXT, sent_file),
+    ]
+    return [
+        conversation(
+            entry_points=[
+                CommandHandler("log", start_log, filters=private),
+                MessageHandler(
+                    private
+                    & filters.UpdateType.MESSAGE
+                    & proof_files
+                    & filters.CaptionRegex(r"^/log(@\w+)?(\s|$)"),
+                    start_log,
+                ),
+                CallbackQueryHandler(start_with_proof, pattern=rf"^{PREFIX}proof$"),
+            ],
+            states={step: every_step for step in STEPS},
+            fallbacks=[CommandHandler("cancel", cancel)],
+            name="log",
+            persistent=True,
+            allow_reentry=True,
+        ),
+        CallbackQueryHandler(undo, pattern=rf"^{PREFIX}undo:[0-9a-f]{{32}}$"),
+        CallbackQueryHandler(decline_proof, pattern=rf"^{PREFIX}noproof$"),
+        MessageHandler(private & filters.UpdateType.MESSAGE & proof_files, offer_proof),
+    ]

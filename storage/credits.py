@@ -1,0 +1,276 @@
+"""Units of work on credits: logging with the body's fine print, undo, history, status data.
+
+Each function is one unit of work that returns what its screen needs, so a handler makes one
+database round trip. Every function takes the owner's trainer id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import func
+from sqlmodel import Session, col, delete, select
+
+from scheduler.credits import Earned, Fineprint, Refusal, counted, excess, over_cap, refusal
+from scheduler.cycles import Cycle
+from storage.catalog import Catalog
+from storage.credentials import Held, held_by, owned
+from storage.models import Credential, Credit
+
+CENT = Decimal("0.01")
+MAX_UNITS = Decimal(100)
+
+
+@dataclass(frozen=True)
+class Amount:
+    value: Decimal
+    hours: bool  # True: contact hours, converted with each credential's hours per unit
+
+
+@dataclass(frozen=True)
+class Proof:
+    file_id: str
+    kind: str  # "photo" or "document"
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class NewCredit:
+    amount: Amount
+    earned_on: date
+    title: str
+    provider: str | None = None
+    cost: Decimal | None = None
+    category: str | None = None
+    proof: Proof | None = None
+
+
+@dataclass
+class Outcome:
+    """What happened to one credential when a credit was logged."""
+
+    credential: Credential
+    units: Decimal | None = None  # logged units; None when refused
+    refused: Refusal | str | None = None  # a Refusal, or "hours_unknown"
+    over_cap: Decimal = Decimal(0)
+    excess: Decimal = Decimal(0)
+    counted: Decimal = Decimal(0)  # toward the requirement after this credit
+
+
+@dataclass
+class Logged:
+    batch: str
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def stored(self) -> bool:
+        return any(outcome.units is not None for outcome in self.outcomes)
+
+
+def fineprint_for(credential: Credential, catalog: Catalog) -> Fineprint:
+    entry = catalog.get(credential.catalog_id)
+    if entry is None:
+        return Fineprint()
+    caps = None
+    if entry.category_caps and credential.certified_on is not None:
+        for band in entry.category_caps:
+            if credential.certified_on < date.fromisoformat(band["certified_before"]):
+                caps = {k: Decimal(str(v)) for k, v in band.items() if len(k) == 1}
+                break
+    elif entry.category_caps:
+        band = entry.category_caps[0]  # certified long ago: the full requirement's caps
+        caps = {k: Decimal(str(v)) for k, v in band.items() if len(k) == 1}
+    return Fineprint(entry.no_repeats, entry.no_rollover, caps, entry.min_categories)
+
+
+def units_for(credential: Credential, amount: Amount, catalog: Catalog) -> Decimal | None:
+    """The amount in this credential's units (hours divided by its hours per unit)."""
+    if not amount.hours:
+        return amount.value
+    entry = catalog.get(credential.catalog_id)
+    if entry is None or not entry.hours_per_unit:
+        return None
+    return (amount.value / entry.hours_per_unit).quantize(CENT, ROUND_HALF_UP).normalize()
+
+
+def _cycle_credits(session: Session, credential: Credential) -> list[Credit]:
+    query = select(Credit).where(
+        Credit.credential_id == credential.id, Credit.earned_on >= credential.cycle_start
+    )
+    if credential.cycle_end is not None:
+        query = query.where(Credit.earned_on <= credential.cycle_end)
+    return list(session.exec(query.order_by(col(Credit.earned_on), col(Credit.id))))
+
+
+def _earned(credits: list[Credit]) -> list[Earned]:
+    return [Earned(c.units, c.earned_on, c.title, c.category) for c in credits]
+
+
+def _cycle(credential: Credential) -> Cycle:
+    return Cycle(credential.cycle_start, credential.cycle_end, credential.units_required)
+
+
+def log(
+    session: Session,
+    trainer_id: int,
+    credential_ids: list[int],
+    new: NewCredit,
+    catalog: Catalog,
+    today: date,
+) -> Logged:
+    """Log one course toward each credential, where the body's rules let it count."""
+    logged = Logged(uuid.uuid4().hex)
+    for credential_id in credential_ids:
+        credential = owned(session, trainer_id, credential_id)
+        if credential is None:
+            continue
+        outcome = Outcome(credential)
+        logged.outcomes.append(outcome)
+        units = units_for(credential, new.amount, catalog)
+        existing = _earned(_cycle_credits(session, credential))
+        rules = fineprint_for(credential, catalog)
+        if units is None:
+            outcome.refused = "hours_unknown"
+            outcome.counted = counted(existing, rules)
+            continue
+        candidate = Earned(units, new.earned_on, new.title, new.category)
+        outcome.refused = refusal(_cycle(credential), existing, candidate, rules, today)
+        before = counted(existing, rules)
+        if outcome.refused is not None:
+            outcome.counted = before
+            continue
+        outcome.over_cap = over_cap(existing, candidate, rules)
+        outcome.excess = excess(credential.units_required, before, units - outcome.over_cap)
+        outcome.units = units
+        outcome.counted = counted([*existing, candidate], rules)
+        session.add(
+            Credit(
+                credential_id=credential_id,
+                units=units,
+                earned_on=new.earned_on,
+                title=new.title,
+                provider=new.provider,
+                cost=new.cost,
+                category=new.category,
+                batch=logged.batch,
+                proof_file_id=new.proof.file_id if new.proof else None,
+                proof_kind=new.proof.kind if new.proof else None,
+                proof_name=new.proof.name if new.proof else None,
+            )
+        )
+    return logged
+
+
+def undo(session: Session, trainer_id: int, batch: str) -> int:
+    """Remove what one /log stored; 0 when it was undone already."""
+    ids = session.exec(
+        select(Credit.id)
+        .join(Credential, col(Credential.id) == Credit.credential_id)
+        .where(Credit.batch == batch, Credential.trainer_id == trainer_id)
+    ).all()
+    if ids:
+        session.exec(delete(Credit).where(col(Credit.id).in_(ids)))
+    return len(ids)
+
+
+def get(session: Session, trainer_id: int, credit_id: int) -> tuple[Credit, Credential] | None:
+    row = session.exec(
+        select(Credit, Credential)
+        .join(Credential, col(Credential.id) == Credit.credential_id)
+        .where(Credit.id == credit_id, Credential.trainer_id == trainer_id)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def page(
+    session: Session, trainer_id: int, credential_id: int, number: int, size: int
+) -> tuple[Credential, list[Credit], int] | None:
+    """One page of a credential's credits, newest first, and how many there are."""
+    credential = owned(session, trainer_id, credential_id)
+    if credential is None:
+        return None
+    total = session.exec(
+        select(func.count()).select_from(Credit).where(Credit.credential_id == credential_id)
+    ).one()
+    credits = list(
+        session.exec(
+            select(Credit)
+            .where(Credit.credential_id == credential_id)
+            .order_by(col(Credit.earned_on).desc(), col(Credit.id).desc())
+            .offset(number * size)
+            .limit(size)
+        )
+    )
+    return credential, credits, int(total)
+
+
+def update(session: Session, trainer_id: int, credit_id: int, **changes: object) -> Credit | None:
+    allowed = {"units", "earned_on", "title"}
+    if not changes.keys() <= allowed:
+        raise ValueError(f"not an editable credit field: {sorted(changes.keys() - allowed)}")
+    found = get(session, trainer_id, credit_id)
+    if found is None:
+        return None
+    credit = found[0]
+    for name, value in changes.items():
+        setattr(credit, name, value)
+    return credit
+
+
+def remove(session: Session, trainer_id: int, credit_id: int) -> Credit | None:
+    found = get(session, trainer_id, credit_id)
+    if found is not None:
+        session.delete(found[0])
+    return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A credential on the status screen: what counts, what it cost, per category."""
+
+    held: Held
+    counted: Decimal
+    cost: Decimal
+    categories: dict[str, Decimal]
+    credits: int
+
+
+def status(session: Session, trainer_id: int, catalog: Catalog) -> list[Progress]:
+    """Everything /status shows, in two queries."""
+    held = held_by(session, trainer_id)
+    if not held:
+        return []
+    ids = [h.credential.id for h in held]
+    credits = session.exec(select(Credit).where(col(Credit.credential_id).in_(ids))).all()
+    by_credential: dict[int, list[Credit]] = {}
+    for credit in credits:
+        by_credential.setdefault(credit.credential_id, []).append(credit)
+    standings = []
+    for h in held:
+        credential = h.credential
+        in_cycle = [
+            c
+            for c in by_credential.get(credential.id or 0, [])
+            if c.earned_on >= credential.cycle_start
+            and (credential.cycle_end is None or c.earned_on <= credential.cycle_end)
+        ]
+        rules = fineprint_for(credential, catalog)
+        earned = _earned(in_cycle)
+        categories: dict[str, Decimal] = {}
+        if rules.caps:
+            for credit in earned:
+                key = credit.category or "?"
+                categories[key] = categories.get(key, Decimal(0)) + credit.units
+        standings.append(
+            Progress(
+                held=h,
+                counted=counted(earned, rules),
+                cost=sum((c.cost for c in in_cycle if c.cost is not None), Decimal(0)),
+                categories=categories,
+                credits=len(in_cycle),
+            )
+        )
+    return standings

@@ -1,0 +1,223 @@
+"""/log: both forms, proofs, undo, bad amounts and the bodies' fine print."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from bot.offline import Person
+from scheduler.cycles import Cycle
+from storage import credentials
+from storage.models import Credit
+from tests.conftest import Bot
+from tests.helpers import onboard
+
+TODAY = date.today()
+
+
+async def give(
+    bot: Bot,
+    person: Person,
+    catalog_id: str,
+    start: date,
+    end: date,
+    units: str | None,
+    certified: date | None = None,
+) -> int:
+    saved = await bot.db.run(
+        lambda s: credentials.add(
+            s,
+            person.id,
+            Cycle(start, end, Decimal(units) if units else None),
+            catalog_id=catalog_id,
+            certified_on=certified,
+        )
+    )
+    assert saved.id is not None
+    return saved.id
+
+
+async def stored_credits(bot: Bot, credential_id: int) -> list[Credit]:
+    from sqlmodel import select
+
+    return await bot.db.run(
+        lambda s: list(s.exec(select(Credit).where(Credit.credential_id == credential_id)))
+    )
+
+
+async def test_one_liner_in_units_and_hours_with_undo(bot: Bot) -> None:
+    ana = bot.person("Ana")
+    await onboard(ana, "✓ English")
+    await ana.send("/log 0.5 Webinar")
+    assert "no credentials that take credits" in ana.last_text
+    nasm = await give(
+        bot, ana, "nasm-cpt", TODAY - timedelta(days=300), TODAY + timedelta(days=430), "2.0"
+    )
+    await ana.send("/log 0.5 Corrective exercise webinar")
+    assert "Logged 0.5 CEU to NASM-CPT. Now 0.5 CEU of 2 CEU." in ana.last_text
+    assert "▰▰▱▱▱▱▱▱▱▱ 25%" in ana.last_text
+    await ana.send("/log 5h Kettlebell workshop")  # NASM: 10 hours a CEU
+    assert "Logged 0.5 CEU to NASM-CPT. Now 1 CEU of 2 CEU." in ana.last_text
+    undo_message = ana.last
+    await ana.press("Undo")
+    assert "Undone: 1 entry removed." in ana.last_text
+    data = f"log:undo:{'0' * 32}"
+    await ana.press_data(data, undo_message)  # a forged batch: answered, nothing removed
+    rows = await stored_credits(bot, nasm)
+    assert [(r.units, r.title, r.earned_on) for r in rows] == [
+        (Decimal("0.50"), "Corrective exercise webinar", TODAY)
+    ]
+
+
+async def test_undo_twice(bot: Bot) -> None:
+    leo = bot.person("Leo")
+    await onboard(leo, "✓ English")
+    nasm = await give(
+        bot, leo, "nasm-cpt", TODAY - timedelta(days=30), TODAY + timedelta(days=700), "2.0"
+    )
+    await leo.send("/log 1 Course")
+    message = leo.last
+    callback = message["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await leo.press("Undo")
+    await leo.press_data(callback, message)
+    answer = list(bot.api.answered_callbacks.values())[-1]
+    assert answer["text"] == "Already undone." and answer["show_alert"]
+    assert await stored_credits(bot, nasm) == []
+
+
+async def test_bad_amounts(bot: Bot) -> None:
+    eva = bot.person("Eva")
+    await onboard(eva, "✓ English")
+    nasm = await give(
+        bot, eva, "nasm-cpt", TODAY - timedelta(days=30), TODAY + timedelta(days=700), "2.0"
+    )
+    for typed in (
+        "/log 0 Nothing",
+        "/log -1 Negative",
+        "/log 1e9 Huge",
+        "/log 1000000 Big",
+        "/log abc Words",
+        "/log NaN x",
+    ):
+        await eva.send(typed)
+        assert "is not an amount I can log" in eva.last_text, typed
+        await eva.press("Cancel")
+    await eva.send("/log")
+    await eva.send("999999")
+    assert "is not an amount" in eva.last_text
+    await eva.send("1.5")
+    assert "When did you earn it" in eva.last_text
+    await eva.send("12/31/2099")
+    assert "in the future" in eva.last_text
+    await eva.press("Cancel")
+    assert await stored_credits(bot, nasm) == []
+
+
+async def test_guided_flow_with_proof_toward_two_credentials(bot: Bot) -> None:
+    kim = bot.person("Kim")
+    await onboard(kim, "✓ English")
+    nasm = await give(
+        bot, kim, "nasm-cpt", TODAY - timedelta(days=100), TODAY + timedelta(days=600), "2.0"
+    )
+    acsm = await give(
+        bot, kim, "acsm-cpt", TODAY - timedelta(days=100), TODAY + timedelta(days=900), "45"
+    )
+    await kim.send("/log")
+    await kim.send("8 hours")
+    assert "Which credentials" in kim.last_text
+    await kim.press("NASM-CPT")
+    assert "✓ NASM-CPT" in kim.buttons
+    await kim.press("ACSM-CPT")
+    await kim.press("Done")
+    await kim.press("Yesterday")
+    await kim.send("Functional training summit")
+    await kim.send("FitEd Inc.")
+    await kim.send("120,50")
+    assert "photo or a PDF" in kim.last_text
+    await kim.send_sticker()
+    assert "has to be a photo or a PDF" in kim.last_text
+    await kim.send_document(b"PK", "cert.docx", "application/msword")
+    assert "has to be a photo or a PDF" in kim.last_text
+    await kim.send_photo(b"\x89PNG\r\n\x1a\n" + b"\0" * 40, caption=None)
+    text = kim.last_text
+    assert "Logged 0.8 CEU to NASM-CPT" in text and "Logged 8 CEC to ACSM-CPT" in text
+    [n] = await stored_credits(bot, nasm)
+    [a] = await stored_credits(bot, acsm)
+    assert (n.units, a.units) == (Decimal("0.80"), Decimal("8.00"))
+    assert n.batch == a.batch and n.proof_kind == "photo" and n.proof_file_id
+    assert (n.earned_on, n.provider, n.cost) == (
+        TODAY - timedelta(days=1),
+        "FitEd Inc.",
+        Decimal("120.50"),
+    )
+
+
+async def test_proof_sent_alone_and_with_a_caption(bot: Bot) -> None:
+    zoe = bot.person("Zoe")
+    await onboard(zoe, "✓ English")
+    nasm = await give(
+        bot, zoe, "nasm-cpt", TODAY - timedelta(days=100), TODAY + timedelta(days=600), "2.0"
+    )
+    await zoe.send_document(b"%PDF-1.7", "cec.pdf", "application/pdf")
+    assert "Log this certificate?" in zoe.last_text
+    await zoe.press("Yes, log credits")
+    await zoe.send("0.2")
+    await zoe.press("Today")
+    await zoe.send("Mobility course")
+    await zoe.press("Skip")
+    await zoe.press("Skip")
+    assert "Logged 0.2 CEU" in zoe.last_text  # the proof was there already: not asked again
+    await zoe.send_document(
+        b"%PDF-1.7", "second.pdf", "application/pdf", caption="/log 0.3 Nutrition basics"
+    )
+    assert "Logged 0.3 CEU to NASM-CPT. Now 0.5 CEU of 2 CEU." in zoe.last_text
+    rows = await stored_credits(bot, nasm)
+    assert sorted(r.proof_name for r in rows) == ["cec.pdf", "second.pdf"]
+
+
+async def test_fine_print(bot: Bot) -> None:
+    max_ = bot.person("Max")
+    await onboard(max_, "✓ English")
+    ace = await give(
+        bot, max_, "ace-cpt", TODAY - timedelta(days=100), TODAY + timedelta(days=600), "2.0"
+    )
+    await max_.send("/log 0.5 Core stability")
+    await max_.send("/log 0.5 core  STABILITY")
+    assert "ACE does not count the same course twice" in max_.last_text
+    await max_.send("/log 2 Big conference")
+    assert "0.5 CEC beyond the requirement will not carry over" in max_.last_text
+    assert len(await stored_credits(bot, ace)) == 2
+
+    await max_.send("/log")
+    await max_.send("1")
+    await max_.send(f"{(TODAY - timedelta(days=200)):%m/%d/%Y}")  # before the cycle began
+    await max_.send("Old course")
+    await max_.press("Skip")
+    await max_.press("Skip")
+    await max_.press("Skip")
+    assert "before the current cycle began" in max_.last_text
+    assert "Undo" not in max_.buttons
+    assert len(await stored_credits(bot, ace)) == 2
+
+
+async def test_nsca_category_cap(bot: Bot) -> None:
+    ivy = bot.person("Ivy")
+    await onboard(ivy, "✓ English")
+    nsca = await give(
+        bot,
+        ivy,
+        "nsca-cscs",
+        date(2024, 1, 1),
+        date(2026, 12, 31),
+        "4.0",
+        certified=date(2024, 3, 1),
+    )  # certified in 2024: category A caps at 3.5
+    await ivy.send("/log 3 National conference")
+    assert "Which NSCA category" in ivy.last_text
+    await ivy.press("A: events, conferences")
+    await ivy.send("/log 1 Regional clinic")
+    await ivy.press("A: events, conferences")
+    assert "category A is capped, so 0.5 CEU of it is left out" in ivy.last_text
+    assert "Now 3.5 CEU of 4 CEU" in ivy.last_text
+    rows = await stored_credits(bot, nsca)
+    assert sorted(r.category for r in rows) == ["A", "A"]
