@@ -28,7 +28,18 @@ from bot.i18n import LANGUAGES, I18n
 from bot.persistence import DatabasePersistence
 from bot.settings import Settings
 from bot.timezones import ZoneIndex
-from handlers import add, basics, bind_conversations, credentials, log, settings, start
+from handlers import (
+    add,
+    basics,
+    bind_conversations,
+    credentials,
+    exports,
+    history,
+    log,
+    settings,
+    start,
+    status,
+)
 from handlers.loader import load_trainer
 from storage.catalog import Catalog
 from storage.db import Database
@@ -55,6 +66,9 @@ def register_handlers(application: RecertApp) -> None:
             *add.handlers(),
             *log.handlers(),
             *credentials.handlers(),
+            *status.handlers(),
+            *history.handlers(),
+            *exports.handlers(),
             *settings.handlers(),
             *basics.handlers(),
             *basics.last_resort_handlers(),

@@ -9,8 +9,12 @@ from bot.i18n import N_, I18n, Translator
 PRIVATE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Start, or start again")),
     ("add", N_("Add a certification")),
+    ("status", N_("Deadlines and credits at a glance")),
     ("log", N_("Log credits earned")),
     ("credentials", N_("Your credentials")),
+    ("history", N_("Credits logged, with their proofs")),
+    ("export", N_("Spreadsheet and calendar files")),
+    ("audit", N_("Proof pack for an audit")),
     ("settings", N_("Time zone, reminder hour, language")),
     ("language", N_("Change the language")),
     ("help", N_("What I can do")),

@@ -274,3 +274,42 @@ def status(session: Session, trainer_id: int, catalog: Catalog) -> list[Progress
             )
         )
     return standings
+
+
+def everything(session: Session, trainer_id: int) -> tuple[list[Held], list[Credit]]:
+    """All of a trainer's credentials and credits, for /export, in two queries."""
+    held = held_by(session, trainer_id)
+    ids = [h.credential.id for h in held]
+    rows = (
+        session.exec(
+            select(Credit)
+            .where(col(Credit.credential_id).in_(ids))
+            .order_by(col(Credit.earned_on), col(Credit.id))
+        ).all()
+        if ids
+        else []
+    )
+    return held, list(rows)
+
+
+def for_audit(
+    session: Session, trainer_id: int, credential_id: int, past_cycle_id: int | None
+) -> tuple[Credential, Cycle, list[Credit]] | None:
+    """The credits of one cycle of one credential: the current one, or a past one."""
+    from storage.models import PastCycle
+
+    credential = owned(session, trainer_id, credential_id)
+    if credential is None:
+        return None
+    cycle = _cycle(credential)
+    if past_cycle_id is not None:
+        past = session.get(PastCycle, past_cycle_id)
+        if past is None or past.credential_id != credential_id:
+            return None
+        cycle = Cycle(past.cycle_start, past.cycle_end, past.units_required)
+    query = select(Credit).where(
+        Credit.credential_id == credential_id, Credit.earned_on >= cycle.start
+    )
+    if cycle.end is not None:
+        query = query.where(Credit.earned_on <= cycle.end)
+    return credential, cycle, list(session.exec(query.order_by(col(Credit.earned_on))))

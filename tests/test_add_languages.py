@@ -28,9 +28,11 @@ async def test_russian_nsca_with_a_month_name(bot: Bot) -> None:
     await ivan.press("✅ Сохранить")
     assert "Сохранено: CSCS." in ivan.inbox[-2]["text"]
     [held] = await bot.db.run(lambda s: credentials.held_by(s, ivan.id))
-    assert (held.credential.certified_on, held.credential.cycle_end,
-            held.credential.units_required) == (date(2025, 3, 15), date(2026, 12, 31),
-                                                 Decimal("2.00"))
+    assert (
+        held.credential.certified_on,
+        held.credential.cycle_end,
+        held.credential.units_required,
+    ) == (date(2025, 3, 15), date(2026, 12, 31), Decimal("2.00"))
 
 
 async def test_spanish_day_first_expiry_and_credentials_list(bot: Bot) -> None:

@@ -128,9 +128,17 @@ async def test_language_changes_replies_and_this_chats_menu(bot: Bot) -> None:
     chat_scope = json.dumps({"chat_id": kim.id, "type": "chat"}, sort_keys=True)
     menu = bot.api.commands[(chat_scope, "")]
     assert [c["command"] for c in menu] == [
-        "start", "add", "log", "credentials", "settings", "language", "help", "cancel"
+        "start",
+        "add",
+        "status",
+        "log",
+        "credentials",
+        "settings",
+        "language",
+        "help",
+        "cancel",
     ]
-    assert menu[6]["description"] == "Что я умею"
+    assert menu[7]["description"] == "Что я умею"
 
 
 async def test_command_menus_are_registered_per_language(bot: Bot) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from bot.offline import Person
 from scheduler.cycles import Cycle
@@ -12,7 +13,8 @@ from storage.models import Credit
 from tests.conftest import Bot
 from tests.helpers import onboard
 
-TODAY = date.today()
+# onboard() picks the first suggested city: for English, New York. "Today" is the trainer's.
+TODAY = datetime.now(ZoneInfo("America/New_York")).date()
 
 
 async def give(

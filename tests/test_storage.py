@@ -88,6 +88,7 @@ async def test_migrations_match_the_models(db: Database) -> None:
 
     import storage.models  # noqa: F401
 
-    differences = await db.run(lambda s: compare_metadata(
-        MigrationContext.configure(s.connection()), SQLModel.metadata))
+    differences = await db.run(
+        lambda s: compare_metadata(MigrationContext.configure(s.connection()), SQLModel.metadata)
+    )
     assert differences == []
