@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Numeric, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -24,6 +24,11 @@ class Trainer(SQLModel, table=True):
     reminder_hour: int = Field(default=9, ge=0, le=23)
     # False once the trainer blocks the bot; /start sets it again.
     active: bool = Field(default=True)
+    # "gentle" (fewer milestones), "normal" or "intense" (more, and daily in the last week).
+    nudge_intensity: str = Field(default="normal", max_length=16)
+    # Local hours in which nothing is sent (a repeat waits until they are over): [start, end).
+    quiet_start: int | None = None
+    quiet_end: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -48,6 +53,12 @@ class Credential(SQLModel, table=True):
     cycle_start: date
     cycle_end: date | None = None  # None: it does not expire
     units_required: Decimal | None = Field(default=None, sa_type=Numeric(8, 2))
+    # When the planner next wants to nudge about it (UTC): the sweep reads only what is due.
+    next_nudge_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    nudges_stopped: bool = Field(default=False)
+    # When the cycle's dates were last set: milestones due before then are not owed.
+    cycle_set_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -121,3 +132,31 @@ class UserData(SQLModel, table=True):
 
     user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     data: str = Field(sa_type=Text)
+
+
+class Nudge(SQLModel, table=True):
+    """One reminder about one credential's cycle: claimed in the database before it is sent,
+    so restarts and several running copies never send it twice."""
+
+    __tablename__ = "nudges"
+    __table_args__ = (
+        UniqueConstraint("credential_id", "cycle_end", "milestone", name="uq_nudge"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    credential_id: int = Field(
+        sa_column=Column(
+            ForeignKey("credentials.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    cycle_end: date
+    milestone: str = Field(max_length=32)  # "d90", "d0", "grace30", "after", "pace-2026-11"
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default="claimed", max_length=16)  # claimed, sent, failed, skipped
+    claimed_by: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = Field(default=0)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    answered: bool = Field(default=False)
+    repeats: int = Field(default=0)  # final-week repeats already sent

@@ -223,3 +223,17 @@ async def test_nsca_category_cap(bot: Bot) -> None:
     assert "Now 3.5 CEU of 4 CEU" in ivy.last_text
     rows = await stored_credits(bot, nsca)
     assert sorted(r.category for r in rows) == ["A", "A"]
+
+
+async def test_a_proof_too_large_is_refused(bot: Bot) -> None:
+    ola = bot.person("Ola")
+    await onboard(ola, "✓ English")
+    nasm = await give(
+        bot, ola, "nasm-cpt", TODAY - timedelta(days=100), TODAY + timedelta(days=600), "2.0"
+    )
+    huge = b"%PDF" + b"\0" * (21 * 1024 * 1024)  # over the 20 MB a bot may download
+    await ola.send_document(huge, "scan.pdf", "application/pdf")
+    assert "too large" in ola.last_text
+    await ola.send_document(huge, "scan.pdf", "application/pdf", caption="/log 0.5 Course")
+    assert "too large" in ola.last_text
+    assert await stored_credits(bot, nasm) == []

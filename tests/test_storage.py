@@ -33,6 +33,9 @@ async def test_migrations_create_the_trainers_table(db: Database, database_url: 
         "active",
         "created_at",
         "updated_at",
+        "nudge_intensity",
+        "quiet_start",
+        "quiet_end",
     }
     await upgrade_async(database_url)  # again: nothing to do, no error
 

@@ -1,0 +1,113 @@
+"""Nudge planning as pure functions: milestones at the local hour across DST, grace, pace,
+repeats, snoozes, and what is due after downtime."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from scheduler.cycles import Cycle
+from scheduler.plan import Prefs, Subject, due, milestones, next_at, owed
+
+MADRID = Prefs("Europe/Madrid", 9)
+SET_AT = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def subject(end: date, **kwargs: object) -> Subject:
+    fields = {
+        "cycle": Cycle(end - timedelta(days=730), end, Decimal(2)),
+        "grace_days": 90,
+        "counted": Decimal(2),
+        "cycle_set_at": SET_AT,
+    }
+    fields.update(kwargs)
+    return Subject(**fields)  # type: ignore[arg-type]
+
+
+def test_milestones_stay_at_nine_local_across_dst() -> None:
+    plan = {p.milestone: p.due_at for p in milestones(subject(date(2026, 4, 15)), MADRID)}
+    # 180 days before (17 Oct 2025) Madrid is on summer time (UTC+2); 30 days before (16 Mar
+    # 2026) on winter time (UTC+1); 14 days before (1 Apr) on summer time again.
+    assert plan["d180"] == datetime(2025, 10, 17, 7, tzinfo=UTC)
+    assert plan["d30"] == datetime(2026, 3, 16, 8, tzinfo=UTC)
+    assert plan["d14"] == datetime(2026, 4, 1, 7, tzinfo=UTC)
+    assert plan["d0"] == datetime(2026, 4, 15, 7, tzinfo=UTC)
+    assert [m for m in plan if m.startswith("grace")] == ["grace1", "grace31", "grace61"]
+    assert plan["after"] == datetime(2026, 7, 15, 7, tzinfo=UTC)  # 91 days after the end
+
+
+def test_intensity_changes_the_milestones() -> None:
+    gentle = milestones(subject(date(2026, 4, 15)), Prefs("UTC", 9, "gentle"))
+    intense = milestones(subject(date(2026, 4, 15)), Prefs("UTC", 9, "intense"))
+    assert [p.milestone for p in gentle if p.milestone.startswith("d")] == [
+        "d90",
+        "d30",
+        "d7",
+        "d0",
+    ]
+    assert len(intense) > len(milestones(subject(date(2026, 4, 15)), MADRID))
+
+
+def test_after_downtime_only_the_most_urgent_is_sent() -> None:
+    credential = subject(date(2026, 4, 15))
+    now = datetime(2026, 4, 9, 12, tzinfo=UTC)  # d180 ... d7 all passed unrecorded
+    owed_now = due(credential, MADRID, now, recorded=set())
+    assert owed_now[0].milestone == "d7"
+    assert {p.milestone for p in owed_now} == {"d180", "d90", "d60", "d30", "d14", "d7"}
+    assert next_at(credential, MADRID, now, {p.milestone for p in owed_now}) == datetime(
+        2026, 4, 12, 7, tzinfo=UTC
+    )  # d3
+
+
+def test_new_credentials_are_not_owed_past_milestones() -> None:
+    credential = subject(date(2026, 4, 15), cycle_set_at=datetime(2026, 3, 20, tzinfo=UTC))
+    assert due(credential, MADRID, datetime(2026, 3, 20, 10, tzinfo=UTC), set()) == []
+    assert next_at(credential, MADRID, datetime(2026, 3, 20, 10, tzinfo=UTC), set()) == datetime(
+        2026, 4, 1, 7, tzinfo=UTC
+    )
+
+
+def test_snooze_stop_and_pace() -> None:
+    snoozed = subject(date(2026, 4, 15), snoozed_until=datetime(2026, 4, 11, tzinfo=UTC))
+    assert due(snoozed, MADRID, datetime(2026, 4, 9, 12, tzinfo=UTC), set()) == []
+    assert next_at(
+        snoozed,
+        MADRID,
+        datetime(2026, 4, 9, 12, tzinfo=UTC),
+        {"d180", "d90", "d60", "d30", "d14", "d7"},
+    ) == datetime(2026, 4, 12, 7, tzinfo=UTC)
+    assert (
+        owed(
+            subject(date(2026, 4, 15), stopped=True),
+            MADRID,
+            datetime(2026, 1, 1, tzinfo=UTC),
+            set(),
+        )
+        == []
+    )
+    behind = subject(date(2027, 4, 15), counted=Decimal(0))
+    pace_items = [
+        p
+        for p in owed(behind, MADRID, datetime(2026, 11, 24, 12, tzinfo=UTC), set())
+        if p.milestone.startswith("pace")
+    ]
+    assert [p.milestone for p in pace_items] == ["pace-2026-11"]
+    assert pace_items[0].due_at == datetime(2026, 11, 1, 8, tzinfo=UTC)
+
+
+def test_final_week_repeats_while_unanswered_outside_quiet_hours() -> None:
+    quiet = Prefs("Europe/Madrid", 8, quiet_start=22, quiet_end=10)
+    waiting = subject(date(2026, 4, 15), final_unanswered=True)
+    repeats = {
+        p.milestone: p.due_at
+        for p in owed(waiting, quiet, datetime(2026, 4, 8, tzinfo=UTC), {"d7"})
+        if p.milestone.startswith("repeat")
+    }
+    assert set(repeats) == {"repeat-d6", "repeat-d5", "repeat-d4", "repeat-d2"}
+    assert repeats["repeat-d6"] == datetime(2026, 4, 9, 8, tzinfo=UTC)  # 10:00 Madrid
+    answered = subject(date(2026, 4, 15))
+    assert not [
+        p
+        for p in owed(answered, quiet, datetime(2026, 4, 8, tzinfo=UTC), {"d7"})
+        if p.milestone.startswith("repeat")
+    ]
