@@ -182,10 +182,11 @@ def status_text(context: RecertContext, rows: list[Row], today: date) -> str:
                     )
                 )
         if row.progress.categories:
+            uncategorized = _("no category")
             lines.append(
                 _("Categories: {list}").format(
                     list=", ".join(
-                        f"{key if key != '?' else _('no category')} {tr.number(value)}"
+                        f"{key if key != '?' else uncategorized} {tr.number(value)}"
                         for key, value in sorted(row.progress.categories.items())
                     )
                 )

@@ -99,6 +99,7 @@ def add(
         cycle_start=cycle.start,
         cycle_end=cycle.end,
         units_required=cycle.units_required,
+        next_nudge_at=utcnow(),  # the next sweep plans its reminders
     )
     session.add(credential)
     session.flush()  # assigns the id
@@ -119,7 +120,9 @@ def set_cycle(
     credential.units_required = cycle.units_required
     if certified_on is not None:
         credential.certified_on = certified_on
-    credential.updated_at = utcnow()
+    # New dates: plan again from now on, owing nothing that fell due before.
+    credential.updated_at = credential.cycle_set_at = credential.next_nudge_at = utcnow()
+    credential.snoozed_until = None
     return credential
 
 

@@ -19,6 +19,7 @@ from scheduler.cycles import Cycle
 from storage.catalog import Catalog
 from storage.credentials import Held, held_by, owned
 from storage.models import Credential, Credit
+from storage.types import utcnow
 
 CENT = Decimal("0.01")
 MAX_UNITS = Decimal(100)
@@ -146,6 +147,7 @@ def log(
         outcome.excess = excess(credential.units_required, before, units - outcome.over_cap)
         outcome.units = units
         outcome.counted = counted([*existing, candidate], rules)
+        credential.next_nudge_at = utcnow()  # pace may have changed: plan again
         session.add(
             Credit(
                 credential_id=credential_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from storage.models import Trainer
+from storage.nudges import replan_trainer
 from storage.types import utcnow
 
 
@@ -24,6 +25,8 @@ def start(
         session.add(trainer)
         return trainer, True
     if not trainer.active or trainer.name != name:
+        if not trainer.active:  # back after blocking the bot: plan what is owed from now
+            replan_trainer(session, user_id, utcnow())
         trainer.active = True
         trainer.name = name
         trainer.updated_at = utcnow()
@@ -32,7 +35,16 @@ def start(
 
 def update(session: Session, user_id: int, **changes: object) -> Trainer | None:
     """Set the given profile fields (language, time_zone, reminder_hour, active)."""
-    allowed = {"language", "time_zone", "reminder_hour", "active", "name"}
+    allowed = {
+        "language",
+        "time_zone",
+        "reminder_hour",
+        "active",
+        "name",
+        "nudge_intensity",
+        "quiet_start",
+        "quiet_end",
+    }
     if not changes.keys() <= allowed:
         raise ValueError(f"not a trainer setting: {sorted(changes.keys() - allowed)}")
     trainer = session.get(Trainer, user_id)
@@ -41,4 +53,12 @@ def update(session: Session, user_id: int, **changes: object) -> Trainer | None:
     for field, value in changes.items():
         setattr(trainer, field, value)
     trainer.updated_at = utcnow()
+    if changes.keys() & {
+        "time_zone",
+        "reminder_hour",
+        "nudge_intensity",
+        "quiet_start",
+        "quiet_end",
+    }:
+        replan_trainer(session, user_id, trainer.updated_at)
     return trainer

@@ -9,6 +9,7 @@ import logging
 import pytest
 from telegram.error import NetworkError
 
+from bot.commands import PRIVATE_COMMANDS
 from bot.offline import OFFLINE_TOKEN
 from storage import trainers
 from tests.conftest import Bot
@@ -127,18 +128,8 @@ async def test_language_changes_replies_and_this_chats_menu(bot: Bot) -> None:
     assert "/settings" in kim.last_text and "напомина" in kim.last_text.lower()
     chat_scope = json.dumps({"chat_id": kim.id, "type": "chat"}, sort_keys=True)
     menu = bot.api.commands[(chat_scope, "")]
-    assert [c["command"] for c in menu] == [
-        "start",
-        "add",
-        "status",
-        "log",
-        "credentials",
-        "settings",
-        "language",
-        "help",
-        "cancel",
-    ]
-    assert menu[7]["description"] == "Что я умею"
+    assert [c["command"] for c in menu] == [name for name, _text in PRIVATE_COMMANDS]
+    assert next(c for c in menu if c["command"] == "help")["description"] == "Что я умею"
 
 
 async def test_command_menus_are_registered_per_language(bot: Bot) -> None:

@@ -105,6 +105,6 @@ async def test_status_in_spanish(bot: Bot) -> None:
     text = lucia.last_text
     assert text.startswith("5 credenciales")
     nasm = text.split("NASM-CPT: ", 1)[1].split("\n\n")[0]
-    assert "dentro de 60 días" in nasm
+    assert "(en 60 días)" in nasm
     assert "0,5 CEU" in nasm and "25%" in nasm
     assert "0,76 CEU" in nasm
