@@ -36,11 +36,13 @@ from handlers import (
     exports,
     history,
     log,
+    nudges,
     settings,
     start,
     status,
 )
 from handlers.loader import load_trainer
+from scheduler.jobs import schedule
 from storage.catalog import Catalog
 from storage.db import Database
 from storage.migrate import upgrade_async
@@ -68,6 +70,7 @@ def register_handlers(application: RecertApp) -> None:
             *credentials.handlers(),
             *status.handlers(),
             *history.handlers(),
+            *nudges.handlers(),
             *exports.handlers(),
             *settings.handlers(),
             *basics.handlers(),
@@ -82,6 +85,7 @@ async def post_init(application: RecertApp) -> None:
     """Start-up, after PTB's initialize: the zone index and the command menus."""
     application.bot_data["zones"] = await asyncio.to_thread(zone_index)
     await register_menus(application.bot, application.bot_data["i18n"])
+    schedule(application, application.bot_data["settings"].sweep_interval)
     logger.info("Recert started as @%s", application.bot.username)
 
 

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     default_reminder_hour: int = Field(default=9, ge=0, le=23)
     migrate_on_start: bool = True
     rate_limit: bool = True
+    # Seconds between nudge sweeps; 0 turns the sweep job off (tests drive sweeps themselves).
+    sweep_interval: float = Field(default=60, ge=0)
 
     @field_validator("log_level", mode="before")
     @classmethod

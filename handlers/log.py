@@ -31,7 +31,7 @@ from handlers.add import has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
 from handlers.render import credential_name, progress_bar, units
-from storage import credits
+from storage import credits, nudges
 from storage.credentials import Held, held_by
 from storage.credits import Amount, Logged, NewCredit, Proof, fineprint_for
 
@@ -358,6 +358,26 @@ async def start_with_proof(update: Update, context: RecertContext) -> int:
     return await advance(update, context)
 
 
+async def start_from_nudge(update: Update, context: RecertContext) -> int:
+    """ "Log credits" on a nudge: /log for that credential; the nudge shows the choice."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and query.data is not None and user is not None
+    nudge_id = int(query.data.rsplit(":", 1)[1])
+    found = await context.db.run(lambda session: nudges.answer(session, user.id, nudge_id))
+    if found is None:
+        await query.answer(
+            context.gettext("This button no longer works. Please start again."), show_alert=True
+        )
+        return ConversationHandler.END
+    await query.answer()
+    message = query.message
+    kept = html.escape(getattr(message, "text", "") or "")
+    await query.edit_message_text(kept + "\n\n" + context.gettext("✏️ Logging credits…"))
+    assert context.user_data is not None
+    context.user_data["log"] = {"ids": [found[1].id], "ids_done": True}
+    return await advance(update, context)
+
+
 async def decline_proof(update: Update, context: RecertContext) -> None:
     query = update.callback_query
     assert query is not None and context.user_data is not None
@@ -621,6 +641,7 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
                     start_log,
                 ),
                 CallbackQueryHandler(start_with_proof, pattern=rf"^{PREFIX}proof$"),
+                CallbackQueryHandler(start_from_nudge, pattern=r"^nudge:log:\d+$"),
             ],
             states={step: every_step for step in STEPS},
             fallbacks=[CommandHandler("cancel", cancel)],

@@ -5,7 +5,7 @@ running copies of the bot, not luck."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -185,6 +185,9 @@ def claim_due(
                 continue  # another copy claimed it first
             sweep.skipped += len(rest)
             recorded.update({item.milestone: nudge for item in owed_now})
+            if first.milestone in FINAL or first.milestone.startswith("repeat"):
+                # Being sent now: until it is answered, the final week repeats it daily.
+                subject = replace(subject, final_unanswered=True)
             claim = _claim(
                 session, catalog, nudge, now, default_zone, credential, trainer, subject.counted
             )

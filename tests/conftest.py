@@ -65,7 +65,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         _env_file=None,  # type: ignore[call-arg]
         telegram_bot_token=SecretStr(OFFLINE_TOKEN),
         database_url=database_url,
-        **overrides,
+        **{"sweep_interval": 0, **overrides},
     )
 
 

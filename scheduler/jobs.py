@@ -1,0 +1,96 @@
+"""The sweep: PTB's JobQueue only ticks; the database says what is owed.
+
+Each tick claims what is due (one unit of work), sends each nudge in the trainer's language,
+and records how it went (one more). A blocked bot marks the trainer inactive; RetryAfter,
+time-outs and network errors leave the nudge claimed with a lease that ends when it should be
+tried again, so it is never lost. Sending goes through the Application's bot, and so through
+PTB's rate limiter.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import Application, CallbackContext
+
+from storage import nudges
+from storage.nudges import Result, Sweep
+
+log = logging.getLogger(__name__)
+SWEEP_JOB = "nudge-sweep"
+RETRY_AFTER_ERROR = timedelta(minutes=2)
+# Which copy of the bot claimed a nudge, for the logs and the leases.
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def run_sweep(
+    application: Application[Any, Any, Any, Any, Any, Any], now: datetime, worker: str = WORKER
+) -> Sweep:
+    """One sweep at `now` (the job passes the clock; tests pass any moment)."""
+    from handlers.nudges import nudge_buttons, nudge_text  # rendering is the handlers'
+
+    data = application.bot_data
+    db, catalog, i18n = data["db"], data["catalog"], data["i18n"]
+    default_zone = data["settings"].default_time_zone
+    sweep: Sweep = await db.run(
+        lambda session: nudges.claim_due(session, catalog, now, worker, default_zone)
+    )
+    results = []
+    for claim in sweep.claims:
+        tr = i18n.translator(claim.language)
+        local_now = now.astimezone(ZoneInfo(claim.zone))
+        text = nudge_text(tr, claim, catalog, local_now)
+        markup = nudge_buttons(
+            tr, claim.nudge_id, claim.milestone, bool(claim.credential.units_required)
+        )
+        try:
+            message = await application.bot.send_message(
+                claim.trainer_id, text, reply_markup=markup
+            )
+        except Forbidden:
+            # Blocked: not messaged again until they come back with /start.
+            results.append(Result(claim.nudge_id, "blocked", trainer_id=claim.trainer_id))
+        except RetryAfter as error:
+            wait = error.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            results.append(
+                Result(claim.nudge_id, "retry", retry_at=now + timedelta(seconds=seconds))
+            )
+        except BadRequest as error:
+            log.warning("nudge %s refused by Telegram: %s", claim.nudge_id, error.message)
+            results.append(Result(claim.nudge_id, "failed"))
+        except (TimedOut, NetworkError):
+            results.append(Result(claim.nudge_id, "retry", retry_at=now + RETRY_AFTER_ERROR))
+        else:
+            results.append(Result(claim.nudge_id, "sent", message_id=message.message_id))
+    if results:
+        await db.run(lambda session: nudges.record(session, results, now))
+    if sweep.claims or sweep.skipped:
+        log.info(
+            "sweep: %d sent or tried, %d skipped, %d planned",
+            len(sweep.claims),
+            sweep.skipped,
+            sweep.planned,
+        )
+    return sweep
+
+
+async def sweep_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    await run_sweep(context.application, datetime.now(UTC))
+
+
+def schedule(application: Application[Any, Any, Any, Any, Any, Any], interval: float) -> None:
+    """One repeating job under a stable name: replaced, never stacked."""
+    if interval <= 0 or application.job_queue is None:
+        return
+    for job in application.job_queue.get_jobs_by_name(SWEEP_JOB):
+        job.schedule_removal()
+    application.job_queue.run_repeating(
+        sweep_job, interval=interval, first=interval, name=SWEEP_JOB
+    )
