@@ -184,6 +184,8 @@ class OfflineBotAPI(BaseRequest):
         # Faults to inject, per method, consumed in order: an ApiError, or a TelegramError
         # (such as TimedOut) raised as the transport would raise it.
         self.faults: dict[str, list[Exception]] = {}
+        # Seconds each call of a method takes (a slow network, or a sweep to interrupt).
+        self.delays: dict[str, float] = {}
         self._update_ids = itertools.count(1)
         self._ids = itertools.count(1)
         self._updates: asyncio.Queue[dict[str, Any]] | None = None
@@ -218,6 +220,8 @@ class OfflineBotAPI(BaseRequest):
         uploads = (
             request_data.multipart_data if request_data and request_data.contains_files else {}
         )
+        if self.delays.get(api_method):
+            await asyncio.sleep(self.delays[api_method])
         try:
             queued = self.faults.get(api_method)
             if queued:

@@ -1,10 +1,10 @@
 """The sweep: PTB's JobQueue only ticks; the database says what is owed.
 
 Each tick claims what is due (one unit of work), sends each nudge in the trainer's language,
-and records how it went (one more). A blocked bot marks the trainer inactive; RetryAfter,
-time-outs and network errors leave the nudge claimed with a lease that ends when it should be
-tried again, so it is never lost. Sending goes through the Application's bot, and so through
-PTB's rate limiter.
+and records how that one went right away, so a stop mid-sweep resends nothing. A blocked bot
+marks the trainer inactive; RetryAfter, time-outs and network errors leave the nudge claimed
+with a lease that ends when it should be tried again, so it is never lost. Sending goes
+through the Application's bot, and so through PTB's rate limiter.
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ async def run_sweep(
     sweep: Sweep = await db.run(
         lambda session: nudges.claim_due(session, catalog, now, worker, default_zone)
     )
-    results = []
     for claim in sweep.claims:
         tr = i18n.translator(claim.language)
         local_now = now.astimezone(ZoneInfo(claim.zone))
@@ -55,22 +54,20 @@ async def run_sweep(
             )
         except Forbidden:
             # Blocked: not messaged again until they come back with /start.
-            results.append(Result(claim.nudge_id, "blocked", trainer_id=claim.trainer_id))
+            result = Result(claim.nudge_id, "blocked", trainer_id=claim.trainer_id)
         except RetryAfter as error:
             wait = error.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            results.append(
-                Result(claim.nudge_id, "retry", retry_at=now + timedelta(seconds=seconds))
-            )
+            result = Result(claim.nudge_id, "retry", retry_at=now + timedelta(seconds=seconds))
         except BadRequest as error:
             log.warning("nudge %s refused by Telegram: %s", claim.nudge_id, error.message)
-            results.append(Result(claim.nudge_id, "failed"))
+            result = Result(claim.nudge_id, "failed")
         except (TimedOut, NetworkError):
-            results.append(Result(claim.nudge_id, "retry", retry_at=now + RETRY_AFTER_ERROR))
+            result = Result(claim.nudge_id, "retry", retry_at=now + RETRY_AFTER_ERROR)
         else:
-            results.append(Result(claim.nudge_id, "sent", message_id=message.message_id))
-    if results:
-        await db.run(lambda session: nudges.record(session, results, now))
+            result = Result(claim.nudge_id, "sent", message_id=message.message_id)
+        # Recorded at once: a stop after this point cannot send this nudge again.
+        await db.run(lambda session, done=result: nudges.record(session, [done], now))
     if sweep.claims or sweep.skipped:
         log.info(
             "sweep: %d sent or tried, %d skipped, %d planned",

@@ -101,19 +101,25 @@ def milestones(subject: Subject, prefs: Prefs) -> list[Planned]:
     return sorted(planned, key=lambda item: item.due_at)
 
 
-def _pace_nudge(subject: Subject, prefs: Prefs, now: datetime) -> Planned | None:
-    """At most one a month, on the 1st at the reminder hour, while behind a steady pace."""
+def _pace_nudges(subject: Subject, prefs: Prefs, now: datetime) -> list[Planned]:
+    """At most one a month, on the 1st at the reminder hour, while behind a steady pace. This
+    month's and next month's are planned, so the sweep looks again on the 1st; whether one is
+    owed is decided again when it falls due."""
     cycle = subject.cycle
     if cycle.end is None or not cycle.units_required:
-        return None
+        return []
     today = now.astimezone(ZoneInfo(prefs.zone)).date()
-    if today >= cycle.end - timedelta(days=FINAL_WEEK):
-        return None  # the deadline nudges say it by then
     steady = pace(cycle, subject.counted, today)
     if steady is None or not steady.behind:
-        return None
-    first = today.replace(day=1)
-    return Planned(f"pace-{first:%Y-%m}", at_local_hour(first, prefs), 1)
+        return []
+    this_month = today.replace(day=1)
+    next_month = (this_month + timedelta(days=32)).replace(day=1)
+    last_day = cycle.end - timedelta(days=FINAL_WEEK)  # the deadline nudges say it by then
+    return [
+        Planned(f"pace-{first:%Y-%m}", at_local_hour(first, prefs), 1)
+        for first in (this_month, next_month)
+        if first < last_day
+    ]
 
 
 def _repeats(subject: Subject, prefs: Prefs, recorded: Collection[str]) -> list[Planned]:
@@ -139,9 +145,7 @@ def owed(
     if subject.stopped:
         return []
     items = [*milestones(subject, prefs), *_repeats(subject, prefs, recorded)]
-    pace_nudge = _pace_nudge(subject, prefs, now)
-    if pace_nudge is not None:
-        items.append(pace_nudge)
+    items.extend(_pace_nudges(subject, prefs, now))
     return sorted(
         (
             item

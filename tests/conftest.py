@@ -56,6 +56,12 @@ def _postgres() -> Iterator[str]:
 
 
 @pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """PostgreSQL only, for what only a server can show (several copies of the bot)."""
+    yield from _postgres()
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'recert.db'}"
 

@@ -146,3 +146,166 @@ async def test_blocked_retry_after_and_time_outs(bot: Bot) -> None:
     await lea.send("/start")  # back: active, and planned again
     trainer = await bot.db.run(lambda s: trainers.get(s, lea.id))
     assert trainer is not None and trainer.active
+
+
+async def test_second_trainer_logs_snoozes_and_renews(bot: Bot) -> None:
+    """Pace nudges stop once credits are logged; a snooze moves the next nudge; a renewal
+    starts the plan again for the new cycle."""
+    kim = await madrid_trainer(bot, "Kim", 903)
+    today = datetime.now(MADRID).date()
+    end = today + timedelta(days=120)
+    saved = await bot.db.run(
+        lambda s: credentials.add(
+            s, kim.id, Cycle(end - timedelta(days=730), end, Decimal("2.0")), catalog_id="nasm-cpt"
+        )
+    )
+    credential_id = saved.id
+    first_of_next = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+    # Behind pace (nothing logged, most of the cycle gone): a pace nudge on the 1st.
+    for now in local_moments(today + timedelta(days=1), first_of_next, (9,)):
+        await run_sweep(bot.application, now)
+    pace = [m for m in kim.inbox if m.get("text", "").startswith("📈")]
+    assert len(pace) == 1 and "behind a steady pace" in pace[0]["text"]
+
+    # "Log credits" on the nudge starts /log for that credential.
+    await kim.press("Log credits")
+    assert "✏️ Logging credits…" in kim.inbox[-2]["text"]
+    await kim.send("2")
+    await kim.press("Today")
+    await kim.send("Big workshop")
+    for _ in range(3):
+        await kim.press("Skip")
+    assert "Now 2 CEU of 2 CEU" in kim.last_text
+
+    # Up to 90 days before: no more pace nudges; the d90 nudge comes, and is snoozed a week.
+    d90 = end - timedelta(days=90)
+    for now in local_moments(first_of_next + timedelta(days=1), d90, (9,)):
+        await run_sweep(bot.application, now)
+    assert len([m for m in kim.inbox if m.get("text", "").startswith("📈")]) == 1
+    assert kim.last_text.startswith("⏰ NASM-CPT is due in 90 days")
+    await kim.press("Snooze a week")
+    assert "💤 Snoozed until" in kim.last_text
+    assert kim.last.get("reply_markup") is None  # the nudge shows what was chosen
+
+    # d60 falls due; the trainer says they renewed.
+    for now in local_moments(d90 + timedelta(days=1), end - timedelta(days=60), (9,)):
+        await run_sweep(bot.application, now)
+    assert kim.last_text.startswith("⏰ NASM-CPT is due in 60 days")
+    await kim.press("I renewed")
+    await kim.press("Yes, I renewed")
+    renewed = await bot.db.run(lambda s: credentials.owned(s, kim.id, credential_id))
+    assert renewed is not None and renewed.cycle_end == end + timedelta(days=1) + (
+        end.replace(year=end.year + 2) - end
+    ) - timedelta(days=1)
+
+    # The old cycle's d30, d14 ... are no longer owed; the new cycle starts its own plan.
+    before = len(kim.inbox)
+    for now in local_moments(end - timedelta(days=59), end + timedelta(days=5), (9,)):
+        await run_sweep(bot.application, now)
+    later = [m["text"].split("\n")[0] for m in kim.inbox[before:]]
+    assert later == [] or all("2029" in text or "2028" in text for text in later)
+    statuses = await bot.db.run(
+        lambda s: sorted((n.milestone, n.status) for n in s.exec(select(Nudge)))
+    )
+    assert ("d90", "sent") in statuses and ("d60", "sent") in statuses
+    assert not any(m == "d30" for m, _status in statuses)
+
+
+def many_due(count: int, end: date, first_id: int):  # type: ignore[no-untyped-def]
+    """`count` trainers in Madrid, each with a card whose 7-days-before nudge is due."""
+    from storage.models import Credential, Trainer
+
+    def create(session):  # type: ignore[no-untyped-def]
+        long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+        for offset in range(count):
+            session.add(
+                Trainer(
+                    id=first_id + offset,
+                    name=f"T{offset}",
+                    language="en",
+                    time_zone="Europe/Madrid",
+                    reminder_hour=9,
+                )
+            )
+        session.flush()
+        for offset in range(count):
+            session.add(
+                Credential(
+                    trainer_id=first_id + offset,
+                    catalog_id="aha-cpr",
+                    cycle_start=end - timedelta(days=730),
+                    cycle_end=end,
+                    cycle_set_at=long_ago,
+                    next_nudge_at=long_ago,
+                )
+            )
+
+    return create
+
+
+async def test_a_restart_in_the_middle_of_a_sweep(database_url: str, i18n) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from bot.offline import OfflineBotAPI
+    from tests.conftest import make_settings, start_bot, stop_bot
+
+    telegram = OfflineBotAPI()
+    settings = make_settings(database_url, rate_limit=False)
+    end = datetime.now(MADRID).date() + timedelta(days=30)
+    due_at = datetime.combine(end - timedelta(days=7), time(9), MADRID).astimezone(UTC)
+    people = [Person(telegram, 5000 + n, f"T{n}") for n in range(20)]
+    first = await start_bot(settings, i18n, telegram)
+    await first.bot_data["db"].run(many_due(20, end, 5000))
+    telegram.delays["sendMessage"] = 0.01
+    sweep = asyncio.create_task(run_sweep(first, due_at, worker="first"))
+    while len(telegram.calls_to("sendMessage")) < 8:
+        await asyncio.sleep(0.005)  # let it get halfway, then stop the process
+    sweep.cancel()
+    await asyncio.gather(sweep, return_exceptions=True)
+    await stop_bot(first)
+    sent_before = sum(len(p.inbox) for p in people)
+    assert 0 < sent_before < 20
+
+    telegram.delays.clear()
+    second = await start_bot(settings, i18n, telegram)
+    try:
+        await run_sweep(second, due_at + timedelta(minutes=1))  # leases still held: wait
+        assert sum(len(p.inbox) for p in people) == sent_before
+        await run_sweep(second, due_at + timedelta(minutes=6))  # leases ran out: resumed
+    finally:
+        await stop_bot(second)
+    assert [len(p.inbox) for p in people] == [1] * 20  # nothing twice, nothing lost
+
+
+async def test_two_copies_on_postgresql_send_each_nudge_once(postgres_url: str, i18n) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from bot.offline import OfflineBotAPI
+    from tests.conftest import make_settings, start_bot, stop_bot
+
+    telegram = OfflineBotAPI()  # one Telegram, one bot token, two running copies
+    settings = make_settings(postgres_url, rate_limit=False)
+    end = datetime.now(MADRID).date() + timedelta(days=30)
+    due_at = datetime.combine(end - timedelta(days=7), time(9), MADRID).astimezone(UTC)
+    people = [Person(telegram, 10_000 + n, f"T{n}") for n in range(1000)]
+    first = await start_bot(settings, i18n, telegram)
+    second = await start_bot(settings, i18n, telegram)
+    try:
+        await first.bot_data["db"].run(many_due(1000, end, 10_000))
+        rounds = 0
+        while True:
+            sweeps = await asyncio.gather(
+                run_sweep(first, due_at, worker="first"),
+                run_sweep(second, due_at, worker="second"),
+            )
+            rounds += 1
+            if not any(s.claims for s in sweeps):
+                break
+        counts = [len(p.inbox) for p in people]
+        assert counts == [1] * 1000, f"{counts.count(0)} lost, {sum(c > 1 for c in counts)} twice"
+        assert len(telegram.calls_to("sendMessage")) == 1000
+        assert rounds >= 2
+    finally:
+        await stop_bot(first)
+        await stop_bot(second)
