@@ -258,9 +258,12 @@ async def test_a_restart_in_the_middle_of_a_sweep(database_url: str, i18n) -> No
     first = await start_bot(settings, i18n, telegram)
     await first.bot_data["db"].run(many_due(20, end, 5000))
     telegram.delays["sendMessage"] = 0.01
+    halfway = asyncio.Event()
+    telegram.on_bot_message = lambda _message: (
+        halfway.set() if len(telegram.calls_to("sendMessage")) >= 7 else None
+    )
     sweep = asyncio.create_task(run_sweep(first, due_at, worker="first"))
-    while len(telegram.calls_to("sendMessage")) < 8:
-        await asyncio.sleep(0.005)  # let it get halfway, then stop the process
+    await halfway.wait()  # about half sent: now the process stops
     sweep.cancel()
     await asyncio.gather(sweep, return_exceptions=True)
     await stop_bot(first)
