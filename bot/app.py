@@ -42,7 +42,7 @@ from handlers import (
     status,
 )
 from handlers.loader import load_trainer
-from scheduler.jobs import schedule
+from scheduler.jobs import drain, schedule
 from storage.catalog import Catalog
 from storage.db import Database
 from storage.migrate import upgrade_async
@@ -90,6 +90,7 @@ async def post_init(application: RecertApp) -> None:
 
 
 async def post_shutdown(application: RecertApp) -> None:
+    await drain(application)  # the nudge being sent is finished and recorded first
     await application.bot_data["db"].dispose()
 
 

@@ -9,6 +9,7 @@ through the Application's bot, and so through PTB's rate limiter.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -20,7 +21,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from telegram.ext import Application, CallbackContext
 
 from storage import nudges
-from storage.nudges import Result, Sweep
+from storage.nudges import Claim, Result, Sweep
 
 log = logging.getLogger(__name__)
 SWEEP_JOB = "nudge-sweep"
@@ -33,41 +34,20 @@ async def run_sweep(
     application: Application[Any, Any, Any, Any, Any, Any], now: datetime, worker: str = WORKER
 ) -> Sweep:
     """One sweep at `now` (the job passes the clock; tests pass any moment)."""
-    from handlers.nudges import nudge_buttons, nudge_text  # rendering is the handlers'
-
     data = application.bot_data
-    db, catalog, i18n = data["db"], data["catalog"], data["i18n"]
+    db, catalog = data["db"], data["catalog"]
     default_zone = data["settings"].default_time_zone
     sweep: Sweep = await db.run(
         lambda session: nudges.claim_due(session, catalog, now, worker, default_zone)
     )
+    inflight: set[asyncio.Task[None]] = data.setdefault("inflight", set())
     for claim in sweep.claims:
-        tr = i18n.translator(claim.language)
-        local_now = now.astimezone(ZoneInfo(claim.zone))
-        text = nudge_text(tr, claim, catalog, local_now)
-        markup = nudge_buttons(
-            tr, claim.nudge_id, claim.milestone, bool(claim.credential.units_required)
-        )
-        try:
-            message = await application.bot.send_message(
-                claim.trainer_id, text, reply_markup=markup
-            )
-        except Forbidden:
-            # Blocked: not messaged again until they come back with /start.
-            result = Result(claim.nudge_id, "blocked", trainer_id=claim.trainer_id)
-        except RetryAfter as error:
-            wait = error.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            result = Result(claim.nudge_id, "retry", retry_at=now + timedelta(seconds=seconds))
-        except BadRequest as error:
-            log.warning("nudge %s refused by Telegram: %s", claim.nudge_id, error.message)
-            result = Result(claim.nudge_id, "failed")
-        except (TimedOut, NetworkError):
-            result = Result(claim.nudge_id, "retry", retry_at=now + RETRY_AFTER_ERROR)
-        else:
-            result = Result(claim.nudge_id, "sent", message_id=message.message_id)
-        # Recorded at once: a stop after this point cannot send this nudge again.
-        await db.run(lambda session, done=result: nudges.record(session, [done], now))
+        # Send and record as one step that a stop cannot cut in two: a cancelled sweep stops
+        # before the next nudge, and shutdown waits for the one in hand (see `drain`).
+        task = asyncio.ensure_future(_deliver(application, claim, now))
+        inflight.add(task)
+        task.add_done_callback(inflight.discard)
+        await asyncio.shield(task)
     if sweep.claims or sweep.skipped:
         log.info(
             "sweep: %d sent or tried, %d skipped, %d planned",
@@ -76,6 +56,45 @@ async def run_sweep(
             sweep.planned,
         )
     return sweep
+
+
+async def _deliver(
+    application: Application[Any, Any, Any, Any, Any, Any], claim: Claim, now: datetime
+) -> None:
+    from handlers.nudges import nudge_buttons, nudge_text  # rendering is the handlers'
+
+    data = application.bot_data
+    tr = data["i18n"].translator(claim.language)
+    local_now = now.astimezone(ZoneInfo(claim.zone))
+    text = nudge_text(tr, claim, data["catalog"], local_now)
+    markup = nudge_buttons(
+        tr, claim.nudge_id, claim.milestone, bool(claim.credential.units_required)
+    )
+    result: Result
+    try:
+        message = await application.bot.send_message(claim.trainer_id, text, reply_markup=markup)
+    except Forbidden:
+        # Blocked: not messaged again until they come back with /start.
+        result = Result(claim.nudge_id, "blocked", trainer_id=claim.trainer_id)
+    except RetryAfter as error:
+        wait = error.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        result = Result(claim.nudge_id, "retry", retry_at=now + timedelta(seconds=seconds))
+    except BadRequest as error:
+        log.warning("nudge %s refused by Telegram: %s", claim.nudge_id, error.message)
+        result = Result(claim.nudge_id, "failed")
+    except (TimedOut, NetworkError):
+        result = Result(claim.nudge_id, "retry", retry_at=now + RETRY_AFTER_ERROR)
+    else:
+        result = Result(claim.nudge_id, "sent", message_id=message.message_id)
+    await data["db"].run(lambda session: nudges.record(session, [result], now))
+
+
+async def drain(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """At shutdown: let the nudge being sent finish and be recorded."""
+    inflight = application.bot_data.get("inflight") or set()
+    if inflight:
+        await asyncio.gather(*inflight, return_exceptions=True)
 
 
 async def sweep_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
