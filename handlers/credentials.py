@@ -127,6 +127,17 @@ def detail_view(context: RecertContext, held: Held, past: int) -> tuple[str, Inl
                 _button(_("I renewed"), "r", credential.id),
                 _button(_("Remove"), "x", credential.id),
             ],
+            *(
+                [
+                    [
+                        InlineKeyboardButton(
+                            _("Resume reminders"), callback_data=f"nudge:resume:{credential.id}"
+                        )
+                    ]
+                ]
+                if credential.nudges_stopped
+                else []
+            ),
             [_button(_("« All credentials"), "l")],
         ]
     )

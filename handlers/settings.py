@@ -29,6 +29,8 @@ from storage.models import Trainer
 
 TIME_ZONE = 0
 HOUR_PREFIX = "hour:"
+INTENSITY_PREFIX = "intensity:"
+QUIET_PREFIX = "quiet:"
 SECTION_PREFIX = "set:"
 
 
@@ -44,6 +46,10 @@ def settings_view(context: RecertContext, trainer: Trainer) -> tuple[str, Inline
             _("Language: {language}").format(language=LANGUAGE_NAMES[context.tr.language]),
             _("Time zone: {zone}").format(zone=zone),
             _("Reminders at: {hour}").format(hour=context.tr.hour(trainer.reminder_hour)),
+            _("Reminders: {intensity}").format(
+                intensity=intensity_names(context)[trainer.nudge_intensity]
+            ),
+            _("Quiet hours: {hours}").format(hours=quiet_label(context, trainer)),
         )
     )
     buttons = InlineKeyboardMarkup(
@@ -53,9 +59,62 @@ def settings_view(context: RecertContext, trainer: Trainer) -> tuple[str, Inline
                 InlineKeyboardButton(_("Time zone"), callback_data=SECTION_PREFIX + "zone"),
             ],
             [InlineKeyboardButton(_("Reminder hour"), callback_data=SECTION_PREFIX + "hour")],
+            [
+                InlineKeyboardButton(_("How often"), callback_data=SECTION_PREFIX + "intensity"),
+                InlineKeyboardButton(_("Quiet hours"), callback_data=SECTION_PREFIX + "quiet"),
+            ],
         ]
     )
     return text, buttons
+
+
+def intensity_names(context: RecertContext) -> dict[str, str]:
+    _ = context.gettext
+    return {
+        "gentle": _("gentle (90, 30 and 7 days before, and on the day)"),
+        "normal": _("normal (from six months before, more often near the end)"),
+        "intense": _("intense (often, from six months before)"),
+    }
+
+
+QUIET_CHOICES = ((22, 8), (21, 9), (23, 7))
+
+
+def quiet_label(context: RecertContext, trainer: Trainer) -> str:
+    if trainer.quiet_start is None or trainer.quiet_end is None:
+        return context.gettext("none")
+    return f"{context.tr.hour(trainer.quiet_start)}–{context.tr.hour(trainer.quiet_end)}"
+
+
+async def intensity_chosen(update: Update, context: RecertContext) -> None:
+    """How often reminders come; the plan is made again."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and query.data is not None and user is not None
+    await query.answer()
+    intensity = query.data.removeprefix(INTENSITY_PREFIX)  # the pattern admits known ones
+    await ensure_trainer(update, context)
+    trainer = await context.db.run(
+        lambda session: trainers.update(session, user.id, nudge_intensity=intensity)
+    )
+    assert trainer is not None
+    text, buttons = settings_view(context, trainer)
+    await _edit(update, context.gettext("Done.") + "\n\n" + text, buttons)
+
+
+async def quiet_chosen(update: Update, context: RecertContext) -> None:
+    """Hours in which repeated reminders wait (a window, or none)."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and query.data is not None and user is not None
+    await query.answer()
+    choice = query.data.removeprefix(QUIET_PREFIX)
+    start, end = (None, None) if choice == "off" else (int(x) for x in choice.split("-"))
+    await ensure_trainer(update, context)
+    trainer = await context.db.run(
+        lambda session: trainers.update(session, user.id, quiet_start=start, quiet_end=end)
+    )
+    assert trainer is not None
+    text, buttons = settings_view(context, trainer)
+    await _edit(update, context.gettext("Done.") + "\n\n" + text, buttons)
 
 
 async def show_settings(update: Update, context: RecertContext) -> int:
@@ -99,6 +158,41 @@ async def section(update: Update, context: RecertContext) -> object:
             update,
             _("At what hour should reminders arrive?"),
             InlineKeyboardMarkup([hours[i : i + 4] for i in range(0, 24, 4)]),
+        )
+    elif choice == "intensity":
+        names = intensity_names(context)
+        await _edit(
+            update,
+            _("How often should I remind you before a deadline?"),
+            InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            names[key][0].upper() + names[key][1:],
+                            callback_data=INTENSITY_PREFIX + key,
+                        )
+                    ]
+                    for key in names
+                ]
+            ),
+        )
+    elif choice == "quiet":
+        options = [
+            [
+                InlineKeyboardButton(
+                    f"{context.tr.hour(start)}–{context.tr.hour(end)}",
+                    callback_data=f"{QUIET_PREFIX}{start}-{end}",
+                )
+            ]
+            for start, end in QUIET_CHOICES
+        ]
+        options.append(
+            [InlineKeyboardButton(_("No quiet hours"), callback_data=QUIET_PREFIX + "off")]
+        )
+        await _edit(
+            update,
+            _("When should repeated reminders wait until morning?"),
+            InlineKeyboardMarkup(options),
         )
     elif choice == "zone":
         await ask_time_zone(update, context)
@@ -191,6 +285,10 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
         CommandHandler("language", show_language_choice),
         CallbackQueryHandler(language_chosen, pattern=LANGUAGE_PATTERN),
         CallbackQueryHandler(hour_chosen, pattern=f"^{HOUR_PREFIX}(1?[0-9]|2[0-3])$"),
+        CallbackQueryHandler(
+            intensity_chosen, pattern=f"^{INTENSITY_PREFIX}(gentle|normal|intense)$"
+        ),
+        CallbackQueryHandler(quiet_chosen, pattern=rf"^{QUIET_PREFIX}(off|22-8|21-9|23-7)$"),
         # A city button pressed after its conversation ended still sets the zone.
         zone_states[0],
     ]

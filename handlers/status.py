@@ -207,7 +207,9 @@ def status_text(context: RecertContext, rows: list[Row], today: date) -> str:
                 _("Spent this cycle: {amount}").format(amount=tr.number(row.progress.cost))
             )
         reminder = next_reminder_day(row.cycle.end, today)
-        if reminder is not None and row.state is not Standing.EXPIRED:
+        if credential.nudges_stopped:
+            lines.append(_("Reminders are off (turn them on in /credentials)."))
+        elif reminder is not None and row.state is not Standing.EXPIRED:
             lines.append(
                 _("Next reminder: {date} at {hour}").format(
                     date=tr.date(reminder), hour=tr.hour(hour)

@@ -312,3 +312,40 @@ async def test_two_copies_on_postgresql_send_each_nudge_once(postgres_url: str, 
     finally:
         await stop_bot(first)
         await stop_bot(second)
+
+
+async def test_intensity_quiet_hours_and_stopping(bot: Bot) -> None:
+    ola = await madrid_trainer(bot, "Ola", 904)
+    await ola.send("/settings")
+    await ola.press("How often")
+    await ola.press(next(b for b in ola.buttons if b.startswith("Gentle")))
+    assert "Reminders: gentle" in ola.last_text
+    await ola.press("Quiet hours")
+    await ola.press(next(b for b in ola.buttons if b.startswith("10:00") or b.startswith("10")))
+    stored = await bot.db.run(lambda s: trainers.get(s, ola.id))
+    assert stored is not None and stored.nudge_intensity == "gentle"
+    assert (stored.quiet_start, stored.quiet_end) == (22, 8)
+
+    end = datetime.now(MADRID).date() + timedelta(days=100)
+    saved = await bot.db.run(lambda s: credentials.add(
+        s, ola.id, Cycle(end - timedelta(days=730), end, None), catalog_id="aha-cpr"))
+    for now in local_moments(datetime.now(MADRID).date() + timedelta(days=1),
+                             end - timedelta(days=30), (9,)):
+        await run_sweep(bot.application, now)
+    texts = [m["text"].split("\n")[0] for m in ola.inbox if m.get("text", "").startswith("⏰")]
+    assert texts == [  # gentle: 90 and 30 days before, not 60
+        f"⏰ AHA CPR/AED is due in 90 days, on {end:%B} {end.day}, {end.year}.",
+        f"⏰ AHA CPR/AED is due in 30 days, on {end:%B} {end.day}, {end.year}.",
+    ]
+    await ola.press("Stop these reminders")
+    await ola.press("Yes, stop them")
+    assert "Reminders about AHA CPR/AED are off" in ola.last_text
+    before = len(ola.inbox)
+    for now in local_moments(end - timedelta(days=29), end + timedelta(days=3), (9,)):
+        await run_sweep(bot.application, now)
+    assert len(ola.inbox) == before
+    await ola.send("/credentials")
+    await ola.press("AHA CPR/AED")
+    await ola.press("Resume reminders")
+    stopped = await bot.db.run(lambda s: credentials.owned(s, ola.id, saved.id or 0))
+    assert stopped is not None and not stopped.nudges_stopped
