@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
 from bot.offline import Person
 
 
@@ -11,3 +14,19 @@ async def onboard(person: Person, language_button: str, zone_button_prefix: str 
     await person.press(language_button)
     choice = next(b for b in person.buttons if b.startswith(zone_button_prefix))
     await person.press(choice)
+
+
+def nsca_now(certified: date, today: date | None = None) -> tuple[date, Decimal]:
+    """NSCA's shared period as of today, worked out independently of the bot: the end of the
+    three-year period (2024-2026, 2027-2029, ...) and what someone certified then owes."""
+    today = today or datetime.now(UTC).date()
+    start_year = 2024 + 3 * ((today.year - 2024) // 3)
+    end = date(start_year + 2, 12, 31)
+    if certified < date(start_year, 1, 1):
+        return end, Decimal("6.0")
+    year_in = certified.year - start_year
+    if year_in == 0:
+        return end, Decimal("4.0")
+    if year_in == 1:
+        return end, Decimal("2.0")
+    return end, Decimal("1.0") if certified.month < 7 else Decimal("0.0")

@@ -8,7 +8,7 @@ from decimal import Decimal
 from storage import credentials
 from storage.models import Credential
 from tests.conftest import Bot
-from tests.helpers import onboard
+from tests.helpers import nsca_now, onboard
 
 
 async def held(bot: Bot, user_id: int) -> list[Credential]:
@@ -72,8 +72,10 @@ async def test_nsca_prorated_and_acsm_december(bot: Bot) -> None:
     await leo.press(next(b for b in leo.buttons if "CSCS" in b))
     await leo.send("2025-05-20")
     await leo.press("Skip")
-    assert "Expires: December 31, 2026" in leo.last_text
-    assert "Credits required: 2 CEU (20 hours)" in leo.last_text  # certified during 2025
+    nsca_end, nsca_units = nsca_now(date(2025, 5, 20))  # 2026-12-31 and 2 CEU until 2027
+    assert f"Expires: {nsca_end:%B} {nsca_end.day}, {nsca_end.year}" in leo.last_text
+    hours = int(nsca_units * 10)
+    assert f"Credits required: {nsca_units.normalize()} CEU ({hours} hours)" in leo.last_text
     await leo.press("✅ Save")
 
     await leo.send("/add")
@@ -85,8 +87,8 @@ async def test_nsca_prorated_and_acsm_december(bot: Bot) -> None:
     assert "45 CEC" in leo.last_text
     await leo.press("✅ Save")
     stored = {c.catalog_id: c for c in await held(bot, leo.id)}
-    assert stored["nsca-cscs"].cycle_end == date(2026, 12, 31)
-    assert stored["nsca-cscs"].units_required == Decimal("2.00")
+    assert stored["nsca-cscs"].cycle_end == nsca_end
+    assert stored["nsca-cscs"].units_required == nsca_units
     assert stored["acsm-cpt"].cycle_end == date(2027, 12, 31)
 
 

@@ -209,8 +209,8 @@ async def test_nsca_category_cap(bot: Bot) -> None:
         bot,
         ivy,
         "nsca-cscs",
-        date(2024, 1, 1),
-        date(2026, 12, 31),
+        TODAY - timedelta(days=300),
+        TODAY + timedelta(days=400),
         "4.0",
         certified=date(2024, 3, 1),
     )  # certified in 2024: category A caps at 3.5

@@ -38,49 +38,72 @@ async def madrid_trainer(bot: Bot, name: str, user_id: int) -> Person:
 
 async def test_a_whole_cycle_day_by_day_across_dst(bot: Bot) -> None:
     ana = await madrid_trainer(bot, "Ana", 901)
-    end = date(2027, 4, 15)  # Madrid moves its clocks on 28 March 2027
+    # Next year's 15 April: Madrid moves its clocks on the last Sunday of March, between the
+    # 30-days-before and the 14-days-before nudges.
+    year = datetime.now(MADRID).year + 1
+    end = date(year, 4, 15)
 
     def register(session):  # type: ignore[no-untyped-def]
         saved = credentials.add(
-            session, ana.id, Cycle(date(2025, 4, 16), end, Decimal("2.0")), catalog_id="ace-cpt"
+            session,
+            ana.id,
+            Cycle(end - timedelta(days=730), end, Decimal("2.0")),
+            catalog_id="ace-cpt",
         )
         credentials.add_credit(
-            session, ana.id, saved.id, Decimal(2), date(2025, 6, 1), "Complete already"
+            session, ana.id, saved.id, Decimal(2), end - timedelta(days=700), "Complete already"
         )  # credits done: no pace nudges
 
     await bot.db.run(register)
     sent: list[tuple[date, int, str]] = []
     start = datetime.now(MADRID).date() + timedelta(days=1)
-    for now in local_moments(start, date(2027, 10, 20), (8, 9)):
+    for now in local_moments(start, end + timedelta(days=190), (8, 9)):
         before = len(ana.inbox)
         await run_sweep(bot.application, now)
         for message in ana.inbox[before:]:
             local = now.astimezone(MADRID)
             sent.append((local.date(), local.hour, message["text"].split("\n")[0]))
 
-    expected_days = [
-        (date(2027, 1, 15), "⏰ ACE-CPT is due in 90 days, on April 15, 2027."),
-        (date(2027, 2, 14), "⏰ ACE-CPT is due in 60 days, on April 15, 2027."),
-        (date(2027, 3, 16), "⏰ ACE-CPT is due in 30 days, on April 15, 2027."),
-        (date(2027, 4, 1), "⏰ ACE-CPT is due in 14 days, on April 15, 2027."),
-        (date(2027, 4, 8), "⚠️ ACE-CPT is due in 7 days, on April 15, 2027."),
+    on = f"on April 15, {year}."
+    before_end = [
+        (180, "⏰"),
+        (90, "⏰"),
+        (60, "⏰"),
+        (30, "⏰"),
+        (14, "⏰"),
+        (7, "⚠️"),
         # Unanswered in the final week: repeated daily.
-        (date(2027, 4, 9), "⚠️ ACE-CPT is due in 6 days, on April 15, 2027."),
-        (date(2027, 4, 10), "⚠️ ACE-CPT is due in 5 days, on April 15, 2027."),
-        (date(2027, 4, 11), "⚠️ ACE-CPT is due in 4 days, on April 15, 2027."),
-        (date(2027, 4, 12), "⚠️ ACE-CPT is due in 3 days, on April 15, 2027."),
-        (date(2027, 4, 13), "⚠️ ACE-CPT is due in 2 days, on April 15, 2027."),
-        (date(2027, 4, 14), "⚠️ ACE-CPT is due in 1 day, on April 15, 2027."),
-        (date(2027, 4, 15), "🚨 ACE-CPT is due today."),
+        (6, "⚠️"),
+        (5, "⚠️"),
+        (4, "⚠️"),
+        (3, "⚠️"),
+        (2, "⚠️"),
+        (1, "⚠️"),
+    ]
+    expected_days = [
+        (
+            end - timedelta(days=days),
+            f"{icon} ACE-CPT is due in {days} {'day' if days == 1 else 'days'}, {on}",
+        )
+        for days, icon in before_end
+        if end - timedelta(days=days) >= start
+    ]
+    expected_days += [
+        (end, "🚨 ACE-CPT is due today."),
         *[
             (
                 end + timedelta(days=after),
-                "🟠 ACE-CPT expired on Apr 15, 2027. A late renewal is "
-                "still possible, but not for long.",
+                f"🟠 ACE-CPT expired on Apr 15, {year}. A late renewal "
+                "is still possible, but not for long.",
             )
             for after in (1, 31, 61, 91, 121, 151, 181)
         ],
         (end + timedelta(days=184), "❌ ACE-CPT has lapsed."),
+    ]
+    # Nine o'clock local on each day, in winter (UTC+1) and in summer (UTC+2) alike.
+    assert [d for d, _h, _t in sent if d >= end - timedelta(days=30)][:2] == [
+        end - timedelta(days=30),
+        end - timedelta(days=14),
     ]
     assert sent == [(day, 9, text) for day, text in expected_days]
     # The final-week nudges carry the ready-to-renew checklist.
@@ -327,10 +350,14 @@ async def test_intensity_quiet_hours_and_stopping(bot: Bot) -> None:
     assert (stored.quiet_start, stored.quiet_end) == (22, 8)
 
     end = datetime.now(MADRID).date() + timedelta(days=100)
-    saved = await bot.db.run(lambda s: credentials.add(
-        s, ola.id, Cycle(end - timedelta(days=730), end, None), catalog_id="aha-cpr"))
-    for now in local_moments(datetime.now(MADRID).date() + timedelta(days=1),
-                             end - timedelta(days=30), (9,)):
+    saved = await bot.db.run(
+        lambda s: credentials.add(
+            s, ola.id, Cycle(end - timedelta(days=730), end, None), catalog_id="aha-cpr"
+        )
+    )
+    for now in local_moments(
+        datetime.now(MADRID).date() + timedelta(days=1), end - timedelta(days=30), (9,)
+    ):
         await run_sweep(bot.application, now)
     texts = [m["text"].split("\n")[0] for m in ola.inbox if m.get("text", "").startswith("⏰")]
     assert texts == [  # gentle: 90 and 30 days before, not 60
@@ -349,3 +376,44 @@ async def test_intensity_quiet_hours_and_stopping(bot: Bot) -> None:
     await ola.press("Resume reminders")
     stopped = await bot.db.run(lambda s: credentials.owned(s, ola.id, saved.id or 0))
     assert stopped is not None and not stopped.nudges_stopped
+
+
+async def test_cpr_nudge_names_what_is_at_risk_and_downtime_sends_one(bot: Bot) -> None:
+    from storage.models import Credential
+
+    max_ = await madrid_trainer(bot, "Max", 905)
+    end = datetime.now(MADRID).date() + timedelta(days=31)  # 30 days before it is tomorrow
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+
+    def register(session):  # type: ignore[no-untyped-def]
+        credentials.add(
+            session,
+            max_.id,
+            Cycle(end - timedelta(days=300), end + timedelta(days=400), Decimal("2.0")),
+            catalog_id="nasm-cpt",
+        )
+        card = credentials.add(
+            session, max_.id, Cycle(end - timedelta(days=730), end, None), catalog_id="aha-cpr"
+        )
+        card.cycle_set_at = long_ago  # on file for years: every milestone so far is owed
+
+    await bot.db.run(register)
+    # The bot was down for months: d180, d90, d60 and d30 of the card are all due at once.
+    await run_sweep(
+        bot.application,
+        datetime.combine(end - timedelta(days=30), time(9), MADRID).astimezone(UTC),
+    )
+    cards = [m["text"] for m in max_.inbox if m.get("text", "").startswith("⏰ AHA")]
+    assert len(cards) == 1 and cards[0].startswith("⏰ AHA CPR/AED is due in 30 days")
+    assert "Without a current CPR/AED card these cannot be renewed: NASM-CPT." in cards[0]
+    rows = await bot.db.run(
+        lambda s: sorted(
+            (n.milestone, n.status)
+            for n in s.exec(
+                select(Nudge)
+                .join(Credential, Credential.id == Nudge.credential_id)
+                .where(Credential.catalog_id == "aha-cpr")
+            )
+        )
+    )
+    assert rows == [("d180", "skipped"), ("d30", "sent"), ("d60", "skipped"), ("d90", "skipped")]
