@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -49,6 +49,9 @@ class RecertContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
     @property
     def catalog(self) -> Catalog:
         return self.bot_data["catalog"]  # type: ignore[no-any-return]
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
     def today(self) -> date:
         """Today in the trainer's time zone (the operator's default until they pick one)."""

@@ -9,6 +9,7 @@ import html
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
@@ -17,12 +18,14 @@ from bot.context import RecertContext
 from bot.i18n import Translator
 from handlers.card import CardLine, status_card
 from handlers.render import credential_name, days_left, progress_bar, units
-from scheduler.credits import next_reminder_day, pace
+from scheduler.credits import pace
 from scheduler.cycles import Cycle, Standing, standing
+from scheduler.plan import Subject, upcoming
 from storage import credits
 from storage.catalog import Catalog, CatalogEntry
 from storage.credentials import rule_for
 from storage.credits import Progress
+from storage.nudges import prefs_of
 
 PREFIX = "status:"
 TONE = {
@@ -140,7 +143,6 @@ def status_text(context: RecertContext, rows: list[Row], today: date) -> str:
     if not rows:
         return _("You have no credentials on file yet. Add one with /add.")
     cards = [row for row in rows if row.entry is not None and row.entry.is_cpr]
-    hour = context.trainer.reminder_hour if context.trainer else 9
     blocks = [f"<b>{summary(tr, rows)}</b>"]
     for row in rows:
         credential = row.progress.held.credential
@@ -206,15 +208,25 @@ def status_text(context: RecertContext, rows: list[Row], today: date) -> str:
             lines.append(
                 _("Spent this cycle: {amount}").format(amount=tr.number(row.progress.cost))
             )
-        reminder = next_reminder_day(row.cycle.end, today)
         if credential.nudges_stopped:
             lines.append(_("Reminders are off (turn them on in /credentials)."))
-        elif reminder is not None and row.state is not Standing.EXPIRED:
-            lines.append(
-                _("Next reminder: {date} at {hour}").format(
-                    date=tr.date(reminder), hour=tr.hour(hour)
-                )
+        elif context.trainer is not None:
+            prefs = prefs_of(context.trainer, context.settings.default_time_zone)
+            subject = Subject(
+                row.cycle,
+                entry.rule.grace_period_days if entry else None,
+                row.progress.counted,
+                credential.cycle_set_at,
+                credential.snoozed_until,
             )
+            moment = upcoming(subject, prefs, context.now())
+            if moment is not None:
+                local = moment.astimezone(ZoneInfo(prefs.zone))
+                lines.append(
+                    _("Next reminder: {date} at {hour}").format(
+                        date=tr.date(local.date()), hour=tr.hour(local.hour)
+                    )
+                )
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 

@@ -176,3 +176,14 @@ def next_at(
     if subject.snoozed_until is not None:
         moment = max(moment, subject.snoozed_until)
     return moment
+
+
+def upcoming(subject: Subject, prefs: Prefs, now: datetime) -> datetime | None:
+    """The next reminder after `now`, for showing (what is already past is the sweep's)."""
+    later = [item.due_at for item in owed(subject, prefs, now, recorded=()) if item.due_at > now]
+    if not later:
+        return None
+    moment = min(later)
+    if subject.snoozed_until is not None:
+        moment = max(moment, subject.snoozed_until)
+    return moment

@@ -78,7 +78,11 @@ async def test_status_in_english(bot: Bot) -> None:
     assert "Credits: 0.5 CEU of 2 CEU" in nasm and "▰▰▱▱▱▱▱▱▱▱ 25%" in nasm
     assert "Behind pace: 1.5 CEU to go, about 0.76 CEU a month." in nasm
     assert "before NASM-CPT is due: renew it first" in nasm  # the AHA card ends sooner
-    reminder = today  # 60 days before is itself a milestone
+    # 60 days before is itself a milestone (today at 9:00, if not past yet); then the pace
+    # check on the 1st, or 30 days before, whichever comes first.
+    first_next = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    after_today = min(first_next, today + timedelta(days=30))
+    reminder = today if datetime.now(ZoneInfo("America/New_York")).hour < 9 else after_today
     assert f"Next reminder: {reminder:%b} {reminder.day}, {reminder.year} at 9:00" in nasm
     assert "ACE-CPT: in the grace period" in text
     assert "NCSF-CPT: expired" in text
