@@ -158,7 +158,8 @@ async def button(update: Update, context: RecertContext) -> None:
             _kept(update)
             + "\n\n"
             + _("💤 Snoozed until {date}.").format(
-                date=tr.date_time(until, "medium", ZoneInfo(prefs.zone))
+                date=f"{tr.date(until.astimezone(ZoneInfo(prefs.zone)).date())}, "
+                f"{tr.hour(until.astimezone(ZoneInfo(prefs.zone)).hour)}"
             ),
         )
     elif action == "renew":

@@ -161,18 +161,18 @@ async def section(update: Update, context: RecertContext) -> object:
         )
     elif choice == "intensity":
         names = intensity_names(context)
+        labels = {"gentle": _("Gentle"), "normal": _("Normal"), "intense": _("Intense")}
         await _edit(
             update,
-            _("How often should I remind you before a deadline?"),
+            _("How often should I remind you before a deadline?")
+            + "\n\n"
+            + "\n".join(f"• {labels[key]}: {names[key]}" for key in names),
             InlineKeyboardMarkup(
                 [
                     [
-                        InlineKeyboardButton(
-                            names[key][0].upper() + names[key][1:],
-                            callback_data=INTENSITY_PREFIX + key,
-                        )
+                        InlineKeyboardButton(labels[key], callback_data=INTENSITY_PREFIX + key)
+                        for key in names
                     ]
-                    for key in names
                 ]
             ),
         )
