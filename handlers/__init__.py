@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, ConversationHandler, filters
 from telegram.warnings import PTBUserWarning
@@ -75,6 +75,23 @@ def bind_conversations(application: Application[Any, Any, Any, Any, Any, Any]) -
         for handler in handlers:
             if isinstance(handler, Conversation):
                 handler.application = application
+
+
+async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Show a screen: in place of the message whose button was pressed (the chat keeps one
+    current view), or as a new message after a command. Pressing a button that leads to the
+    screen already shown changes nothing, which Telegram reports as "not modified"."""
+    query = update.callback_query
+    if query is None:
+        chat = update.effective_chat
+        assert chat is not None
+        await chat.send_message(text, reply_markup=markup)
+        return
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in error.message:
+            raise
 
 
 async def drop_buttons(query: CallbackQuery) -> None:

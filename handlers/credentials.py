@@ -12,7 +12,6 @@ from datetime import date
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -22,7 +21,7 @@ from telegram.ext import (
 )
 
 from bot.context import RecertContext
-from handlers import SENT_NOT_TEXT, TYPED, conversation
+from handlers import SENT_NOT_TEXT, TYPED, conversation, show
 from handlers.add import MAX_NUMBER, has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
@@ -158,17 +157,6 @@ async def _held(
     return await context.db.run(load)
 
 
-async def _show(update: Update, text: str, buttons: InlineKeyboardMarkup | None) -> None:
-    """Replace the message the button was on; the chat keeps one current view."""
-    query = update.callback_query
-    assert query is not None
-    try:
-        await query.edit_message_text(text, reply_markup=buttons)
-    except BadRequest as error:
-        if "not modified" not in error.message:  # the same view pressed twice
-            raise
-
-
 async def show_list(update: Update, context: RecertContext) -> int:
     """/credentials: every credential with its deadline, as buttons."""
     user, chat = update.effective_user, update.effective_chat
@@ -197,7 +185,7 @@ async def button(update: Update, context: RecertContext) -> int:
     if action == "l":
         await query.answer()
         every = await context.db.run(lambda session: credentials.held_by(session, user.id))
-        await _show(update, *list_view(context, every))
+        await show(update, *list_view(context, every))
         return ConversationHandler.END
     if not rest or not rest[0].isdigit():
         return await _gone(update, context)
@@ -210,7 +198,7 @@ async def button(update: Update, context: RecertContext) -> int:
     name = credential_name(credential, context.catalog)
     if action == "v":
         await query.answer()
-        await _show(update, *detail_view(context, held, past))
+        await show(update, *detail_view(context, held, past))
         return ConversationHandler.END
     if action == "r":
         return await _ask_renew(update, context, credential, name)
@@ -221,7 +209,7 @@ async def button(update: Update, context: RecertContext) -> int:
         count = await context.db.run(
             lambda session: credentials.credit_count(session, user.id, credential_id)
         )
-        await _show(
+        await show(
             update,
             _("Remove {name}?").format(name=name)
             + " "
@@ -243,7 +231,7 @@ async def button(update: Update, context: RecertContext) -> int:
     if action == "xy":
         await query.answer()
         await context.db.run(lambda session: credentials.remove(session, user.id, credential_id))
-        await _show(update, _("Removed {name}.").format(name=name), None)
+        await show(update, _("Removed {name}.").format(name=name), None)
         return ConversationHandler.END
     return await _gone(update, context)
 
@@ -280,7 +268,7 @@ async def _ask_renew(
     )
     # The button carries the cycle it renews: pressed twice, it cannot roll forward twice.
     current_end = credential.cycle_end.isoformat() if credential.cycle_end else ""
-    await _show(
+    await show(
         update,
         text,
         InlineKeyboardMarkup(
@@ -316,7 +304,7 @@ async def _renew(
     loaded = await _held(context, user.id, credential_id)
     assert loaded is not None
     text, buttons = detail_view(context, *loaded)
-    await _show(update, _("Renewed ✅ A new cycle has begun.") + "\n\n" + text, buttons)
+    await show(update, _("Renewed ✅ A new cycle has begun.") + "\n\n" + text, buttons)
     return ConversationHandler.END
 
 

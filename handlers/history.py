@@ -8,7 +8,6 @@ import html
 from decimal import Decimal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -18,7 +17,7 @@ from telegram.ext import (
 )
 
 from bot.context import RecertContext
-from handlers import TYPED, conversation
+from handlers import TYPED, conversation, show
 from handlers.add import has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
@@ -37,20 +36,6 @@ def _button(label: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=PREFIX + data)
 
 
-async def _show(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    query = update.callback_query
-    if query is None:
-        chat = update.effective_chat
-        assert chat is not None
-        await chat.send_message(text, reply_markup=markup)
-        return
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as error:
-        if "not modified" not in error.message:  # the same page pressed twice
-            raise
-
-
 async def start_history(update: Update, context: RecertContext) -> None:
     """/history: one credential's page straight away, or a choice of credentials."""
     user = update.effective_user
@@ -58,7 +43,7 @@ async def start_history(update: Update, context: RecertContext) -> None:
     held = await context.db.run(lambda session: held_by(session, user.id))
     _ = context.gettext
     if not held:
-        await _show(update, _("You have no credentials on file yet. Add one with /add."), None)
+        await show(update, _("You have no credentials on file yet. Add one with /add."), None)
         return
     if len(held) == 1 and held[0].credential.id is not None:
         await _page(update, context, held[0].credential.id, 0)
@@ -69,7 +54,7 @@ async def start_history(update: Update, context: RecertContext) -> None:
         )
         for h in held
     ]
-    await _show(
+    await show(
         update,
         _("Whose credits should I show?"),
         InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)]),
@@ -92,7 +77,7 @@ async def _page(update: Update, context: RecertContext, credential_id: int, numb
     entry = context.catalog.get(credential.catalog_id)
     name = credential_name(credential, context.catalog)
     if not total:
-        await _show(
+        await show(
             update,
             _("No credits logged for {name} yet. Log some with /log.").format(name=name),
             None,
@@ -119,7 +104,7 @@ async def _page(update: Update, context: RecertContext, credential_id: int, numb
         nav.append(_button(_("Older ›"), f"c:{credential_id}:{number + 1}"))
     if nav:
         rows.append(nav)
-    await _show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
+    await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
 
 
 def _item_view(
@@ -183,7 +168,7 @@ async def button(update: Update, context: RecertContext) -> int:
     _ = context.gettext
     await query.answer()
     if action == "i":
-        await _show(update, *_item_view(context, credit, credential))
+        await show(update, *_item_view(context, credit, credential))
     elif action == "p" and credit.proof_file_id:
         chat = update.effective_chat
         assert chat is not None
@@ -193,7 +178,7 @@ async def button(update: Update, context: RecertContext) -> int:
         else:
             await chat.send_document(credit.proof_file_id, caption=caption)
     elif action == "x":
-        await _show(
+        await show(
             update,
             _("Delete “{title}”? This can't be undone.").format(title=html.escape(credit.title)),
             InlineKeyboardMarkup(
@@ -207,7 +192,7 @@ async def button(update: Update, context: RecertContext) -> int:
         )
     elif action == "xy":
         await context.db.run(lambda session: credits.remove(session, user.id, credit_id))
-        await _show(
+        await show(
             update,
             _("Deleted “{title}”.").format(title=html.escape(credit.title)),
             InlineKeyboardMarkup([[_button(_("« Back"), f"c:{credential.id}:0")]]),

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import RecertContext
 from bot.i18n import Translator
+from handlers import show
 from handlers.render import credential_name, days_left, progress_bar, units
 from scheduler.cycles import Cycle, RuleError, next_cycle
 from scheduler.plan import at_local_hour
@@ -112,16 +112,6 @@ def nudge_buttons(
     return InlineKeyboardMarkup(rows)
 
 
-async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    query = update.callback_query
-    assert query is not None
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as error:
-        if "not modified" not in error.message:
-            raise
-
-
 def _kept(update: Update) -> str:
     """The nudge's own text, kept above the answer (HTML-escaped: it is shown as sent)."""
     message = update.callback_query.message if update.callback_query else None
@@ -153,7 +143,7 @@ async def button(update: Update, context: RecertContext) -> None:
         until = at_local_hour(today + timedelta(days=int(rest[1])), prefs)
         await context.db.run(lambda session: nudges.snooze(session, user.id, nudge_id, until))
         await query.answer()
-        await _edit(
+        await show(
             update,
             _kept(update)
             + "\n\n"
@@ -172,7 +162,7 @@ async def button(update: Update, context: RecertContext) -> None:
                 Cycle(credential.cycle_start, credential.cycle_end, credential.units_required),
             )
         except RuleError:
-            await _edit(
+            await show(
                 update,
                 _kept(update)
                 + "\n\n"
@@ -182,7 +172,7 @@ async def button(update: Update, context: RecertContext) -> None:
             )
             return
         end = credential.cycle_end.isoformat() if credential.cycle_end else ""
-        await _edit(
+        await show(
             update,
             _kept(update)
             + "\n\n"
@@ -206,7 +196,7 @@ async def button(update: Update, context: RecertContext) -> None:
         )
     elif action == "stop":
         await query.answer()
-        await _edit(
+        await show(
             update,
             _kept(update)
             + "\n\n"
@@ -235,13 +225,13 @@ async def button(update: Update, context: RecertContext) -> None:
             )
         )
         await query.answer()
-        await _edit(
+        await show(
             update,
             _kept(update) + "\n\n" + _("🔕 Reminders about {name} are off.").format(name=name),
         )
     elif action == "back":  # "Not yet" / "Keep them": the nudge as it was
         await query.answer()
-        await _edit(
+        await show(
             update,
             _kept(update).rsplit("\n\n", 1)[0],
             nudge_buttons(tr, nudge_id, nudge.milestone, bool(credential.units_required)),

@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -20,7 +19,7 @@ from telegram.ext import (
 from bot.commands import set_chat_menu
 from bot.context import RecertContext
 from bot.i18n import LANGUAGE_NAMES
-from handlers import conversation
+from handlers import conversation, show
 from handlers.basics import cancel, ensure_trainer
 from handlers.start import LANGUAGE_PATTERN, LANGUAGE_PREFIX, language_buttons
 from handlers.timezone import ask_time_zone, save_zone, time_zone_handlers, zone_label
@@ -98,7 +97,7 @@ async def intensity_chosen(update: Update, context: RecertContext) -> None:
     )
     assert trainer is not None
     text, buttons = settings_view(context, trainer)
-    await _edit(update, context.gettext("Done.") + "\n\n" + text, buttons)
+    await show(update, context.gettext("Done.") + "\n\n" + text, buttons)
 
 
 async def quiet_chosen(update: Update, context: RecertContext) -> None:
@@ -114,7 +113,7 @@ async def quiet_chosen(update: Update, context: RecertContext) -> None:
     )
     assert trainer is not None
     text, buttons = settings_view(context, trainer)
-    await _edit(update, context.gettext("Done.") + "\n\n" + text, buttons)
+    await show(update, context.gettext("Done.") + "\n\n" + text, buttons)
 
 
 async def show_settings(update: Update, context: RecertContext) -> int:
@@ -127,17 +126,6 @@ async def show_settings(update: Update, context: RecertContext) -> int:
     return ConversationHandler.END
 
 
-async def _edit(update: Update, text: str, buttons: InlineKeyboardMarkup | None) -> None:
-    query = update.callback_query
-    assert query is not None
-    try:
-        await query.edit_message_text(text, reply_markup=buttons)
-    except BadRequest as error:
-        # Pressing a button that leads to the screen already shown changes nothing.
-        if "not modified" not in error.message:
-            raise
-
-
 async def section(update: Update, context: RecertContext) -> object:
     """A settings button: shows the language or hour choices, or asks for the zone."""
     query = update.callback_query
@@ -146,7 +134,7 @@ async def section(update: Update, context: RecertContext) -> object:
     _ = context.gettext
     choice = query.data.removeprefix(SECTION_PREFIX)
     if choice == "language":
-        await _edit(
+        await show(
             update, _("Which language should I speak?"), language_buttons(context.tr.language)
         )
     elif choice == "hour":
@@ -154,7 +142,7 @@ async def section(update: Update, context: RecertContext) -> object:
             InlineKeyboardButton(context.tr.hour(hour), callback_data=f"{HOUR_PREFIX}{hour}")
             for hour in range(24)
         ]
-        await _edit(
+        await show(
             update,
             _("At what hour should reminders arrive?"),
             InlineKeyboardMarkup([hours[i : i + 4] for i in range(0, 24, 4)]),
@@ -162,7 +150,7 @@ async def section(update: Update, context: RecertContext) -> object:
     elif choice == "intensity":
         names = intensity_names(context)
         labels = {"gentle": _("Gentle"), "normal": _("Normal"), "intense": _("Intense")}
-        await _edit(
+        await show(
             update,
             _("How often should I remind you before a deadline?")
             + "\n\n"
@@ -189,7 +177,7 @@ async def section(update: Update, context: RecertContext) -> object:
         options.append(
             [InlineKeyboardButton(_("No quiet hours"), callback_data=QUIET_PREFIX + "off")]
         )
-        await _edit(
+        await show(
             update,
             _("When should repeated reminders wait until morning?"),
             InlineKeyboardMarkup(options),
@@ -224,7 +212,7 @@ async def language_chosen(update: Update, context: RecertContext) -> None:
     context.use_language(language)
     await set_chat_menu(context.bot, user.id, context.tr)
     text, buttons = settings_view(context, trainer)
-    await _edit(
+    await show(
         update,
         context.gettext("Done: I'll speak {language}.").format(language=LANGUAGE_NAMES[language])
         + "\n\n"
@@ -245,7 +233,7 @@ async def hour_chosen(update: Update, context: RecertContext) -> None:
     )
     assert trainer is not None
     text, buttons = settings_view(context, trainer)
-    await _edit(
+    await show(
         update,
         context.gettext("Done: reminders will arrive at {hour}.").format(
             hour=context.tr.hour(trainer.reminder_hour)
