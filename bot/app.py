@@ -59,6 +59,7 @@ def zone_index() -> ZoneIndex:
 def register_handlers(application: RecertApp) -> None:
     """The routing table, in order."""
     # Group -1 runs first for every update: load the trainer and their language.
+    application.add_handlers(basics.guards(), group=-2)
     application.add_handler(TypeHandler(Update, load_trainer), group=-1)
     # Group 0, first match wins: conversations before the commands they share words with
     # (a conversation's /cancel must win over the global one), the catch-alls last.
@@ -74,6 +75,7 @@ def register_handlers(application: RecertApp) -> None:
             *exports.handlers(),
             *settings.handlers(),
             *basics.handlers(),
+            *basics.group_handlers(),
             *basics.last_resort_handlers(),
         ]
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from dateparser.date import DateDataParser
+from dateutil.relativedelta import relativedelta
 
 # The order of an ambiguous 04/05/25: Americans write month first, Spanish and Russian
 # speakers day first. What was understood is always shown back for confirmation.
@@ -56,6 +57,6 @@ def date_problem(value: date, today: date, *, expiry: bool) -> str | None:
         return "too_old"
     if not expiry and value > today:
         return "future"
-    if expiry and value > today.replace(year=today.year + YEARS_AHEAD):
+    if expiry and value > today + relativedelta(years=YEARS_AHEAD):  # 29 Feb is fine too
         return "too_far"
     return None

@@ -76,7 +76,7 @@ _PLAIN_UTC = {"utc", "gmt", "z", "utc+0", "utc-0", "gmt+0", "+0", "0"}
 def is_valid_zone(zone: str) -> bool:
     try:
         zoneinfo.ZoneInfo(zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder
         return False
     return True
 

@@ -10,13 +10,28 @@ from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import Application, ConversationHandler, filters
+from telegram.ext import Application, CommandHandler, ConversationHandler, filters
 from telegram.warnings import PTBUserWarning
 
 # What a person types or sends now; edits of older messages are answered elsewhere, never
 # taken as an answer.
 TYPED = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
 SENT_NOT_TEXT = filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.COMMAND
+# A new message in a private chat. Commands are only ever taken from new messages (PTB's
+# default also takes edits: an edited "/log 0.5 ..." would log twice), and a trainer's own
+# data is only ever shown in private chat, never in a team's group.
+PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
+
+
+def is_number(text: str) -> bool:
+    """Digits only, ASCII, and short enough for an id: forged callback data such as "²"
+    passes str.isdigit() but not int()."""
+    return text.isascii() and text.isdecimal() and len(text) <= 18
+
+
+def command(name: str, callback: Any) -> CommandHandler[Any, Any]:
+    """A command of a trainer's own: new messages in private chat only."""
+    return CommandHandler(name, callback, filters=PRIVATE)
 
 
 FLOW = "flow"  # user_data key: the conversation the person started last
@@ -47,9 +62,12 @@ class Conversation(ConversationHandler[Any]):
 
 def _entering(name: str, callback: Any) -> Any:
     async def enter(update: Update, context: Any) -> Any:
-        if context.user_data is not None:
+        result = await callback(update, context)
+        # Only a conversation that goes on becomes the flow; /settings or a one-line /log end
+        # at once and must not take free text away from one under way.
+        if context.user_data is not None and result != ConversationHandler.END:
             context.user_data[FLOW] = name
-        return await callback(update, context)
+        return result
 
     return enter
 

@@ -18,14 +18,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
-    filters,
 )
 
 from bot.context import RecertContext
-from handlers import SENT_NOT_TEXT, TYPED, conversation, drop_buttons
+from handlers import SENT_NOT_TEXT, TYPED, command, conversation, drop_buttons, is_number
 from handlers.basics import cancel, ensure_trainer
 from handlers.dateinput import read_date
 from handlers.render import credential_name, cycle_lines, units
@@ -380,7 +378,7 @@ async def typed(update: Update, context: RecertContext) -> int:
         draft["existing_id"] = existing.id if existing else None
         return await ask(update, context, CUSTOM_CYCLE)
     if step == CUSTOM_CYCLE:
-        if not text.isdigit() or not 1 <= int(text) <= MAX_CYCLE_MONTHS:
+        if not is_number(text) or not 1 <= int(text) <= MAX_CYCLE_MONTHS:
             return await ask(
                 update,
                 context,
@@ -637,15 +635,14 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
     text = MessageHandler(TYPED, typed)
     other = MessageHandler(SENT_NOT_TEXT, not_text)
     every_step = [buttons, text, other]
-    private = filters.ChatType.PRIVATE
     return [
         conversation(
             entry_points=[
-                CommandHandler("add", start_add, filters=private),
+                command("add", start_add),
                 CallbackQueryHandler(start_cpr, pattern=f"^{PREFIX}cpr$"),
             ],
             states={step: every_step for step in range(9)},
-            fallbacks=[CommandHandler("cancel", cancel)],
+            fallbacks=[command("cancel", cancel)],
             name="add",
             persistent=True,
             allow_reentry=True,

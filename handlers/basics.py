@@ -3,8 +3,9 @@ stickers and other media, edited messages, and buttons that are stale or forged.
 
 from __future__ import annotations
 
-from telegram import ReplyKeyboardRemove, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import (
+    ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -14,7 +15,7 @@ from telegram.ext import (
 )
 
 from bot.context import RecertContext
-from handlers import FLOW
+from handlers import FLOW, PRIVATE, command
 from storage import trainers
 from storage.models import Trainer
 
@@ -125,8 +126,8 @@ async def stale_button(update: Update, context: RecertContext) -> None:
 
 def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
     return [
-        CommandHandler("help", help_command),
-        CommandHandler("cancel", nothing_to_cancel),
+        command("help", help_command),
+        command("cancel", nothing_to_cancel),
     ]
 
 
@@ -135,7 +136,66 @@ def last_resort_handlers() -> list[BaseHandler[Update, RecertContext, object]]:
     private = filters.ChatType.PRIVATE
     return [
         MessageHandler(filters.UpdateType.EDITED_MESSAGE & private, edited_message),
-        MessageHandler(filters.COMMAND & private, unknown_command),
-        MessageHandler(filters.UpdateType.MESSAGE & private, stray_message),
+        MessageHandler(filters.COMMAND & PRIVATE, unknown_command),
+        MessageHandler(PRIVATE, stray_message),
         CallbackQueryHandler(stale_button),
+    ]
+
+
+# What is a trainer's own: never shown in a group, where the whole team would see it.
+PERSONAL_COMMANDS = (
+    "start",
+    "add",
+    "log",
+    "status",
+    "credentials",
+    "history",
+    "export",
+    "audit",
+    "settings",
+    "language",
+    "help",
+    "cancel",
+)
+PERSONAL_BUTTONS = r"^(cred|hist|audit|status|log|add|nudge|lang|hour|tz|set|intensity|quiet):"
+
+
+async def in_private_please(update: Update, context: RecertContext) -> None:
+    """A personal command in a group: point to the private chat, show nothing here."""
+    message = update.effective_message
+    assert message is not None
+    url = f"https://t.me/{context.bot.username}"
+    await message.reply_text(
+        context.gettext("Your credentials are yours alone: let's talk in private."),
+        reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton(context.gettext("Open a private chat"), url=url)]]
+        ),
+    )
+
+
+async def private_buttons_only(update: Update, context: RecertContext) -> None:
+    """Runs before everything: a personal button pressed outside a private chat (forged, or
+    from a message forwarded into a group) does nothing."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or chat is None or chat.type == chat.PRIVATE:
+        return
+    context.use_language(context.i18n.negotiate(query.from_user.language_code))
+    await query.answer(
+        context.gettext("This only works in your private chat with me."), show_alert=True
+    )
+    raise ApplicationHandlerStop
+
+
+def guards() -> list[BaseHandler[Update, RecertContext, object]]:
+    return [CallbackQueryHandler(private_buttons_only, pattern=PERSONAL_BUTTONS)]
+
+
+def group_handlers() -> list[BaseHandler[Update, RecertContext, object]]:
+    return [
+        CommandHandler(
+            list(PERSONAL_COMMANDS),
+            in_private_please,
+            filters=filters.UpdateType.MESSAGE & filters.ChatType.GROUPS,
+        )
     ]

@@ -15,13 +15,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
 )
 
 from bot.context import RecertContext
-from handlers import SENT_NOT_TEXT, TYPED, conversation, show
+from handlers import SENT_NOT_TEXT, TYPED, command, conversation, is_number, show
 from handlers.add import MAX_NUMBER, has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
@@ -187,7 +186,7 @@ async def button(update: Update, context: RecertContext) -> int:
         every = await context.db.run(lambda session: credentials.held_by(session, user.id))
         await show(update, *list_view(context, every))
         return ConversationHandler.END
-    if not rest or not rest[0].isdigit():
+    if not rest or not is_number(rest[0]):
         return await _gone(update, context)
     credential_id = int(rest[0])
     loaded = await _held(context, user.id, credential_id)
@@ -316,7 +315,7 @@ async def start_edit(update: Update, context: RecertContext) -> int:
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
     action, _sep, raw_id = query.data.removeprefix(PREFIX).partition(":")
-    loaded = await _held(context, user.id, int(raw_id)) if raw_id.isdigit() else None
+    loaded = await _held(context, user.id, int(raw_id)) if is_number(raw_id) else None
     if loaded is None:
         return await _gone(update, context)
     await query.answer()
@@ -477,7 +476,7 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
                 ],
             },
             fallbacks=[
-                CommandHandler("cancel", cancel),
+                command("cancel", cancel),
                 CallbackQueryHandler(leave_edit, pattern=f"^{PREFIX}(l|v|r|ry|x|xy)(:|$)"),
                 MessageHandler(SENT_NOT_TEXT, expect_text),
             ],
@@ -485,6 +484,6 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
             persistent=True,
             allow_reentry=True,
         ),
-        CommandHandler("credentials", show_list),
+        command("credentials", show_list),
         views,
     ]

@@ -12,9 +12,10 @@ from decimal import Decimal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import TelegramError
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import RecertContext
+from handlers import command, is_number
 from handlers.render import credential_name, standing_label, units
 from scheduler.cycles import Cycle, standing
 from storage import credits
@@ -198,10 +199,10 @@ async def pack(update: Update, context: RecertContext) -> None:
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     assert query is not None and query.data is not None and user is not None and chat
     raw_id, _sep, which = query.data.removeprefix(PREFIX).partition(":")
-    past_id = int(which[1:]) if which.startswith("p") and which[1:].isdigit() else None
+    past_id = int(which[1:]) if which.startswith("p") and is_number(which[1:]) else None
     _ = context.gettext
     found = None
-    if raw_id.isdigit() and (which == "c" or past_id is not None):
+    if is_number(raw_id) and (which == "c" or past_id is not None):
         found = await context.db.run(
             lambda session: credits.for_audit(session, user.id, int(raw_id), past_id)
         )
@@ -277,11 +278,15 @@ async def pack(update: Update, context: RecertContext) -> None:
         return
     slug = re.sub(r"[^\w-]+", "-", name).strip("-")
     years = f"{cycle.start.year}-{cycle.end.year if cycle.end else ''}".rstrip("-")
-    caption = context.ngettext(
-        "{count} credit entry and {proofs} proof file.",
-        "{count} credit entries and {proofs} proof files.",
-        len(entries),
-    ).format(count=len(entries), proofs=len(proofs))
+    caption = (
+        context.ngettext("{count} credit entry", "{count} credit entries", len(entries)).format(
+            count=len(entries)
+        )
+        + ", "
+        + context.ngettext("{count} proof file.", "{count} proof files.", len(proofs)).format(
+            count=len(proofs)
+        )
+    )
     if missing:
         caption += " " + context.ngettext(
             "{count} proof could not be fetched from Telegram.",
@@ -295,7 +300,7 @@ async def pack(update: Update, context: RecertContext) -> None:
 
 def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
     return [
-        CommandHandler("export", export),
-        CommandHandler("audit", audit),
+        command("export", export),
+        command("audit", audit),
         CallbackQueryHandler(pack, pattern=rf"^{PREFIX}"),
     ]

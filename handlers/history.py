@@ -11,13 +11,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
 )
 
 from bot.context import RecertContext
-from handlers import TYPED, conversation, show
+from handlers import TYPED, command, conversation, is_number, show
 from handlers.add import has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
@@ -154,7 +153,7 @@ async def button(update: Update, context: RecertContext) -> int:
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
     parts = query.data.removeprefix(PREFIX).split(":")
-    if not all(part.isdigit() for part in parts[1:]) or len(parts) < 2:
+    if not all(is_number(part) for part in parts[1:]) or len(parts) < 2:
         return await _gone(update, context)
     action, numbers = parts[0], [int(part) for part in parts[1:]]
     if action == "c" and len(numbers) == 2:
@@ -211,7 +210,7 @@ async def start_edit(update: Update, context: RecertContext) -> int:
     action, _sep, raw = query.data.removeprefix(PREFIX).partition(":")
     found = (
         await context.db.run(lambda session: credits.get(session, user.id, int(raw)))
-        if raw.isdigit()
+        if is_number(raw)
         else None
     )
     if found is None:
@@ -308,13 +307,13 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
             entry_points=[CallbackQueryHandler(start_edit, pattern=rf"^{PREFIX}e[udt]:\d+$")],
             states={EDIT: [MessageHandler(TYPED, typed)]},
             fallbacks=[
-                CommandHandler("cancel", cancel),
+                command("cancel", cancel),
                 CallbackQueryHandler(leave_edit, pattern=views),
             ],
             name="history",
             persistent=True,
             allow_reentry=True,
         ),
-        CommandHandler("history", start_history),
+        command("history", start_history),
         CallbackQueryHandler(button, pattern=views),
     ]

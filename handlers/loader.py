@@ -13,7 +13,17 @@ async def load_trainer(update: Update, context: RecertContext) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    context.trainer = await context.db.run(lambda session: trainers.get(session, user.id))
+    private = update.effective_chat is not None and update.effective_chat.type == "private"
+
+    def load(session):  # type: ignore[no-untyped-def]
+        trainer = trainers.get(session, user.id)
+        if trainer is not None and not trainer.active and private:
+            # Writing to us again means they unblocked the bot: reminders resume. (One write,
+            # only when it changes.)
+            trainer = trainers.update(session, user.id, active=True)
+        return trainer
+
+    context.trainer = await context.db.run(load)
     if context.trainer is not None:
         context.use_language(context.trainer.language)
     else:

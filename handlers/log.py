@@ -19,14 +19,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 
 from bot.context import RecertContext
-from handlers import SENT_NOT_TEXT, TYPED, conversation, drop_buttons
+from handlers import PRIVATE, SENT_NOT_TEXT, TYPED, command, conversation, drop_buttons, is_number
 from handlers.add import has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
@@ -406,7 +405,7 @@ async def button(update: Update, context: RecertContext) -> int:
         held = await _held(update, context)
         ids = {h.credential.id for h in held}
         chosen: list[int] = [i for i in draft.get("ids", []) if i in ids]
-        if kind == "t" and value.isdigit() and int(value) in ids:
+        if kind == "t" and is_number(value) and int(value) in ids:
             chosen = (
                 [i for i in chosen if i != int(value)]
                 if int(value) in chosen
@@ -622,7 +621,6 @@ async def undo(update: Update, context: RecertContext) -> None:
 
 
 def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
-    private = filters.ChatType.PRIVATE
     proof_files = filters.PHOTO | filters.Document.ALL
     every_step = [
         CallbackQueryHandler(button, pattern=rf"^{PREFIX}(?!undo:|proof$|noproof$)"),
@@ -632,24 +630,21 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
     return [
         conversation(
             entry_points=[
-                CommandHandler("log", start_log, filters=private),
+                command("log", start_log),
                 MessageHandler(
-                    private
-                    & filters.UpdateType.MESSAGE
-                    & proof_files
-                    & filters.CaptionRegex(r"^/log(@\w+)?(\s|$)"),
+                    PRIVATE & proof_files & filters.CaptionRegex(r"^/log(@\w+)?(\s|$)"),
                     start_log,
                 ),
                 CallbackQueryHandler(start_with_proof, pattern=rf"^{PREFIX}proof$"),
                 CallbackQueryHandler(start_from_nudge, pattern=r"^nudge:log:\d+$"),
             ],
             states={step: every_step for step in STEPS},
-            fallbacks=[CommandHandler("cancel", cancel)],
+            fallbacks=[command("cancel", cancel)],
             name="log",
             persistent=True,
             allow_reentry=True,
         ),
         CallbackQueryHandler(undo, pattern=rf"^{PREFIX}undo:[0-9a-f]{{32}}$"),
         CallbackQueryHandler(decline_proof, pattern=rf"^{PREFIX}noproof$"),
-        MessageHandler(private & filters.UpdateType.MESSAGE & proof_files, offer_proof),
+        MessageHandler(PRIVATE & proof_files, offer_proof),
     ]

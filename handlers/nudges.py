@@ -12,7 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import RecertContext
 from bot.i18n import Translator
-from handlers import show
+from handlers import is_number, show
 from handlers.render import credential_name, days_left, progress_bar, units
 from scheduler.cycles import Cycle, RuleError, next_cycle
 from scheduler.plan import at_local_hour
@@ -124,7 +124,7 @@ async def button(update: Update, context: RecertContext) -> None:
     assert query is not None and query.data is not None and user is not None
     action, *rest = query.data.removeprefix(PREFIX).split(":")
     _ = context.gettext
-    if not rest or not rest[0].isdigit():
+    if not rest or not is_number(rest[0]):
         await query.answer(_("This button no longer works. Please start again."), show_alert=True)
         return
     nudge_id = int(rest[0])
@@ -247,7 +247,7 @@ async def resume(update: Update, context: RecertContext) -> None:
     raw = query.data.removeprefix(PREFIX + "resume:")
     credential = (
         await context.db.run(lambda session: nudges.stop(session, user.id, int(raw), False))
-        if raw.isdigit()
+        if is_number(raw)
         else None
     )
     _ = context.gettext

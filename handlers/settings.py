@@ -12,14 +12,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
 )
 
 from bot.commands import set_chat_menu
 from bot.context import RecertContext
 from bot.i18n import LANGUAGE_NAMES
-from handlers import conversation, show
+from handlers import command, conversation, show
 from handlers.basics import cancel, ensure_trainer
 from handlers.start import LANGUAGE_PATTERN, LANGUAGE_PREFIX, language_buttons
 from handlers.timezone import ask_time_zone, save_zone, time_zone_handlers, zone_label
@@ -261,16 +260,16 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
     return [
         conversation(
             entry_points=[
-                CommandHandler("settings", show_settings),
+                command("settings", show_settings),
                 CallbackQueryHandler(section, pattern=f"^{SECTION_PREFIX}"),
             ],
             states={TIME_ZONE: zone_states},
-            fallbacks=[CommandHandler("cancel", cancel)],
+            fallbacks=[command("cancel", cancel)],
             name="settings",
             persistent=True,
             allow_reentry=True,
         ),
-        CommandHandler("language", show_language_choice),
+        command("language", show_language_choice),
         CallbackQueryHandler(language_chosen, pattern=LANGUAGE_PATTERN),
         CallbackQueryHandler(hour_chosen, pattern=f"^{HOUR_PREFIX}(1?[0-9]|2[0-3])$"),
         CallbackQueryHandler(

@@ -8,15 +8,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
-    filters,
 )
 
 from bot.context import RecertContext
 from bot.i18n import LANGUAGE_NAMES, Translator
-from handlers import SENT_NOT_TEXT, TYPED, conversation, drop_buttons
+from handlers import SENT_NOT_TEXT, TYPED, command, conversation, drop_buttons
 from handlers.basics import cancel
 from handlers.timezone import ask_time_zone, save_zone, time_zone_handlers
 from storage import trainers
@@ -123,10 +121,9 @@ async def zone_chosen(update: Update, context: RecertContext, zone: str) -> int:
 
 
 def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
-    private = filters.ChatType.PRIVATE
     return [
         conversation(
-            entry_points=[CommandHandler("start", start, filters=private)],
+            entry_points=[command("start", start)],
             states={
                 LANGUAGE: [
                     CallbackQueryHandler(language_chosen, pattern=LANGUAGE_PATTERN),
@@ -134,7 +131,7 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
                 ],
                 TIME_ZONE: time_zone_handlers(zone_chosen),
             },
-            fallbacks=[CommandHandler("cancel", cancel)],
+            fallbacks=[command("cancel", cancel)],
             name="start",
             persistent=True,
             allow_reentry=True,

@@ -12,10 +12,11 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import RecertContext
 from bot.i18n import Translator
+from handlers import command
 from handlers.card import CardLine, status_card
 from handlers.render import credential_name, days_left, progress_bar, units
 from scheduler.credits import pace
@@ -302,6 +303,6 @@ async def send_card(update: Update, context: RecertContext) -> None:
 
 def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
     return [
-        CommandHandler("status", show_status),
+        command("status", show_status),
         CallbackQueryHandler(send_card, pattern=f"^{PREFIX}card$"),
     ]

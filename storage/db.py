@@ -59,7 +59,7 @@ class Database:
         if self.url.get_dialect().is_async:
             # Pre-ping costs a round trip per unit of work; only a server's connections can drop.
             self.async_engine = create_async_engine(
-                self.url, echo=echo, pool_pre_ping=self.dialect != "sqlite"
+                self.url, echo=echo, pool_pre_ping=self.dialect != "sqlite", hide_parameters=True
             )
             self.sync_engine = self.async_engine.sync_engine
         else:
@@ -67,6 +67,8 @@ class Database:
             self.sync_engine = create_engine(
                 self.url,
                 echo=echo,
+                # Errors quote statements; their parameters (credential numbers) stay out of logs.
+                hide_parameters=True,
                 connect_args={"check_same_thread": False} if self.dialect == "sqlite" else {},
                 poolclass=StaticPool if memory else None,
             )

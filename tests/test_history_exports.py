@@ -132,7 +132,7 @@ async def test_audit_pack(bot: Bot) -> None:
     await ana.press("NASM-CPT: current cycle")
     message = ana.last
     assert message["document"]["file_name"].startswith("audit-NASM-CPT-")
-    assert "3 credit entries and 2 proof files" in message["caption"]
+    assert "3 credit entries, 2 proof files." in message["caption"]
     data = bot.api.files[message["document"]["file_id"]].data
     with zipfile.ZipFile(io.BytesIO(data)) as pack:
         members = sorted(pack.namelist())
