@@ -200,7 +200,7 @@ def _date_question(context: RecertContext) -> tuple[str, list[list[InlineKeyboar
                 "({body} does not publish on which day a cycle ends, so your card "
                 "is the surest source.)"
             ).format(body=html.escape(entry.body))
-        elif not card_only:
+        else:
             switch = [
                 InlineKeyboardButton(
                     _("I have the date I certified"), callback_data=PREFIX + "mode:start"
@@ -210,12 +210,12 @@ def _date_question(context: RecertContext) -> tuple[str, list[list[InlineKeyboar
         text = _(
             "When did you earn {name}, or last renew it? Type the date, for example {example}."
         ).format(name=_name(context), example=example)
-        if not card_only:
-            switch = [
-                InlineKeyboardButton(
-                    _("I have the expiry date instead"), callback_data=PREFIX + "mode:expiry"
-                )
-            ]
+        # Also for credentials with no published cycle: a portal may still show an expiry.
+        switch = [
+            InlineKeyboardButton(
+                _("I have the expiry date instead"), callback_data=PREFIX + "mode:expiry"
+            )
+        ]
     return text, [*([switch] if switch else []), _nav(context)]
 
 

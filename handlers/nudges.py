@@ -153,8 +153,7 @@ async def button(update: Update, context: RecertContext) -> None:
             ),
         )
     elif action == "renew":
-        await query.answer()
-        await context.db.run(lambda session: nudges.answer(session, user.id, nudge_id))
+        await query.answer()  # answered once the renewal is confirmed (the cycle then moves on)
         rule = rule_for(credential, context.catalog)
         try:
             following = next_cycle(

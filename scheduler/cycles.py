@@ -15,6 +15,7 @@ from enum import StrEnum
 from dateutil.relativedelta import relativedelta
 
 DUE_SOON_DAYS = 90
+NO_KNOWN_START = date(1970, 1, 1)
 
 
 class CycleEnd(StrEnum):
@@ -106,7 +107,9 @@ def cycle_from_start(rule: Rule, start: date, today: date) -> Cycle:
 def cycle_from_expiry(rule: Rule, expiry: date) -> Cycle:
     """The cycle that ends on the expiry date printed on the card."""
     if rule.cycle_end is CycleEnd.CARD_ONLY or rule.cycle_months is None:
-        return Cycle(expiry, expiry, rule.units_required)
+        # No published cycle: every credit so far counts, every reminder before the card's
+        # date is owed.
+        return Cycle(NO_KNOWN_START, expiry, rule.units_required)
     if rule.cycle_end is CycleEnd.FIXED_PERIOD:
         period_start, period_end = _period_containing(rule, expiry)
         return Cycle(period_start, period_end, rule.units_required)

@@ -44,7 +44,7 @@ async def run_sweep(
     for claim in sweep.claims:
         # Send and record as one step that a stop cannot cut in two: a cancelled sweep stops
         # before the next nudge, and shutdown waits for the one in hand (see `drain`).
-        task = asyncio.ensure_future(_deliver(application, claim, now))
+        task = asyncio.ensure_future(_deliver(application, claim, now, worker))
         inflight.add(task)
         task.add_done_callback(inflight.discard)
         await asyncio.shield(task)
@@ -59,11 +59,19 @@ async def run_sweep(
 
 
 async def _deliver(
-    application: Application[Any, Any, Any, Any, Any, Any], claim: Claim, now: datetime
+    application: Application[Any, Any, Any, Any, Any, Any],
+    claim: Claim,
+    now: datetime,
+    worker: str,
 ) -> None:
     from handlers.nudges import nudge_buttons, nudge_text  # rendering is the handlers'
 
     data = application.bot_data
+    ours = await data["db"].run(
+        lambda session: nudges.keep_lease(session, claim.nudge_id, worker, now)
+    )
+    if not ours:
+        return  # another copy took it over after our lease ran out
     tr = data["i18n"].translator(claim.language)
     local_now = now.astimezone(ZoneInfo(claim.zone))
     text = nudge_text(tr, claim, data["catalog"], local_now)

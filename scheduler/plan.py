@@ -23,6 +23,8 @@ MILESTONES = {
     "intense": (180, 120, 90, 60, 45, 30, 21, 14, 10, 7, 5, 3, 2, 1, 0),
 }
 FINAL_WEEK = 7
+SNOOZE_URGENCY = 500  # below any deadline milestone due at the same time
+PACE_LATE = timedelta(hours=2)  # a pace reminder found later than this waits a month
 GRACE_EVERY = 30  # days between reminders during the grace period
 
 
@@ -115,11 +117,14 @@ def _pace_nudges(subject: Subject, prefs: Prefs, now: datetime) -> list[Planned]
     this_month = today.replace(day=1)
     next_month = (this_month + timedelta(days=32)).replace(day=1)
     last_day = cycle.end - timedelta(days=FINAL_WEEK)  # the deadline nudges say it by then
-    return [
+    planned = [
         Planned(f"pace-{first:%Y-%m}", at_local_hour(first, prefs), 1)
         for first in (this_month, next_month)
         if first < last_day
     ]
+    # Not at 23:00 on the 14th because a credit was undone then: this month's is owed only
+    # around its own time on the 1st.
+    return [item for item in planned if item.due_at + PACE_LATE >= now]
 
 
 def _repeats(subject: Subject, prefs: Prefs, recorded: Collection[str]) -> list[Planned]:
@@ -146,6 +151,10 @@ def owed(
         return []
     items = [*milestones(subject, prefs), *_repeats(subject, prefs, recorded)]
     items.extend(_pace_nudges(subject, prefs, now))
+    snoozed = subject.snoozed_until
+    if snoozed is not None and snoozed >= subject.cycle_set_at and subject.cycle.end is not None:
+        # A snooze is a promise: a reminder at the time chosen, whatever the milestones say.
+        items.append(Planned(f"snooze-{snoozed:%Y%m%d%H%M}", snoozed, SNOOZE_URGENCY))
     return sorted(
         (
             item
@@ -170,12 +179,29 @@ def next_at(
 ) -> datetime | None:
     """When the sweep should look at this credential again."""
     pending = owed(subject, prefs, now, recorded)
-    if not pending:
-        return None
-    moment = pending[0].due_at
-    if subject.snoozed_until is not None:
+    moment = pending[0].due_at if pending else None
+    if subject.snoozed_until is not None and moment is not None:
         moment = max(moment, subject.snoozed_until)
+    check = _next_pace_check(subject, prefs, now)
+    if check is not None and (moment is None or check < moment):
+        moment = check  # ahead of pace today is no promise for next month: look again then
     return moment
+
+
+def _next_pace_check(subject: Subject, prefs: Prefs, now: datetime) -> datetime | None:
+    cycle = subject.cycle
+    if (
+        subject.stopped
+        or cycle.end is None
+        or not cycle.units_required
+        or subject.counted >= cycle.units_required
+    ):
+        return None
+    today = now.astimezone(ZoneInfo(prefs.zone)).date()
+    first = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    if first >= cycle.end - timedelta(days=FINAL_WEEK):
+        return None
+    return at_local_hour(first, prefs)
 
 
 def upcoming(subject: Subject, prefs: Prefs, now: datetime) -> datetime | None:

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
 from scheduler.credits import Earned, Fineprint, Refusal, counted, excess, over_cap, refusal
 from scheduler.cycles import Cycle
-from storage.catalog import Catalog
+from storage.catalog import Catalog, CatalogEntry
 from storage.credentials import Held, held_by, owned
 from storage.models import Credential, Credit
 from storage.types import utcnow
@@ -75,16 +76,34 @@ def fineprint_for(credential: Credential, catalog: Catalog) -> Fineprint:
     entry = catalog.get(credential.catalog_id)
     if entry is None:
         return Fineprint()
-    caps = None
-    if entry.category_caps and credential.certified_on is not None:
-        for band in entry.category_caps:
-            if credential.certified_on < date.fromisoformat(band["certified_before"]):
-                caps = {k: Decimal(str(v)) for k, v in band.items() if len(k) == 1}
+    return Fineprint(
+        entry.no_repeats, entry.no_rollover, _caps(credential, entry), entry.min_categories
+    )
+
+
+def _caps(credential: Credential, entry: CatalogEntry) -> dict[str, Decimal] | None:
+    """NSCA's category caps: the pro-rated band only in the period the trainer certified in
+    (its dates move with each period, like the requirement's); the full band after that."""
+    if not entry.category_caps:
+        return None
+    band = entry.category_caps[0]
+    rule = entry.rule
+    certified = credential.certified_on
+    if (
+        certified is not None
+        and certified >= credential.cycle_start
+        and credential.cycle_end is not None
+        and rule.period_anchor
+        and rule.period_years
+    ):
+        shift = relativedelta(
+            years=credential.cycle_end.year - rule.period_years + 1 - rule.period_anchor.year
+        )
+        for candidate in entry.category_caps:
+            if certified < date.fromisoformat(candidate["certified_before"]) + shift:
+                band = candidate
                 break
-    elif entry.category_caps:
-        band = entry.category_caps[0]  # certified long ago: the full requirement's caps
-        caps = {k: Decimal(str(v)) for k, v in band.items() if len(k) == 1}
-    return Fineprint(entry.no_repeats, entry.no_rollover, caps, entry.min_categories)
+    return {key: Decimal(str(value)) for key, value in band.items() if len(key) == 1}
 
 
 def units_for(credential: Credential, amount: Amount, catalog: Catalog) -> Decimal | None:
@@ -174,8 +193,22 @@ def undo(session: Session, trainer_id: int, batch: str) -> int:
         .where(Credit.batch == batch, Credential.trainer_id == trainer_id)
     ).all()
     if ids:
+        credential_ids = session.exec(
+            select(Credit.credential_id).where(col(Credit.id).in_(ids))
+        ).all()
         session.exec(delete(Credit).where(col(Credit.id).in_(ids)))
+        _replan(session, set(credential_ids))
     return len(ids)
+
+
+def _replan(session: Session, credential_ids: set[int]) -> None:
+    from sqlalchemy import update as sql_update
+
+    session.execute(
+        sql_update(Credential)
+        .where(col(Credential.id).in_(credential_ids))
+        .values(next_nudge_at=utcnow())
+    )
 
 
 def get(session: Session, trainer_id: int, credit_id: int) -> tuple[Credit, Credential] | None:
@@ -219,6 +252,7 @@ def update(session: Session, trainer_id: int, credit_id: int, **changes: object)
     credit = found[0]
     for name, value in changes.items():
         setattr(credit, name, value)
+    found[1].next_nudge_at = utcnow()  # the pace may have changed: plan again
     return credit
 
 
@@ -226,6 +260,7 @@ def remove(session: Session, trainer_id: int, credit_id: int) -> Credit | None:
     found = get(session, trainer_id, credit_id)
     if found is not None:
         session.delete(found[0])
+        found[1].next_nudge_at = utcnow()  # the pace may have changed: plan again
     return found[0] if found else None
 
 

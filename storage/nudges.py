@@ -26,6 +26,11 @@ LEASE = timedelta(minutes=5)
 FINAL = {"d7", "d6", "d5", "d4", "d3", "d2", "d1", "d0"}
 
 
+def _in_final_week(milestone: str) -> bool:
+    """Reminders whose silence the final week repeats (a snooze counts: it was promised)."""
+    return milestone in FINAL or milestone.startswith(("repeat", "snooze"))
+
+
 @dataclass(frozen=True)
 class Claim:
     """A nudge this worker may send now, with what its message needs."""
@@ -185,7 +190,7 @@ def claim_due(
                 continue  # another copy claimed it first
             sweep.skipped += len(rest)
             recorded.update({item.milestone: nudge for item in owed_now})
-            if first.milestone in FINAL or first.milestone.startswith("repeat"):
+            if _in_final_week(first.milestone):
                 # Being sent now: until it is answered, the final week repeats it daily.
                 subject = replace(subject, final_unanswered=True)
             claim = _claim(
@@ -313,3 +318,14 @@ def replan_trainer(session: Session, trainer_id: int, now: datetime) -> None:
         .where(col(Credential.trainer_id) == trainer_id)
         .values(next_nudge_at=now)
     )
+
+
+def keep_lease(session: Session, nudge_id: int, worker: str, now: datetime) -> bool:
+    """Right before sending: still ours? A long sweep can outlive a lease, and then another
+    copy may have taken the nudge over."""
+    taken = session.execute(
+        update(Nudge)
+        .where(col(Nudge.id) == nudge_id, Nudge.claimed_by == worker, Nudge.status == "claimed")
+        .values(lease_until=now + LEASE)
+    )
+    return taken.rowcount == 1  # type: ignore[attr-defined,no-any-return]

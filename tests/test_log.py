@@ -11,7 +11,7 @@ from scheduler.cycles import Cycle
 from storage import credentials
 from storage.models import Credit
 from tests.conftest import Bot
-from tests.helpers import onboard
+from tests.helpers import nsca_now, onboard
 
 # onboard() picks the first suggested city: for English, New York. "Today" is the trainer's.
 TODAY = datetime.now(ZoneInfo("America/New_York")).date()
@@ -205,15 +205,11 @@ async def test_fine_print(bot: Bot) -> None:
 async def test_nsca_category_cap(bot: Bot) -> None:
     ivy = bot.person("Ivy")
     await onboard(ivy, "✓ English")
-    nsca = await give(
-        bot,
-        ivy,
-        "nsca-cscs",
-        TODAY - timedelta(days=300),
-        TODAY + timedelta(days=400),
-        "4.0",
-        certified=date(2024, 3, 1),
-    )  # certified in 2024: category A caps at 3.5
+    # Certified on the first day of the current shared period: its first-year band applies
+    # (4.0 CEU owed, category A capped at 3.5), whichever period today falls in.
+    period_end, _units = nsca_now(TODAY, TODAY)
+    certified = date(period_end.year - 2, 1, 1)
+    nsca = await give(bot, ivy, "nsca-cscs", certified, period_end, "4.0", certified=certified)
     await ivy.send("/log 3 National conference")
     assert "Which NSCA category" in ivy.last_text
     await ivy.press("A: events, conferences")
@@ -237,3 +233,17 @@ async def test_a_proof_too_large_is_refused(bot: Bot) -> None:
     await ola.send_document(huge, "scan.pdf", "application/pdf", caption="/log 0.5 Course")
     assert "too large" in ola.last_text
     assert await stored_credits(bot, nasm) == []
+
+
+async def test_nsca_caps_after_the_period_rolls_over(bot: Bot) -> None:
+    """Certified in an earlier period: the full requirement's caps (A 5.5), not the band of
+    the period they certified in."""
+    ivy = bot.person("Ivo")
+    await onboard(ivy, "✓ English")
+    period_end, _units = nsca_now(TODAY, TODAY)
+    period_start = date(period_end.year - 2, 1, 1)
+    certified = date(period_start.year - 2, 3, 1)  # during the previous period
+    await give(bot, ivy, "nsca-cscs", period_start, period_end, "6.0", certified=certified)
+    await ivy.send("/log 5 Conferences")
+    await ivy.press("A: events, conferences")
+    assert "Now 5 CEU of 6 CEU" in ivy.last_text and "capped" not in ivy.last_text

@@ -75,7 +75,7 @@ def test_snooze_stop_and_pace() -> None:
         MADRID,
         datetime(2026, 4, 9, 12, tzinfo=UTC),
         {"d180", "d90", "d60", "d30", "d14", "d7"},
-    ) == datetime(2026, 4, 12, 7, tzinfo=UTC)
+    ) == datetime(2026, 4, 11, tzinfo=UTC)  # the snooze itself is the next reminder
     assert (
         owed(
             subject(date(2026, 4, 15), stopped=True),
@@ -91,8 +91,9 @@ def test_snooze_stop_and_pace() -> None:
         for p in owed(behind, MADRID, datetime(2026, 11, 24, 12, tzinfo=UTC), set())
         if p.milestone.startswith("pace")
     ]
-    assert [p.milestone for p in pace_items] == ["pace-2026-11", "pace-2026-12"]
-    assert pace_items[0].due_at == datetime(2026, 11, 1, 8, tzinfo=UTC)
+    # November's (due on the 1st) is long past: only next month's is owed.
+    assert [p.milestone for p in pace_items] == ["pace-2026-12"]
+    assert pace_items[0].due_at == datetime(2026, 12, 1, 8, tzinfo=UTC)  # 9:00 Madrid
 
 
 def test_final_week_repeats_while_unanswered_outside_quiet_hours() -> None:
@@ -111,3 +112,34 @@ def test_final_week_repeats_while_unanswered_outside_quiet_hours() -> None:
         for p in owed(answered, quiet, datetime(2026, 4, 8, tzinfo=UTC), {"d7"})
         if p.milestone.startswith("repeat")
     ]
+
+
+def test_a_snooze_is_a_reminder_at_the_time_chosen() -> None:
+    # Snoozed at d7 for a day: the reminder comes on d6, not only at d3.
+    until = datetime(2026, 4, 9, 7, tzinfo=UTC)
+    snoozed = subject(date(2026, 4, 15), snoozed_until=until)
+    recorded = {"d180", "d90", "d60", "d30", "d14", "d7"}
+    assert next_at(snoozed, MADRID, datetime(2026, 4, 8, 8, tzinfo=UTC), recorded) == until
+    [first, *_rest] = due(snoozed, MADRID, until, recorded)
+    assert first.milestone == "snooze-202604090700"
+
+
+def test_card_only_credentials_get_every_milestone() -> None:
+    from scheduler.cycles import CycleEnd, Rule, cycle_from_expiry
+
+    ces = cycle_from_expiry(Rule(CycleEnd.CARD_ONLY), date(2027, 6, 30))
+    planned = [p.milestone for p in milestones(Subject(ces, None, Decimal(0), SET_AT), MADRID)]
+    assert planned[:3] == ["d180", "d90", "d60"] and "d0" in planned
+
+
+def test_pace_is_checked_monthly_and_never_late_at_night() -> None:
+    # Ahead of pace now: still looked at on the 1st of next month.
+    ahead = subject(date(2028, 6, 1), counted=Decimal("1.9"))
+    now = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    assert next_at(ahead, MADRID, now, set()) == datetime(2026, 12, 1, 8, tzinfo=UTC)
+    # Behind, but it is the 14th at 23:00 (a credit was just undone): this month's pace
+    # reminder is not sent now; next month's is planned.
+    behind = subject(date(2028, 6, 1), counted=Decimal(0))
+    late = datetime(2026, 11, 14, 22, tzinfo=UTC)
+    assert not [p for p in due(behind, MADRID, late, set()) if p.milestone.startswith("pace")]
+    assert "pace-2026-12" in {p.milestone for p in owed(behind, MADRID, late, set())}

@@ -19,13 +19,26 @@ TODAY = datetime.now(ZoneInfo("America/New_York")).date()
 async def test_personal_commands_and_buttons_stay_out_of_groups(bot: Bot) -> None:
     ana = bot.person("Ana")
     await onboard(ana, "✓ English")
-    saved = await bot.db.run(lambda s: credentials.add(
-        s, ana.id, Cycle(TODAY - timedelta(days=100), TODAY + timedelta(days=500),
-                         Decimal("2.0")), catalog_id="nasm-cpt", number="NASM-SECRET-123"))
+    saved = await bot.db.run(
+        lambda s: credentials.add(
+            s,
+            ana.id,
+            Cycle(TODAY - timedelta(days=100), TODAY + timedelta(days=500), Decimal("2.0")),
+            catalog_id="nasm-cpt",
+            number="NASM-SECRET-123",
+        )
+    )
     group = bot.api.new_group("Gym trainers")
     group.members[bot.api.bot_user["id"]] = {"status": "member"}
-    for text in ("/credentials", "/export", "/audit", "/history", "/status", "/log 1 X",
-                 "/settings"):
+    for text in (
+        "/credentials",
+        "/export",
+        "/audit",
+        "/history",
+        "/status",
+        "/log 1 X",
+        "/settings",
+    ):
         await ana.send(text, chat=group)
     texts = [m.get("text", "") for m in group.messages if m["from"]["id"] != ana.id]
     assert texts and all("let's talk in private" in t for t in texts)
@@ -43,9 +56,14 @@ async def test_personal_commands_and_buttons_stay_out_of_groups(bot: Bot) -> Non
 async def test_an_edited_log_is_not_logged_twice(bot: Bot) -> None:
     leo = bot.person("Leo")
     await onboard(leo, "✓ English")
-    await bot.db.run(lambda s: credentials.add(
-        s, leo.id, Cycle(TODAY - timedelta(days=100), TODAY + timedelta(days=500),
-                         Decimal("2.0")), catalog_id="nasm-cpt"))
+    await bot.db.run(
+        lambda s: credentials.add(
+            s,
+            leo.id,
+            Cycle(TODAY - timedelta(days=100), TODAY + timedelta(days=500), Decimal("2.0")),
+            catalog_id="nasm-cpt",
+        )
+    )
     await leo.send("/log 0.5 Wbinar")
     mine = [m for m in leo.chat.messages if m["from"]["id"] == leo.id][-1]
     await leo.edit(mine, "/log 0.5 Webinar")
@@ -71,8 +89,15 @@ async def test_forged_digits_and_zones(bot: Bot) -> None:
     await onboard(tom, "✓ English")
     await tom.send("/credentials")
     screen = tom.last
-    for forged in ("cred:v:²", "hist:i:³", "nudge:snz:¹:1", "audit:²:c", "tz:America",
-                   "tz:../../etc/passwd", "cred:v:99999999999999999999999"):
+    for forged in (
+        "cred:v:²",
+        "hist:i:³",
+        "nudge:snz:¹:1",
+        "audit:²:c",
+        "tz:America",
+        "tz:../../etc/passwd",
+        "cred:v:99999999999999999999999",
+    ):
         await tom.press_data(forged, screen)  # answered, nothing breaks
     stored = await bot.db.run(lambda s: trainers.get(s, tom.id))
     assert stored is not None and stored.time_zone == "America/New_York"
