@@ -48,7 +48,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
 
 
 def backend() -> str:
-    """"postgresql" when DATABASE_URL names a PostgreSQL server, else "sqlite"."""
+    """ "postgresql" when DATABASE_URL names a PostgreSQL server, else "sqlite"."""
     return "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
 
 
@@ -133,9 +133,8 @@ def versions() -> dict[str, str]:
 
 def header(what: str) -> str:
     found = versions()
-    return (
-        f"# {what}; {backend()}; {os.cpu_count()} CPUs; "
-        + ", ".join(f"{k} {v}" for k, v in found.items())
+    return f"# {what}; {backend()}; {os.cpu_count()} CPUs; " + ", ".join(
+        f"{k} {v}" for k, v in found.items()
     )
 
 

@@ -52,11 +52,24 @@ from storage.models import Credential, Credit, Trainer
 FIRST_TRAINER_ID = 1_000_001
 DEFAULT_CATALOG_IDS = ("nasm-cpt", "ace-cpt", "aha-cpr")
 CHUNK = 20_000
-ZONES = (None, None, "America/Chicago", "America/New_York", "Europe/London", "Europe/Madrid",
-         "Europe/Moscow")
+ZONES = (
+    None,
+    None,
+    "America/Chicago",
+    "America/New_York",
+    "Europe/London",
+    "Europe/Madrid",
+    "Europe/Moscow",
+)
 LANGUAGES = ("en",) * 12 + ("es",) * 5 + ("ru",) * 3
-TITLES = ("Corrective exercise webinar", "Mobility workshop", "Nutrition basics",
-          "Strength for seniors", "Kettlebell course", "Sports performance seminar")
+TITLES = (
+    "Corrective exercise webinar",
+    "Mobility workshop",
+    "Nutrition basics",
+    "Strength for seniors",
+    "Kettlebell course",
+    "Sports performance seminar",
+)
 PROVIDERS = (None, "NASM", "ACE", "Coursera", "Local gym")
 DUE_CYCLE_DAYS = 12  # the cycle of a due credential ends this many days from today
 
@@ -106,9 +119,7 @@ def _rows(
     total_credentials = trainers * credentials_per
     if due > total_credentials:
         raise ValueError(f"due={due} but only {total_credentials} credentials")
-    due_ids = sorted(
-        first_credential_id + k for k in rng.sample(range(total_credentials), due)
-    )
+    due_ids = sorted(first_credential_id + k for k in rng.sample(range(total_credentials), due))
     due_set = set(due_ids)
     trainer_rows: list[dict[str, Any]] = []
     credential_rows: list[dict[str, Any]] = []

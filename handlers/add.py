@@ -371,11 +371,20 @@ async def typed(update: Update, context: RecertContext) -> int:
             )
         user = update.effective_user
         assert user is not None
-        draft["custom_name"] = text
         existing = await context.db.run(
             lambda session: credentials.same_kind(session, user.id, None, text)
         )
-        draft["existing_id"] = existing.id if existing else None
+        if existing is not None:  # never overwrite it silently with a different cycle
+            return await ask(
+                update,
+                context,
+                CUSTOM_NAME,
+                _(
+                    "You already have “{name}” on file: change its dates in /credentials, or "
+                    "type another name."
+                ).format(name=html.escape(text)),
+            )
+        draft.update(custom_name=text, existing_id=None)
         return await ask(update, context, CUSTOM_CYCLE)
     if step == CUSTOM_CYCLE:
         if not is_number(text) or not 1 <= int(text) <= MAX_CYCLE_MONTHS:

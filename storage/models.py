@@ -116,7 +116,8 @@ class Credit(SQLModel, table=True):
 
 
 class ConversationState(SQLModel, table=True):
-    """Where a person is in a conversation, so a restart or another replica can go on."""
+    """Where a person is in a conversation, so a restart can go on. (PTB reads these at
+    start-up: several replicas sharing conversations need more; see issue 7.)"""
 
     __tablename__ = "conversation_states"
 

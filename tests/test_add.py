@@ -204,3 +204,21 @@ async def test_specialization_counts_toward_the_base_in_one_tap(bot: Bot) -> Non
     cpt = next(c for c in await held(bot, zoe.id) if c.catalog_id == "nasm-cpt")
     earned = await bot.db.run(lambda s: credentials.units_earned(s, cpt))
     assert earned == Decimal("1.9")
+
+
+async def test_a_custom_name_already_on_file_is_not_overwritten(bot: Bot) -> None:
+    kai = bot.person("Kai")
+    await onboard(kai, "✓ English")
+    for _attempt in range(2):
+        await kai.send("/add")
+        await kai.press("Something else…")
+        await kai.send("Kettlebell Level 1")
+        if _attempt == 0:
+            await kai.press("24 months")
+            await kai.send("2")
+            await kai.send("1/15/2026")
+            await kai.press("Skip")
+            await kai.press("✅ Save")
+    assert "already have “Kettlebell Level 1” on file" in kai.last_text
+    [stored] = await held(bot, kai.id)
+    assert stored.custom_cycle_months == 24
