@@ -39,7 +39,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import Connection, event, insert, text
+from sqlalchemy import Connection, column, event, insert, table, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import create_engine
@@ -99,6 +99,68 @@ class Population:
         )
 
 
+class _Values:
+    """Values as the database driver takes them, without SQLAlchemy's per-row processing:
+    SQLite gets the strings and floats SQLAlchemy itself would store, PostgreSQL native
+    objects."""
+
+    def __init__(self, sqlite: bool) -> None:
+        self.sqlite = sqlite
+
+    def day(self, value: date) -> Any:
+        return value.isoformat() if self.sqlite else value
+
+    def moment(self, value: datetime) -> Any:
+        if self.sqlite:
+            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value
+
+    def number(self, value: Decimal | None) -> Any:
+        if value is None:
+            return None
+        return float(value) if self.sqlite else value
+
+
+# The columns filled, in the order of the tuples below; the others take their NULL default.
+TRAINER_COLUMNS = (
+    "id",
+    "name",
+    "language",
+    "time_zone",
+    "reminder_hour",
+    "active",
+    "nudge_intensity",
+    "created_at",
+    "updated_at",
+)
+CREDENTIAL_COLUMNS = (
+    "id",
+    "trainer_id",
+    "catalog_id",
+    "number",
+    "certified_on",
+    "cycle_start",
+    "cycle_end",
+    "units_required",
+    "next_nudge_at",
+    "nudges_stopped",
+    "cycle_set_at",
+    "created_at",
+    "updated_at",
+)
+CREDIT_COLUMNS = (
+    "credential_id",
+    "units",
+    "earned_on",
+    "title",
+    "provider",
+    "batch",
+    "cost",
+    "created_at",
+)
+Row = tuple[Any, ...]
+
+
 def _rows(
     trainers: int,
     credentials_per: int,
@@ -109,8 +171,10 @@ def _rows(
     catalog_ids: tuple[str, ...],
     id_offset: int,
     first_credential_id: int,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[int]]:
+    values: _Values,
+) -> tuple[list[Row], list[Row], list[Row], list[int]]:
     rng = random.Random(seed)
+    rnd = rng.random
     catalog = Catalog.load()
     entries = [catalog.get(cid) for cid in catalog_ids]
     if any(entry is None for entry in entries):
@@ -121,96 +185,135 @@ def _rows(
         raise ValueError(f"due={due} but only {total_credentials} credentials")
     due_ids = sorted(first_credential_id + k for k in rng.sample(range(total_credentials), due))
     due_set = set(due_ids)
-    trainer_rows: list[dict[str, Any]] = []
-    credential_rows: list[dict[str, Any]] = []
-    credit_rows: list[dict[str, Any]] = []
-    set_at = now - timedelta(days=4)
+    # Lookups made once: every date from 800 days back to 800 ahead, the moments used.
+    days = {offset: values.day(today + timedelta(days=offset)) for offset in range(-800, 801)}
+    now_v = values.moment(now)
+    set_at_due = values.moment(now - timedelta(days=4))
+    set_at_old = values.moment(now - timedelta(days=400))
+    units = [values.number(Decimal("0.1")), values.number(Decimal("0.2"))]
+    costs = [values.number(Decimal(n)) for n in range(10, 201)]
+    required = [values.number(e.rule.units_required) for e in entries]  # type: ignore[union-attr]
+    cpr = [e.is_cpr for e in entries]  # type: ignore[union-attr]
+    ids = [e.id for e in entries]  # type: ignore[union-attr]
+    minute = timedelta(minutes=1)
+    n_lang, n_zone, n_title, n_prov, n_cost = (
+        len(LANGUAGES),
+        len(ZONES),
+        len(TITLES),
+        len(PROVIDERS),
+        len(costs),
+    )
+    trainer_rows: list[Row] = []
+    credential_rows: list[Row] = []
+    credit_rows: list[Row] = []
     for t in range(trainers):
         trainer_id = id_offset + FIRST_TRAINER_ID + t
         trainer_rows.append(
-            {
-                "id": trainer_id,
-                "name": f"Trainer {t}",
-                "language": rng.choice(LANGUAGES),
-                "time_zone": rng.choice(ZONES),
-                "reminder_hour": rng.randint(7, 20),
-                "active": True,
-                "nudge_intensity": "normal",
-                "quiet_start": None,
-                "quiet_end": None,
-                "created_at": now,
-                "updated_at": now,
-            }
+            (
+                trainer_id,
+                f"Trainer {t}",
+                LANGUAGES[int(rnd() * n_lang)],
+                ZONES[int(rnd() * n_zone)],
+                7 + int(rnd() * 14),
+                True,
+                "normal",
+                now_v,
+                now_v,
+            )
         )
-        takes_credits: list[dict[str, Any]] = []
+        takes_credits: list[tuple[int, int, int]] = []  # (id, first day, last day) offsets
         for c in range(credentials_per):
             credential_id = first_credential_id + t * credentials_per + c
-            entry = entries[c % len(entries)]
-            assert entry is not None
+            kind = c % len(entries)
             if credential_id in due_set:
-                cycle_end = today + timedelta(days=DUE_CYCLE_DAYS)
-                next_nudge_at = now - timedelta(minutes=rng.randint(1, 600))
-                cycle_set_at = set_at
+                end = DUE_CYCLE_DAYS
+                next_nudge_at = values.moment(now - minute * (1 + int(rnd() * 600)))
+                cycle_set_at = set_at_due
             else:
-                cycle_end = today + timedelta(days=rng.randint(30, 700))
-                next_nudge_at = now + timedelta(minutes=rng.randint(60, 60 * 24 * 60))
-                cycle_set_at = now - timedelta(days=400)
-            cycle_start = cycle_end - timedelta(days=730)
-            row = {
-                "id": credential_id,
-                "trainer_id": trainer_id,
-                "catalog_id": entry.id,
-                "custom_name": None,
-                "custom_cycle_months": None,
-                "number": f"N{credential_id:08d}",
-                "certified_on": cycle_start,
-                "cycle_start": cycle_start,
-                "cycle_end": cycle_end,
-                "units_required": entry.rule.units_required,
-                "next_nudge_at": next_nudge_at,
-                "snoozed_until": None,
-                "nudges_stopped": False,
-                "cycle_set_at": cycle_set_at,
-                "created_at": now,
-                "updated_at": now,
-            }
-            credential_rows.append(row)
-            if not entry.is_cpr:
-                takes_credits.append(row)
+                end = 30 + int(rnd() * 671)
+                next_nudge_at = values.moment(now + minute * (60 + int(rnd() * 86_400)))
+                cycle_set_at = set_at_old
+            start = end - 730
+            credential_rows.append(
+                (
+                    credential_id,
+                    trainer_id,
+                    ids[kind],
+                    f"N{credential_id:08d}",
+                    days[start],
+                    days[start],
+                    days[end],
+                    required[kind],
+                    next_nudge_at,
+                    False,
+                    cycle_set_at,
+                    now_v,
+                    now_v,
+                )
+            )
+            if not cpr[kind]:
+                takes_credits.append((credential_id, start, min(0, end)))
         if not takes_credits:
             continue
         for k in range(credits_per):
-            credential = takes_credits[k % len(takes_credits)]
-            start: date = credential["cycle_start"]
-            last: date = min(today, credential["cycle_end"])
-            span = max((last - start).days, 0)
+            credential_id, first, last = takes_credits[k % len(takes_credits)]
             credit_rows.append(
-                {
-                    "credential_id": credential["id"],
-                    "units": Decimal("0.1") if rng.random() < 0.8 else Decimal("0.2"),
-                    "earned_on": start + timedelta(days=rng.randint(0, span)),
-                    "title": f"{rng.choice(TITLES)} #{k}",
-                    "provider": rng.choice(PROVIDERS),
-                    "from_credential_id": None,
-                    "batch": f"{credential['id']:x}b{k}",
-                    "category": None,
-                    "cost": Decimal(rng.randint(10, 200)) if rng.random() < 0.33 else None,
-                    "proof_file_id": None,
-                    "proof_kind": None,
-                    "proof_name": None,
-                    "created_at": now,
-                }
+                (
+                    credential_id,
+                    units[rnd() >= 0.8],
+                    days[first + int(rnd() * (last - first + 1))],
+                    f"{TITLES[int(rnd() * n_title)]} #{k}",
+                    PROVIDERS[int(rnd() * n_prov)],
+                    f"{credential_id:x}b{k}",
+                    costs[int(rnd() * n_cost)] if rnd() < 0.33 else None,
+                    now_v,
+                )
             )
     return trainer_rows, credential_rows, credit_rows, due_ids
 
 
-def _insert_all(connection: Connection, tables: list[tuple[Any, list[dict[str, Any]]]]) -> None:
-    for table, rows in tables:
+def _secondary_indexes(connection: Connection, names: list[str]) -> list[tuple[str, str]]:
+    """The plain (non-unique, non-key) indexes of these tables, as the migrations made them:
+    (name, the SQL that creates it)."""
+    if connection.dialect.name == "sqlite":
+        rows = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            f"AND tbl_name IN ({', '.join('?' for _ in names)})",
+            tuple(names),
+        )
+    else:
+        rows = connection.execute(
+            text(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i "
+                "JOIN pg_class c ON c.relname = i.indexname JOIN pg_index x ON x.indexrelid = c.oid "
+                "WHERE i.schemaname = current_schema() AND i.tablename = ANY(:names) "
+                "AND NOT x.indisunique AND NOT x.indisprimary"
+            ),
+            {"names": names},
+        )
+    return [(name, sql) for name, sql in rows]
+
+
+def _insert_all(
+    connection: Connection, tables: list[tuple[str, tuple[str, ...], list[Row]]]
+) -> None:
+    """Core `insert()` per table, compiled once, executed as executemany in chunks. The
+    tables' plain indexes are dropped first and created again after (one sort instead of
+    millions of B-tree inserts); keys and unique constraints stay, so the rows are checked."""
+    indexes = _secondary_indexes(connection, [name for name, _columns, _rows in tables])
+    for name, _sql in indexes:
+        connection.exec_driver_sql(f'DROP INDEX "{name}"')
+    for name, columns, rows in tables:
+        # Plain names, no types: the values go to the driver as they are (see _Values).
+        bare = table(name, *(column(c) for c in columns))
+        statement = str(insert(bare).compile(dialect=connection.dialect))
         for i in range(0, len(rows), CHUNK):
-            connection.execute(insert(table), rows[i : i + CHUNK])
+            connection.exec_driver_sql(statement, rows[i : i + CHUNK])
+    for _name, sql in indexes:
+        connection.exec_driver_sql(sql)
     if connection.dialect.name == "postgresql":
         # Explicit ids leave the serial sequences behind: set them past the rows (the bot
-        # inserts credits and nudges afterwards), and give the planner statistics.
+        # inserts credits and nudges afterwards).
         for name in ("credentials", "credits"):
             connection.execute(
                 text(
@@ -222,8 +325,10 @@ def _insert_all(connection: Connection, tables: list[tuple[Any, list[dict[str, A
 
 def _sqlite_bulk_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")  # what the bot uses; set once, it stays
-    cursor.execute("PRAGMA synchronous=OFF")  # a generator: a crash means run it again
+    # A generator: a crash means run it again. The bot sets WAL again when it connects.
+    cursor.execute("PRAGMA journal_mode=MEMORY")
+    cursor.execute("PRAGMA synchronous=OFF")
+    cursor.execute("PRAGMA cache_size=-262144")  # 256 MB of pages while loading
     cursor.close()
 
 
@@ -249,6 +354,7 @@ def populate(
     started = time.perf_counter()
     if migrate:
         upgrade(url)
+    parsed = normalize_url(url)
     trainer_rows, credential_rows, credit_rows, due_ids = _rows(
         trainers,
         credentials_per,
@@ -259,13 +365,13 @@ def populate(
         catalog_ids,
         id_offset,
         first_credential_id,
+        _Values(sqlite=parsed.get_backend_name() == "sqlite"),
     )
     tables = [
-        (Trainer.__table__, trainer_rows),
-        (Credential.__table__, credential_rows),
-        (Credit.__table__, credit_rows),
+        (Trainer.__tablename__, TRAINER_COLUMNS, trainer_rows),
+        (Credential.__tablename__, CREDENTIAL_COLUMNS, credential_rows),
+        (Credit.__tablename__, CREDIT_COLUMNS, credit_rows),
     ]
-    parsed = normalize_url(url)
     if parsed.get_dialect().is_async:
 
         async def load() -> None:
