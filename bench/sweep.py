@@ -67,7 +67,7 @@ class Figure:
     statements: int
 
     def line(self) -> str:
-        per = f"  ({self.statements / self.claimed:.1f} per nudge)" if self.claimed else ""
+        per = f"  ({self.statements / self.claimed:.2f} per nudge)" if self.claimed else ""
         return (
             f"{self.what} at {self.trainers:,} trainers: {self.median_s:.3f} s median, "
             f"{self.best_s:.3f} s best, {self.claimed} claimed, "
