@@ -116,7 +116,7 @@ def units_for(credential: Credential, amount: Amount, catalog: Catalog) -> Decim
     return (amount.value / entry.hours_per_unit).quantize(CENT, ROUND_HALF_UP).normalize()
 
 
-def _cycle_credits(session: Session, credential: Credential) -> list[Credit]:
+def cycle_credits(session: Session, credential: Credential) -> list[Credit]:
     query = select(Credit).where(
         Credit.credential_id == credential.id, Credit.earned_on >= credential.cycle_start
     )
@@ -150,7 +150,7 @@ def log(
         outcome = Outcome(credential)
         logged.outcomes.append(outcome)
         units = units_for(credential, new.amount, catalog)
-        existing = _earned(_cycle_credits(session, credential))
+        existing = _earned(cycle_credits(session, credential))
         rules = fineprint_for(credential, catalog)
         if units is None:
             outcome.refused = "hours_unknown"

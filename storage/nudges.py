@@ -18,7 +18,7 @@ from scheduler.credits import Earned, counted
 from scheduler.cycles import Cycle
 from scheduler.plan import Prefs, Subject, due, next_at
 from storage.catalog import Catalog
-from storage.credits import _cycle_credits, fineprint_for
+from storage.credits import cycle_credits, fineprint_for
 from storage.models import Credential, Nudge, Trainer
 from storage.types import utcnow
 
@@ -79,7 +79,7 @@ def subject_of(
     entry = catalog.get(credential.catalog_id)
     earned = [
         Earned(c.units, c.earned_on, c.title, c.category)
-        for c in _cycle_credits(session, credential)
+        for c in cycle_credits(session, credential)
     ]
     final = [
         n
