@@ -176,14 +176,16 @@ async def test_second_trainer_logs_snoozes_and_renews(bot: Bot) -> None:
     starts the plan again for the new cycle."""
     kim = await madrid_trainer(bot, "Kim", 903)
     today = datetime.now(MADRID).date()
-    end = today + timedelta(days=120)
+    first_of_next = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    # Fixed to the 1st of next month, not to today: the d90 nudge must fall after that 1st
+    # whatever day of the month the suite runs on.
+    end = first_of_next + timedelta(days=100)
     saved = await bot.db.run(
         lambda s: credentials.add(
             s, kim.id, Cycle(end - timedelta(days=730), end, Decimal("2.0")), catalog_id="nasm-cpt"
         )
     )
     credential_id = saved.id
-    first_of_next = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
 
     # Behind pace (nothing logged, most of the cycle gone): a pace nudge on the 1st.
     for now in local_moments(today + timedelta(days=1), first_of_next, (9,)):
