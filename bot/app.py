@@ -48,7 +48,25 @@ from storage.db import Database
 from storage.migrate import upgrade_async
 
 logger = logging.getLogger(__name__)
-RecertApp = Application[Any, RecertContext, Any, Any, Any, Any]
+
+
+class RecertApplication(Application[Any, RecertContext, Any, Any, Any, Any]):
+    """PTB's Application, keeping no memory for people with nothing to remember.
+
+    PTB creates an empty `user_data` and `chat_data` for everyone who writes and keeps them for
+    the life of the process (and, as chat data is not persisted, every chat id too): memory
+    that grows with every distinct user. What a conversation needs is non-empty and stays.
+    """
+
+    async def process_update(self, update: object) -> None:
+        await super().process_update(update)
+        if not isinstance(update, Update):
+            return
+        user, chat = update.effective_user, update.effective_chat
+        if user is not None and self.user_data.get(user.id) == {}:
+            self.drop_user_data(user.id)  # the persistence writes only if a row was stored
+        if chat is not None and not self.chat_data.get(chat.id):
+            self.drop_chat_data(chat.id)
 
 
 @functools.cache
@@ -56,7 +74,7 @@ def zone_index() -> ZoneIndex:
     return ZoneIndex.build(LANGUAGES)
 
 
-def register_handlers(application: RecertApp) -> None:
+def register_handlers(application: RecertApplication) -> None:
     """The routing table, in order."""
     # Group -1 runs first for every update: load the trainer and their language.
     application.add_handlers(basics.guards(), group=-2)
@@ -83,7 +101,7 @@ def register_handlers(application: RecertApp) -> None:
     application.add_error_handler(on_error)
 
 
-async def post_init(application: RecertApp) -> None:
+async def post_init(application: RecertApplication) -> None:
     """Start-up, after PTB's initialize: the zone index and the command menus."""
     application.bot_data["zones"] = await asyncio.to_thread(zone_index)
     await register_menus(application.bot, application.bot_data["i18n"])
@@ -91,12 +109,12 @@ async def post_init(application: RecertApp) -> None:
     logger.info("Recert started as @%s", application.bot.username)
 
 
-async def post_shutdown(application: RecertApp) -> None:
+async def post_shutdown(application: RecertApplication) -> None:
     await drain(application)  # the nudge being sent is finished and recorded first
     await application.bot_data["db"].dispose()
 
 
-async def startup(application: RecertApp) -> None:
+async def startup(application: RecertApplication) -> None:
     """What `run_polling` does before it polls, for the terminal chat and the tests:
     migrations (persistence reads the database in `initialize`), then PTB's start-up."""
     settings_: Settings = application.bot_data["settings"]
@@ -107,7 +125,7 @@ async def startup(application: RecertApp) -> None:
     await application.start()
 
 
-async def shutdown(application: RecertApp) -> None:
+async def shutdown(application: RecertApplication) -> None:
     await application.stop()
     await application.shutdown()
     await post_shutdown(application)
@@ -120,12 +138,14 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     i18n: I18n | None = None,
     catalog: Catalog | None = None,
-) -> RecertApp:
+) -> RecertApplication:
     db = Database(settings_.database_url)
+    persistence = DatabasePersistence(db)
     builder = (
         ApplicationBuilder()
+        .application_class(RecertApplication)
         .token(settings_.token)
-        .persistence(DatabasePersistence(db))
+        .persistence(persistence)
         .context_types(ContextTypes(context=RecertContext))
         .defaults(
             Defaults(
@@ -143,7 +163,8 @@ def build_application(
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     elif settings_.base_url:
         builder = builder.base_url(settings_.base_url).base_file_url(settings_.base_file_url)
-    application: RecertApp = builder.build()
+    application: RecertApplication = builder.build()  # type: ignore[assignment]
+    persistence.bind(application.user_data)
     application.bot_data.update(
         settings=settings_,
         db=db,

@@ -1,11 +1,16 @@
 """PTB persistence in our database: conversation states and their answers so far survive a
 restart (a trainer halfway through /add goes on after a deploy). Only `user_data` and
-conversations are kept; both are small JSON and removed when empty."""
+conversations are kept; both are small JSON and removed when empty.
+
+PTB hands every user who wrote to `update_user_data` every five seconds, changed or not; most
+have nothing stored. What was last written is remembered per user (only for users with data,
+the same ones PTB keeps in memory), so a write happens only when something changed."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
+from types import MappingProxyType
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
@@ -20,12 +25,21 @@ ConversationDict = MutableMapping[ConversationKey, object]
 class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     def __init__(self, db: Database, update_interval: float = 5) -> None:
         super().__init__(
+            # Chat data is never stored (update_chat_data does nothing), but marking it stored
+            # makes PTB clear its set of chats to write, which otherwise grows for ever.
             store_data=PersistenceInput(
-                bot_data=False, chat_data=False, user_data=True, callback_data=False
+                bot_data=False, chat_data=True, user_data=True, callback_data=False
             ),
             update_interval=update_interval,
         )
         self.db = db
+        self._written: dict[int, str] = {}  # user id -> the JSON stored for them
+        # The application's live user_data (set by `bind`): a user dropped as empty may have
+        # written again before the drop is carried out.
+        self._live: Mapping[int, dict[Any, Any]] = MappingProxyType({})
+
+    def bind(self, user_data: Mapping[int, dict[Any, Any]]) -> None:
+        self._live = user_data
 
     async def get_conversations(self, name: str) -> ConversationDict:
         rows = await self.db.run(lambda session: conversations.states(session, name))
@@ -42,14 +56,21 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
         rows = await self.db.run(conversations.all_user_data)
+        self._written = dict(rows)
         return {user_id: json.loads(data) for user_id, data in rows}
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
         encoded = json.dumps(data, default=str) if data else None
+        if self._written.get(user_id) == encoded:
+            return  # unchanged, or still nothing to keep
+        if encoded is None:
+            self._written.pop(user_id, None)
+        else:
+            self._written[user_id] = encoded
         await self.db.run(lambda session: conversations.save_user_data(session, user_id, encoded))
 
     async def drop_user_data(self, user_id: int) -> None:
-        await self.db.run(lambda session: conversations.forget_user(session, user_id))
+        await self.update_user_data(user_id, self._live.get(user_id) or {})
 
     # Chat data, bot data and callback data are not kept: nothing uses them.
     async def get_chat_data(self) -> dict[int, dict[Any, Any]]:

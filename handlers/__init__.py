@@ -35,6 +35,7 @@ def command(name: str, callback: Any) -> CommandHandler[Any, Any]:
 
 
 FLOW = "flow"  # user_data key: the conversation the person started last
+OPEN = "open"  # user_data key: the conversations started and not ended yet
 
 
 class Conversation(ConversationHandler[Any]):
@@ -60,16 +61,36 @@ class Conversation(ConversationHandler[Any]):
         return any(handler.check_update(update) for handler in self.entry_points)
 
 
-def _entering(name: str, callback: Any) -> Any:
-    async def enter(update: Update, context: Any) -> Any:
+def ended(user_data: dict[Any, Any], name: str) -> None:
+    """Conversation `name` is over. Once none is open the person needs no memory at all (and
+    PTB's empty user_data is dropped); while an older one is left waiting, it stays blocked."""
+    still_open = [other for other in user_data.get(OPEN, []) if other != name]
+    if still_open:
+        user_data[OPEN] = still_open
+        if user_data.get(FLOW) == name:
+            user_data[FLOW] = ""
+    else:
+        user_data.pop(OPEN, None)
+        user_data.pop(FLOW, None)
+
+
+def _following(name: str, callback: Any, *, entry: bool) -> Any:
+    async def follow(update: Update, context: Any) -> Any:
         result = await callback(update, context)
-        # Only a conversation that goes on becomes the flow; /settings or a one-line /log end
-        # at once and must not take free text away from one under way.
-        if context.user_data is not None and result != ConversationHandler.END:
-            context.user_data[FLOW] = name
+        user_data = context.user_data
+        if user_data is None:
+            return result
+        if result == ConversationHandler.END:
+            ended(user_data, name)
+        elif entry:
+            # Only a conversation that goes on becomes the flow; /settings or a one-line /log
+            # end at once and must not take free text away from one under way.
+            user_data[FLOW] = name
+            if name not in user_data.get(OPEN, []):
+                user_data[OPEN] = [*user_data.get(OPEN, []), name]
         return result
 
-    return enter
+    return follow
 
 
 def conversation(**kwargs: Any) -> Conversation:
@@ -78,8 +99,12 @@ def conversation(**kwargs: Any) -> Conversation:
     Our buttons carry what they need, so per_message=False is intended; PTB's reminder of what
     that means is silenced here and only here.
     """
+    name = kwargs["name"]
+    inside = [h for handlers in kwargs["states"].values() for h in handlers]
     for handler in kwargs["entry_points"]:
-        handler.callback = _entering(kwargs["name"], handler.callback)
+        handler.callback = _following(name, handler.callback, entry=True)
+    for handler in [*inside, *kwargs.get("fallbacks", [])]:
+        handler.callback = _following(name, handler.callback, entry=False)
     with warnings.catch_warnings():
         warnings.filterwarnings(
             "ignore", message="If 'per_message=False'", category=PTBUserWarning

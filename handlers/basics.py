@@ -15,7 +15,7 @@ from telegram.ext import (
 )
 
 from bot.context import RecertContext
-from handlers import FLOW, PRIVATE, command
+from handlers import FLOW, OPEN, PRIVATE, command
 from storage import trainers
 from storage.models import Trainer
 
@@ -66,8 +66,10 @@ async def cancel(update: Update, context: RecertContext) -> int:
     message = update.effective_message
     assert message is not None
     if context.user_data is not None:
+        still_open = context.user_data.get(OPEN)
         context.user_data.clear()
-        context.user_data[FLOW] = ""  # no conversation, not even an older one left waiting
+        if still_open:  # older conversations left waiting stay blocked (see `ended`)
+            context.user_data.update({OPEN: still_open, FLOW: ""})
     await message.reply_text(
         context.gettext("Okay, stopped. Send /help to see what I can do."),
         reply_markup=ReplyKeyboardRemove(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, select
 
 from storage.models import ConversationState, UserData
 
@@ -36,7 +36,3 @@ def save_user_data(session: Session, user_id: int, data: str | None) -> None:
         session.add(UserData(user_id=user_id, data=data))
     else:
         row.data = data
-
-
-def forget_user(session: Session, user_id: int) -> None:
-    session.exec(delete(UserData).where(col(UserData.user_id) == user_id))
