@@ -27,8 +27,20 @@ class RecertContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
         user_id: int | None = None,
     ) -> None:
         super().__init__(application, chat_id=chat_id, user_id=user_id)
-        self.trainer: Trainer | None = None
+        self._trainer: Trainer | None = None
+        # True while the handler's own unit of work is to read the trainer (handlers.loader).
+        self.trainer_pending = False
         self._translator: Translator | None = None
+
+    @property
+    def trainer(self) -> Trainer | None:
+        if self.trainer_pending:
+            raise RuntimeError("the handler reads the trainer: call handlers.loader.with_trainer")
+        return self._trainer
+
+    @trainer.setter
+    def trainer(self, trainer: Trainer | None) -> None:
+        self._trainer = trainer
 
     @property
     def db(self) -> Database:

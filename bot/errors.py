@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.context import RecertContext
-from handlers.loader import load_trainer
+from handlers.loader import read_trainer
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ async def _pick_language(update: Update, context: RecertContext) -> None:
     if user is None:
         return
     try:
-        await load_trainer(update, context)
+        await read_trainer(update, context)
     except Exception:  # the database may be what failed; Telegram's language will do
         log.warning("could not load the trainer's language for the apology")
         context.use_language(context.i18n.negotiate(user.language_code))

@@ -7,6 +7,7 @@ global, so concurrent users never see each other's language.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_time, get_timezone_location
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import NumberPattern, parse_pattern
 from babel.support import Translations
 
 LANGUAGES: tuple[str, ...] = ("en", "es", "ru")
@@ -75,8 +76,7 @@ class Translator:
         return format_time(value, format=format, tzinfo=tz, locale=self.locale)
 
     def number(self, value: int | float | Decimal, max_decimals: int = 2) -> str:
-        pattern = "#,##0" + ("." + "#" * max_decimals if max_decimals else "")
-        return format_decimal(value, format=pattern, locale=self.locale)
+        return _number_pattern(max_decimals).apply(value, self.locale)
 
     def hour(self, hour: int) -> str:
         """An hour of the day as this locale writes times (9 AM, 09:00)."""
@@ -90,6 +90,12 @@ class Translator:
             return str(get_timezone_location(zone, locale=self.locale, return_city=True))
         except (LookupError, ValueError):
             return zone
+
+
+@functools.cache
+def _number_pattern(max_decimals: int) -> NumberPattern:
+    """Parsed once: Babel parses a pattern string on every `format_decimal` call."""
+    return parse_pattern("#,##0" + ("." + "#" * max_decimals if max_decimals else ""))
 
 
 def _utc_offset_label(zone: str) -> str:

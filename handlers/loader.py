@@ -1,11 +1,51 @@
-"""Runs before every feature handler: loads the trainer and picks the user's language."""
+"""Runs before every feature handler: loads the trainer and picks the user's language.
+
+A round trip to the database is most of what an update costs. For the commands trainers send
+most (`/status`, `/log`), the handler's own unit of work reads the trainer too (`with_trainer`),
+so the update makes one round trip instead of two.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlmodel import Session
 from telegram import Update
 
 from bot.context import RecertContext
 from storage import trainers
+from storage.models import Trainer
+
+T = TypeVar("T")
+# Their handlers call `with_trainer` before they use the trainer or answer.
+READ_BY_HANDLER = frozenset({"status", "log"})
+
+
+def _read(session: Session, user_id: int, private: bool) -> Trainer | None:
+    trainer = trainers.get(session, user_id)
+    if trainer is not None and not trainer.active and private:
+        # Writing to us again means they unblocked the bot: reminders resume. (One write,
+        # only when it changes.)
+        trainer = trainers.update(session, user_id, active=True)
+    return trainer
+
+
+def _command_of(update: Update) -> str | None:
+    """`status` for "/status" or "/status@RecertBot ..." in a new private message."""
+    message = update.message
+    if message is None or message.chat.type != "private" or not message.text:
+        return None
+    word = message.text.split(maxsplit=1)[0]
+    return word[1:].split("@", 1)[0].lower() if word.startswith("/") else None
+
+
+def _use(context: RecertContext, trainer: Trainer | None, language_code: str | None) -> None:
+    context.trainer = trainer
+    if trainer is not None:
+        context.use_language(trainer.language)
+    else:
+        context.use_language(context.i18n.negotiate(language_code))
 
 
 async def load_trainer(update: Update, context: RecertContext) -> None:
@@ -13,18 +53,33 @@ async def load_trainer(update: Update, context: RecertContext) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    private = update.effective_chat is not None and update.effective_chat.type == "private"
-
-    def load(session):  # type: ignore[no-untyped-def]
-        trainer = trainers.get(session, user.id)
-        if trainer is not None and not trainer.active and private:
-            # Writing to us again means they unblocked the bot: reminders resume. (One write,
-            # only when it changes.)
-            trainer = trainers.update(session, user.id, active=True)
-        return trainer
-
-    context.trainer = await context.db.run(load)
-    if context.trainer is not None:
-        context.use_language(context.trainer.language)
-    else:
+    if _command_of(update) in READ_BY_HANDLER:
+        # Telegram's language until the handler's read brings the trainer's own.
         context.use_language(context.i18n.negotiate(user.language_code))
+        context.trainer_pending = True
+        return
+    await read_trainer(update, context)
+
+
+async def read_trainer(update: Update, context: RecertContext) -> None:
+    """Read the trainer now (the error handler's fresh context needs it too)."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return
+    private = update.effective_chat is not None and update.effective_chat.type == "private"
+    _use(context, await context.db.run(lambda s: _read(s, user.id, private)), user.language_code)
+
+
+async def with_trainer(update: Update, context: RecertContext, work: Callable[[Session], T]) -> T:
+    """`work` in one round trip, reading the trainer in the same one if the loader left it."""
+    user = update.effective_user
+    if not context.trainer_pending or user is None:
+        return await context.db.run(work)
+
+    def both(session: Session) -> tuple[Trainer | None, T]:
+        return _read(session, user.id, True), work(session)
+
+    trainer, result = await context.db.run(both)
+    context.trainer_pending = False
+    _use(context, trainer, user.language_code)
+    return result

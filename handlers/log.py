@@ -29,6 +29,7 @@ from handlers import PRIVATE, SENT_NOT_TEXT, TYPED, command, conversation, drop_
 from handlers.add import has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
+from handlers.loader import with_trainer
 from handlers.render import credential_name, progress_bar, units
 from storage import credits, nudges
 from storage.credentials import Held, held_by
@@ -95,7 +96,8 @@ def _skip_row(context: RecertContext) -> list[InlineKeyboardButton]:
 async def _held(update: Update, context: RecertContext) -> list[Held]:
     user = update.effective_user
     assert user is not None
-    return _eligible(await context.db.run(lambda session: held_by(session, user.id)), context)
+    held = await with_trainer(update, context, lambda session: held_by(session, user.id))
+    return _eligible(held, context)
 
 
 def _needs_category(context: RecertContext, held: list[Held], ids: list[int]) -> bool:
@@ -104,10 +106,14 @@ def _needs_category(context: RecertContext, held: list[Held], ids: list[int]) ->
     )
 
 
-async def advance(update: Update, context: RecertContext, note: str = "") -> int:
-    """Asks for the first thing the draft still lacks, or saves it."""
+async def advance(
+    update: Update, context: RecertContext, note: str = "", held: list[Held] | None = None
+) -> int:
+    """Asks for the first thing the draft still lacks, or saves it. `held`: the credentials
+    that take credits, when the caller has just read them."""
     draft = _draft(context)
-    held = await _held(update, context)
+    if held is None:
+        held = await _held(update, context)
     if not held:
         context.user_data.pop("log", None)  # type: ignore[union-attr]
         await _say(
@@ -226,6 +232,7 @@ async def _ask(
 async def start_log(update: Update, context: RecertContext) -> int:
     """/log with or without the one-liner's amount and title."""
     assert context.user_data is not None
+    held = await _held(update, context)  # first: it brings the trainer and their language
     context.user_data["log"] = {}
     message = update.effective_message
     assert message is not None
@@ -235,12 +242,14 @@ async def start_log(update: Update, context: RecertContext) -> int:
         if isinstance(proof, str):
             return await _refuse_proof(update, context, proof)
         _draft(context)["proof"] = _as_data(proof)
-    return await _apply_one_liner(update, context, text.split(maxsplit=1)[1:])
+    return await _apply_one_liner(update, context, text.split(maxsplit=1)[1:], held)
 
 
-async def _apply_one_liner(update: Update, context: RecertContext, rest: list[str]) -> int:
+async def _apply_one_liner(
+    update: Update, context: RecertContext, rest: list[str], held: list[Held]
+) -> int:
     if not rest:
-        return await advance(update, context)
+        return await advance(update, context, held=held)
     draft = _draft(context)
     words = rest[0].split()
     amount = parse_amount(words[0])
@@ -248,7 +257,7 @@ async def _apply_one_liner(update: Update, context: RecertContext, rest: list[st
     if amount is not None and not amount[1] and len(words) > 1 and words[1].lower() in _HOUR_WORDS:
         amount, consumed = (amount[0], True), 2
     if amount is None or amount_problem(*amount):
-        return await advance(update, context, _amount_problem_text(context, words[0]))
+        return await advance(update, context, _amount_problem_text(context, words[0]), held)
     title = " ".join(words[consumed:])[:MAX_TITLE]
     draft.update(
         amount=str(amount[0]),
@@ -260,7 +269,7 @@ async def _apply_one_liner(update: Update, context: RecertContext, rest: list[st
     draft.setdefault("proof", None)
     if title and not has_control(title):
         draft["title"] = title
-    return await advance(update, context)
+    return await advance(update, context, held=held)
 
 
 def _amount_problem_text(context: RecertContext, typed: str) -> str:

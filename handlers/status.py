@@ -18,6 +18,7 @@ from bot.context import RecertContext
 from bot.i18n import Translator
 from handlers import command
 from handlers.card import CardLine, status_card
+from handlers.loader import with_trainer
 from handlers.render import credential_name, days_left, progress_bar, units
 from scheduler.credits import pace
 from scheduler.cycles import Cycle, Standing, standing
@@ -56,7 +57,7 @@ class Row:
 def rows_of(progresses: list[Progress], catalog: Catalog, today: date) -> list[Row]:
     rows = []
     for progress in progresses:
-        credential = progress.held.credential
+        credential = progress.credential
         cycle = Cycle(credential.cycle_start, credential.cycle_end, credential.units_required)
         state = standing(rule_for(credential, catalog), cycle, today)
         steady = pace(cycle, progress.counted, today)
@@ -146,7 +147,7 @@ def status_text(context: RecertContext, rows: list[Row], today: date) -> str:
     cards = [row for row in rows if row.entry is not None and row.entry.is_cpr]
     blocks = [f"<b>{summary(tr, rows)}</b>"]
     for row in rows:
-        credential = row.progress.held.credential
+        credential = row.progress.credential
         entry = row.entry
         name = credential_name(credential, context.catalog)
         lines = [f"{ICON[row.tone]} <b>{name}</b>: {state_label(tr, row)}"]
@@ -237,7 +238,9 @@ async def show_status(update: Update, context: RecertContext) -> None:
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     catalog = context.catalog
-    progresses = await context.db.run(lambda session: credits.status(session, user.id, catalog))
+    progresses = await with_trainer(
+        update, context, lambda session: credits.status(session, user.id, catalog)
+    )
     today = context.today()
     rows = rows_of(progresses, catalog, today)
     markup = None
@@ -271,7 +274,7 @@ async def send_card(update: Update, context: RecertContext) -> None:
     tr = context.tr
     lines = []
     for row in rows:
-        credential = row.progress.held.credential
+        credential = row.progress.credential
         required = row.cycle.units_required
         detail = (
             tr.gettext("no expiry")

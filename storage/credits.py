@@ -12,13 +12,13 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, delete, select
 
 from scheduler.credits import Earned, Fineprint, Refusal, counted, excess, over_cap, refusal
 from scheduler.cycles import Cycle
 from storage.catalog import Catalog, CatalogEntry
-from storage.credentials import Held, held_by, owned
+from storage.credentials import Held, credentials_of, held_by, owned
 from storage.models import Credential, Credit
 from storage.types import utcnow
 
@@ -268,34 +268,48 @@ def remove(session: Session, trainer_id: int, credit_id: int) -> Credit | None:
 class Progress:
     """A credential on the status screen: what counts, what it cost, per category."""
 
-    held: Held
+    credential: Credential
     counted: Decimal
     cost: Decimal
     categories: dict[str, Decimal]
     credits: int
 
 
+# Only the columns the status needs, as plain rows, built once: building the statement and an
+# ORM object per credit cost SQLAlchemy more than the query itself.
+_credit = Credit.__table__.c  # type: ignore[attr-defined]
+_STATUS_CREDITS = select(
+    _credit.credential_id,
+    _credit.units,
+    _credit.earned_on,
+    _credit.title,
+    _credit.category,
+    _credit.cost,
+).where(_credit.credential_id.in_(bindparam("ids", expanding=True)))
+
+
 def status(session: Session, trainer_id: int, catalog: Catalog) -> list[Progress]:
     """Everything /status shows, in two queries."""
-    held = held_by(session, trainer_id)
+    held = credentials_of(session, trainer_id)
     if not held:
         return []
-    ids = [h.credential.id for h in held]
-    credits = session.exec(select(Credit).where(col(Credit.credential_id).in_(ids))).all()
-    by_credential: dict[int, list[Credit]] = {}
-    for credit in credits:
-        by_credential.setdefault(credit.credential_id, []).append(credit)
+    by_credential: dict[int, list[tuple[Earned, Decimal | None]]] = {}
+    for credential_id, units, earned_on, title, category, cost in session.execute(
+        _STATUS_CREDITS, {"ids": [c.id for c in held]}
+    ):
+        by_credential.setdefault(credential_id, []).append(
+            (Earned(units, earned_on, title, category), cost)
+        )
     standings = []
-    for h in held:
-        credential = h.credential
+    for credential in held:
         in_cycle = [
-            c
-            for c in by_credential.get(credential.id or 0, [])
-            if c.earned_on >= credential.cycle_start
-            and (credential.cycle_end is None or c.earned_on <= credential.cycle_end)
+            (earned, cost)
+            for earned, cost in by_credential.get(credential.id or 0, [])
+            if earned.earned_on >= credential.cycle_start
+            and (credential.cycle_end is None or earned.earned_on <= credential.cycle_end)
         ]
         rules = fineprint_for(credential, catalog)
-        earned = _earned(in_cycle)
+        earned = [item for item, _cost in in_cycle]
         categories: dict[str, Decimal] = {}
         if rules.caps:
             for credit in earned:
@@ -303,9 +317,9 @@ def status(session: Session, trainer_id: int, catalog: Catalog) -> list[Progress
                 categories[key] = categories.get(key, Decimal(0)) + credit.units
         standings.append(
             Progress(
-                held=h,
+                credential=credential,
                 counted=counted(earned, rules),
-                cost=sum((c.cost for c in in_cycle if c.cost is not None), Decimal(0)),
+                cost=sum((cost for _item, cost in in_cycle if cost is not None), Decimal(0)),
                 categories=categories,
                 credits=len(in_cycle),
             )

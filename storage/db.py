@@ -53,6 +53,7 @@ class Database:
         self.url = normalize_url(url)
         self.dialect = self.url.get_backend_name()
         self.statements = 0  # statements executed, for benchmarks and tests of round trips
+        self.round_trips = 0  # units of work run
         self._executor: ThreadPoolExecutor | None = None
         self.async_engine: AsyncEngine | None = None
         self.sync_engine: Engine
@@ -90,6 +91,7 @@ class Database:
 
     async def run(self, work: UnitOfWork[T]) -> T:
         """Run `work(session)` in one hop off the event loop and commit it."""
+        self.round_trips += 1
         if self.async_engine is not None:
             async with AsyncSession(self.async_engine, expire_on_commit=False) as session:
                 result: T = await session.run_sync(work)

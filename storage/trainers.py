@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlalchemy import bindparam
+from sqlmodel import Session, select
 
 from storage.models import Trainer
 from storage.nudges import replan_trainer
 from storage.types import utcnow
 
+# Built once: every update reads a trainer, and building the statement is most of its cost.
+_BY_ID = select(Trainer).where(Trainer.id == bindparam("user_id"))
+
 
 def get(session: Session, user_id: int) -> Trainer | None:
-    return session.get(Trainer, user_id)
+    return session.exec(_BY_ID, params={"user_id": user_id}).first()
 
 
 def start(

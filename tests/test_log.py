@@ -247,3 +247,30 @@ async def test_nsca_caps_after_the_period_rolls_over(bot: Bot) -> None:
     await ivy.send("/log 5 Conferences")
     await ivy.press("A: events, conferences")
     assert "Now 5 CEU of 6 CEU" in ivy.last_text and "capped" not in ivy.last_text
+
+
+async def test_status_and_log_speak_the_chosen_language_in_fewest_round_trips(bot: Bot) -> None:
+    """Telegram says English, the trainer chose Russian: the handler's own read brings the
+    trainer, so every answer is Russian, /status costs one round trip and the one-liner two."""
+    olga = bot.person("Olga", language_code="en")
+    await onboard(olga, "✓ English")
+    await olga.send("/language")
+    await olga.press("Русский")
+    await give(
+        bot, olga, "nasm-cpt", TODAY - timedelta(days=300), TODAY + timedelta(days=430), "2.0"
+    )
+
+    trips = bot.db.round_trips
+    await olga.send("/status")
+    assert bot.db.round_trips - trips == 1
+    assert olga.last_text.startswith("1 сертификат: 1 с отставанием от графика.")
+    assert "Баллы: 0 CEU из 2 CEU" in olga.last_text
+
+    trips = bot.db.round_trips
+    await olga.send("/log 0,5 Вебинар")
+    assert bot.db.round_trips - trips == 2
+    assert olga.last_text.startswith("Записано в NASM-CPT: 0,5 CEU. Теперь 0,5 CEU из 2 CEU.")
+
+    await olga.send("/log abc")  # refused before anything is read for the draft: still Russian
+    assert olga.last_text.startswith("Не могу записать “abc”")
+    assert "Сколько вы набрали?" in olga.last_text
