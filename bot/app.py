@@ -12,7 +12,6 @@ from typing import Any
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ContextTypes,
@@ -26,6 +25,7 @@ from bot.context import RecertContext
 from bot.errors import on_error
 from bot.i18n import LANGUAGES, I18n
 from bot.persistence import DatabasePersistence
+from bot.ratelimit import TelegramLimits
 from bot.settings import Settings
 from bot.timezones import ZoneIndex
 from handlers import (
@@ -158,7 +158,7 @@ def build_application(
         .post_shutdown(post_shutdown)
     )
     if settings_.rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter())
+        builder = builder.rate_limiter(TelegramLimits())
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     elif settings_.base_url:

@@ -11,15 +11,16 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from scheduler.credits import Earned, counted
 from scheduler.cycles import Cycle
 from scheduler.plan import Prefs, Subject, due, next_at
 from storage.catalog import Catalog
-from storage.credits import cycle_credits, fineprint_for
-from storage.models import Credential, Nudge, Trainer
+from storage.credits import fineprint_for
+from storage.models import Credential, Credit, Nudge, Trainer
 from storage.types import utcnow
 
 LEASE = timedelta(minutes=5)
@@ -31,7 +32,7 @@ def _in_final_week(milestone: str) -> bool:
     return milestone in FINAL or milestone.startswith(("repeat", "snooze"))
 
 
-@dataclass(frozen=True)
+@dataclass
 class Claim:
     """A nudge this worker may send now, with what its message needs."""
 
@@ -64,23 +65,14 @@ def prefs_of(trainer: Trainer, default_zone: str) -> Prefs:
     )
 
 
-def _recorded(session: Session, credential: Credential) -> dict[str, Nudge]:
-    rows = session.exec(
-        select(Nudge).where(
-            Nudge.credential_id == credential.id, Nudge.cycle_end == credential.cycle_end
-        )
-    )
-    return {row.milestone: row for row in rows}
-
-
 def subject_of(
-    session: Session, credential: Credential, catalog: Catalog, recorded: dict[str, Nudge]
+    credential: Credential,
+    catalog: Catalog,
+    recorded: dict[str, Nudge],
+    earned: list[Earned],
 ) -> Subject:
+    """The planner's view of a credential, from its cycle's credits and recorded nudges."""
     entry = catalog.get(credential.catalog_id)
-    earned = [
-        Earned(c.units, c.earned_on, c.title, c.category)
-        for c in cycle_credits(session, credential)
-    ]
     final = [
         n
         for n in recorded.values()
@@ -97,24 +89,102 @@ def subject_of(
     )
 
 
+@dataclass
+class _Batch:
+    """What the sweep needs of the credentials it looks at, read in one query per table (its
+    cost follows what is due, not how many trainers there are)."""
+
+    recorded: dict[int, dict[str, Nudge]]  # credential id -> milestone -> nudge, this cycle
+    earned: dict[int, list[Earned]]  # credential id -> credits in the current cycle
+    held: dict[int, list[tuple[str | None, date | None]]]  # trainer -> (catalog id, cycle end)
+
+
+def _read_batch(session: Session, credentials: list[Credential]) -> _Batch:
+    by_id = {c.id: c for c in credentials}
+    ids = list(by_id)
+    recorded: dict[int, dict[str, Nudge]] = {i: {} for i in ids}
+    for nudge in session.exec(select(Nudge).where(col(Nudge.credential_id).in_(ids))):
+        if nudge.cycle_end == by_id[nudge.credential_id].cycle_end:
+            recorded[nudge.credential_id][nudge.milestone] = nudge
+    earned: dict[int, list[Earned]] = {i: [] for i in ids}
+    rows = session.execute(
+        select(Credit.credential_id, Credit.units, Credit.earned_on, Credit.title, Credit.category)
+        .where(col(Credit.credential_id).in_(ids))
+        .order_by(col(Credit.earned_on), col(Credit.id))
+    )
+    for credential_id, units, earned_on, title, category in rows:
+        credential = by_id[credential_id]
+        if earned_on >= credential.cycle_start and (
+            credential.cycle_end is None or earned_on <= credential.cycle_end
+        ):
+            earned[credential_id].append(Earned(units, earned_on, title, category))
+    held: dict[int, list[tuple[str | None, date | None]]] = {}
+    trainer_ids = {c.trainer_id for c in credentials}
+    for trainer_id, catalog_id, cycle_end in session.execute(
+        select(Credential.trainer_id, Credential.catalog_id, Credential.cycle_end).where(
+            col(Credential.trainer_id).in_(trainer_ids)
+        )
+    ):
+        held.setdefault(trainer_id, []).append((catalog_id, cycle_end))
+    return _Batch(recorded, earned, held)
+
+
 def _cpr_context(
-    session: Session, trainer_id: int, catalog: Catalog, credential: Credential, today: date
+    held: list[tuple[str | None, date | None]],
+    catalog: Catalog,
+    credential: Credential,
+    today: date,
 ) -> tuple[tuple[str, ...], bool | None]:
+    """For a card: the held certifications that need it. For a certification that needs a
+    card: whether one is current."""
     entry = catalog.get(credential.catalog_id)
     if entry is None:
         return (), None
-    held = session.exec(select(Credential).where(Credential.trainer_id == trainer_id)).all()
     if entry.is_cpr:
         names = tuple(
             other.name
-            for c in held
-            if (other := catalog.get(c.catalog_id)) and other.cpr_aed_required
+            for catalog_id, _end in held
+            if (other := catalog.get(catalog_id)) and other.cpr_aed_required
         )
         return names, None
     if not entry.cpr_aed_required:
         return (), None
-    cards = [c for c in held if (card := catalog.get(c.catalog_id)) and card.is_cpr]
-    return (), any(c.cycle_end is None or c.cycle_end >= today for c in cards)
+    cards = [end for catalog_id, end in held if (card := catalog.get(catalog_id)) and card.is_cpr]
+    return (), any(end is None or end >= today for end in cards)
+
+
+def _expired_leases(session: Session, now: datetime, worker: str, limit: int) -> list[Nudge]:
+    """Nudges whose claimer stopped mid-send: taken over, in one statement. The condition is
+    checked again on the row itself, so of two copies only one takes each."""
+    stale = (
+        select(Nudge.id)
+        .where(Nudge.status == "claimed", col(Nudge.lease_until) < now)
+        .limit(limit)
+        .scalar_subquery()
+    )
+    taken = session.execute(
+        update(Nudge)
+        .where(col(Nudge.id).in_(stale), Nudge.status == "claimed", col(Nudge.lease_until) < now)
+        .values(claimed_by=worker, lease_until=now + LEASE, attempts=Nudge.attempts + 1)
+        .returning(Nudge.id)
+    ).scalars()
+    ids = list(taken)
+    return list(session.exec(select(Nudge).where(col(Nudge.id).in_(ids)))) if ids else []
+
+
+def _insert_nudges(session: Session, rows: list[dict[str, object]]) -> dict[tuple[int, str], int]:
+    """Insert the rows no copy has yet; (credential id, milestone) -> id of those we inserted."""
+    if not rows:
+        return {}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(Nudge)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["credential_id", "cycle_end", "milestone"])
+        .returning(Nudge.id, Nudge.credential_id, Nudge.milestone)
+    )
+    return {(cid, milestone): nid for nid, cid, milestone in session.execute(statement)}
 
 
 def claim_due(
@@ -126,113 +196,121 @@ def claim_due(
     limit: int = 500,
 ) -> Sweep:
     """Claim what is due now: leases that ran out (a copy stopped mid-send), then the most
-    urgent due milestone of each credential whose next nudge time has come."""
+    urgent due milestone of each credential whose next nudge time has come. A constant number
+    of statements, whatever is due: each read and each write covers the whole batch."""
     sweep = Sweep()
-    lease_until = now + LEASE
-    expired = session.exec(
-        select(Nudge.id)
-        .where(Nudge.status == "claimed", col(Nudge.lease_until) < now)
-        .limit(limit)
-    ).all()
-    for nudge_id in expired:
-        taken = session.execute(
-            update(Nudge)
-            .where(
-                col(Nudge.id) == nudge_id, Nudge.status == "claimed", col(Nudge.lease_until) < now
-            )
-            .values(claimed_by=worker, lease_until=lease_until, attempts=Nudge.attempts + 1)
-        )
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
-            nudge = session.get(Nudge, nudge_id)
-            assert nudge is not None
-            claim = _claim(session, catalog, nudge, now, default_zone)
-            if claim is not None:
-                sweep.claims.append(claim)
-    rows = session.exec(
-        select(Credential, Trainer)
-        .join(Trainer, col(Trainer.id) == Credential.trainer_id)
-        .where(col(Credential.next_nudge_at) <= now, Trainer.active)
-        .order_by(col(Credential.next_nudge_at))
-        .limit(limit)
-    ).all()
+    retaken = _expired_leases(session, now, worker, limit)
+    rows = list(
+        session.exec(
+            select(Credential, Trainer)
+            .join(Trainer, col(Trainer.id) == Credential.trainer_id)
+            .where(col(Credential.next_nudge_at) <= now, Trainer.active)
+            .order_by(col(Credential.next_nudge_at))
+            .limit(limit)
+        ).all()
+    )
+    known = {credential.id: (credential, trainer) for credential, trainer in rows}
+    missing = {n.credential_id for n in retaken} - known.keys()
+    if missing:
+        for credential, trainer in session.exec(
+            select(Credential, Trainer)
+            .join(Trainer, col(Trainer.id) == Credential.trainer_id)
+            .where(col(Credential.id).in_(missing))
+        ):
+            known[credential.id] = (credential, trainer)
+    if not known:
+        return sweep
+    batch = _read_batch(session, [credential for credential, _trainer in known.values()])
+
+    plans = []  # (credential, trainer, prefs, subject, what is owed now)
+    claimed_rows: list[dict[str, object]] = []
     for credential, trainer in rows:
         sweep.planned += 1
+        assert credential.id is not None
         prefs = prefs_of(trainer, default_zone)
-        recorded = _recorded(session, credential)
-        subject = subject_of(session, credential, catalog, recorded)
+        recorded = batch.recorded[credential.id]
+        subject = subject_of(credential, catalog, recorded, batch.earned[credential.id])
         owed_now = due(subject, prefs, now, recorded.keys())
-        if owed_now and credential.cycle_end is not None:
+        if credential.cycle_end is None:
+            owed_now = []
+        plans.append((credential, trainer, prefs, subject, owed_now))
+        if owed_now:
+            claimed_rows.append(
+                dict(
+                    credential_id=credential.id,
+                    cycle_end=credential.cycle_end,
+                    milestone=owed_now[0].milestone,
+                    due_at=owed_now[0].due_at,
+                    status="claimed",
+                    claimed_by=worker,
+                    lease_until=now + LEASE,
+                    attempts=0,
+                    answered=False,
+                    repeats=0,
+                )
+            )
+    won = _insert_nudges(session, claimed_rows)
+
+    skipped_rows: list[dict[str, object]] = []
+    for credential, trainer, prefs, subject, owed_now in plans:
+        assert credential.id is not None
+        recorded = batch.recorded[credential.id]
+        if owed_now:
             first, rest = owed_now[0], owed_now[1:]
-            try:
-                with session.begin_nested():
-                    nudge = Nudge(
-                        credential_id=credential.id,
-                        cycle_end=credential.cycle_end,
-                        milestone=first.milestone,
-                        due_at=first.due_at,
-                        status="claimed",
-                        claimed_by=worker,
-                        lease_until=lease_until,
-                    )
-                    session.add(nudge)
-                    for item in rest:  # after downtime: no floods
-                        session.add(
-                            Nudge(
-                                credential_id=credential.id,
-                                cycle_end=credential.cycle_end,
-                                milestone=item.milestone,
-                                due_at=item.due_at,
-                                status="skipped",
-                            )
-                        )
-                    session.flush()
-            except IntegrityError:
-                continue  # another copy claimed it first
+            nudge_id = won.get((credential.id, first.milestone))
+            if nudge_id is None:
+                continue  # another copy claimed it first: it plans this credential
+            skipped_rows.extend(  # after downtime: no floods
+                dict(
+                    credential_id=credential.id,
+                    cycle_end=credential.cycle_end,
+                    milestone=item.milestone,
+                    due_at=item.due_at,
+                    status="skipped",
+                    attempts=0,
+                    answered=False,
+                    repeats=0,
+                )
+                for item in rest
+            )
             sweep.skipped += len(rest)
-            recorded.update({item.milestone: nudge for item in owed_now})
             if _in_final_week(first.milestone):
                 # Being sent now: until it is answered, the final week repeats it daily.
                 subject = replace(subject, final_unanswered=True)
-            claim = _claim(
-                session, catalog, nudge, now, default_zone, credential, trainer, subject.counted
+            sweep.claims.append(
+                _claim(nudge_id, first.milestone, credential, trainer, prefs, subject.counted)
             )
-            if claim is not None:
-                sweep.claims.append(claim)
-        credential.next_nudge_at = next_at(subject, prefs, now, recorded.keys())
+        taken = recorded.keys() | {item.milestone for item in owed_now}
+        credential.next_nudge_at = next_at(subject, prefs, now, taken)
+    _insert_nudges(session, skipped_rows)
+
+    resumed = []
+    for nudge in retaken:
+        credential, trainer = known[nudge.credential_id]
+        earned = batch.earned[nudge.credential_id]
+        counted_units = subject_of(credential, catalog, {}, earned).counted
+        prefs = prefs_of(trainer, default_zone)
+        resumed.append(
+            _claim(nudge.id or 0, nudge.milestone, credential, trainer, prefs, counted_units)
+        )
+    sweep.claims[:0] = resumed
+    for claim in sweep.claims:
+        today = now.astimezone(ZoneInfo(claim.zone)).date()
+        held = batch.held.get(claim.trainer_id, [])
+        claim.at_risk, claim.cpr_current = _cpr_context(held, catalog, claim.credential, today)
     return sweep
 
 
 def _claim(
-    session: Session,
-    catalog: Catalog,
-    nudge: Nudge,
-    now: datetime,
-    default_zone: str,
-    credential: Credential | None = None,
-    trainer: Trainer | None = None,
-    counted_units: Decimal | None = None,
-) -> Claim | None:
-    credential = credential or session.get(Credential, nudge.credential_id)
-    if credential is None:
-        return None
-    trainer = trainer or session.get(Trainer, credential.trainer_id)
-    if trainer is None:
-        return None
-    if counted_units is None:
-        counted_units = subject_of(session, credential, catalog, {}).counted
-    prefs = prefs_of(trainer, default_zone)
-    today = now.astimezone(ZoneInfo(prefs.zone)).date()
-    at_risk, cpr_current = _cpr_context(session, trainer.id, catalog, credential, today)
+    nudge_id: int,
+    milestone: str,
+    credential: Credential,
+    trainer: Trainer,
+    prefs: Prefs,
+    counted_units: Decimal,
+) -> Claim:
     return Claim(
-        nudge.id or 0,
-        nudge.milestone,
-        trainer.id,
-        trainer.language,
-        prefs.zone,
-        credential,
-        counted_units,
-        at_risk,
-        cpr_current,
+        nudge_id, milestone, trainer.id, trainer.language, prefs.zone, credential, counted_units
     )
 
 

@@ -71,7 +71,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         _env_file=None,  # type: ignore[call-arg]
         telegram_bot_token=SecretStr(OFFLINE_TOKEN),
         database_url=database_url,
-        **{"sweep_interval": 0, **overrides},
+        # The limiter paces sends in real time; tests/test_rate_limits.py tests it on its own.
+        **{"sweep_interval": 0, "rate_limit": False, **overrides},
     )
 
 
