@@ -45,7 +45,7 @@ from telegram.ext import (
 )
 
 from bot.context import RecertContext
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from handlers import PRIVATE, command, is_number, show
 from handlers.basics import ensure_trainer
 from handlers.render import days_left, progress_bar
@@ -609,7 +609,7 @@ async def roster_group(update: Update, context: RecertContext) -> None:
 
 # -- joining, in private ---------------------------------------------------------------------
 
-BAD_LINK = (
+BAD_LINK = N_(
     "This join link does not work: it may have been replaced by a newer one, or the team was "
     "closed. Ask for the current link in your team's group."
 )
@@ -725,7 +725,7 @@ async def managed_teams(context: RecertContext, user_id: int) -> list[Team]:
     return [team for team in candidates if await is_manager(context, team, user_id)]
 
 
-NOT_A_MANAGER = (
+NOT_A_MANAGER = N_(
     "You do not manage a team. A chat administrator sets one up with /team in the group."
 )
 
