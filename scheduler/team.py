@@ -151,18 +151,18 @@ def alert_owed(
     credential: Shared, joined_on: date, today: date, recorded: Iterable[str]
 ) -> str | None:
     """ "lapsed" once the deadline has passed, "d30" once it is 30 days away or less; None when
-    said already, or when it happened before the member joined (the digest shows that)."""
+    said already, or when it happened by the day the member joined (the digest shows it)."""
     end = credential.end
     if end is None:
         return None
     said = set(recorded)
     if today > end:
         lapsed_on = end + timedelta(days=1)
-        if "lapsed" in said or lapsed_on < joined_on:
+        if "lapsed" in said or lapsed_on <= joined_on:
             return None
         return "lapsed"
     entered_on = end - timedelta(days=ALERT_DAYS)
-    if today >= entered_on and "d30" not in said and entered_on >= joined_on:
+    if today >= entered_on and "d30" not in said and entered_on > joined_on:
         return "d30"
     return None
 
