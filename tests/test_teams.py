@@ -464,3 +464,49 @@ async def test_nudges_table_is_only_read(bot: Bot) -> None:
     before = await bot.db.run(snapshot)
     await run_team_tick(bot.application, madrid(end + timedelta(days=1), 9, 30))
     assert await bot.db.run(snapshot) == before
+
+
+async def test_a_supergroup_team_speaks_its_admins_language(bot: Bot) -> None:
+    """Group messages use the language of the administrator who ran /team."""
+    api = bot.api
+    jefa = bot.person("Lucía", "es", user_id=701)
+    await jefa.send("/start")
+    await jefa.press("✓ Español")
+    await jefa.send("Madrid")
+    leo = await madrid_trainer(bot, "Leo", 702)  # speaks English himself
+    group = api.new_group("Gimnasio Sol", supergroup=True)
+    await api.join(group, jefa, "creator")
+    await api.join(group, leo)
+    await api.add_bot(group, jefa)
+    assert "puede crear el equipo de este grupo con /team" in bot_texts(bot, group)[-1]
+    await jefa.send("/team", chat=group)
+    team = await stored_team(bot, group)
+    assert team is not None and team.language == "es"
+    assert "Resumen semanal: lunes" in bot_texts(bot, group)[-1]
+    await leo.send(f"/start {join_payload(group)}")
+    assert "Gimnasio Sol asks to see your certification deadlines" in leo.last_text  # his own
+    await leo.press("✅ Agree and share")
+    assert team.next_digest_at is not None
+    monday = team.next_digest_at.astimezone(MADRID).date()
+    assert monday.weekday() == 0 and monday > datetime.now(MADRID).date() - timedelta(days=1)
+    assert (await run_team_tick(bot.application, madrid(monday, 8, 59))).digests == 0
+    tick = await run_team_tick(bot.application, madrid(monday, 9))
+    assert tick.digests == 1
+    digest = bot_texts(bot, group)[-1]
+    assert "Resumen semanal de Gimnasio Sol" in digest
+    assert "1 miembro comparte sus vencimientos" in digest
+    assert "Nadie vence en los próximos 30 días" in digest
+
+
+async def test_a_member_removed_by_an_admin_stops_sharing(bot: Bot) -> None:
+    """With the bot an administrator, Telegram also sends chat_member updates: either way
+    the member removed stops sharing."""
+    g = await gym(bot)
+    await bot.api._member_changed(g.group, bot.api.bot_user["id"], "administrator", g.boss.user)
+    await bot.api.leave(g.group, g.ben, by=g.boss)
+    membership = await bot.db.run(lambda s: teams.membership(s, g.team.id or 0, g.ben.id))
+    assert membership is not None and membership.status == "left"
+    await g.boss.send("/roster")
+    assert "1 member shares" in g.boss.last_text and "Ben" not in g.boss.last_text
+    team = await stored_team(bot, g.group)
+    assert team is not None and team.active  # promoting the bot is no removal
