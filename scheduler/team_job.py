@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +30,7 @@ from storage.teams import Escalation, Run
 log = logging.getLogger(__name__)
 TEAM_JOB = "team-tick"
 RENEWALS_SINCE = timedelta(days=7)
+RETRY_AFTER_ERROR = timedelta(minutes=2)
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -104,12 +106,30 @@ async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) ->
     else:
         return
     tick.alerts += len(alerts)
-    for page in pages:
+    for number, page in enumerate(pages):
         try:
             sent = await send_to_team(application, team, page)
         except (RetryAfter, NetworkError) as error:
-            # Lost for today rather than sent twice; the next digest or check comes as planned.
-            log.warning("team %s: message not sent: %s", team.id, error)
+            log.warning("team %s: message not sent, retried later: %s", team.id, error)
+            if number == 0:  # nothing reached the group: owe it all again (never twice)
+                wait = RETRY_AFTER_ERROR
+                if isinstance(error, RetryAfter):
+                    seconds = error.retry_after
+                    wait = (
+                        seconds if isinstance(seconds, timedelta) else timedelta(seconds=seconds)
+                    )
+                keys = [(m.credential.credential_id, m.credential.end, k) for k, m in alerts]
+                retry = partial(
+                    teams.retry_run,
+                    team_id=team.id,
+                    at=now + wait,
+                    digest=run.digest,
+                    check=run.check,
+                    alerts=keys,
+                )
+                await db.run(retry)
+                tick.digests -= int(run.digest)
+                tick.alerts -= len(alerts)
             return
         except TelegramError as error:
             log.warning("team %s: message refused: %s", team.id, error)

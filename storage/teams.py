@@ -444,6 +444,37 @@ def claim_alert(
     return True
 
 
+def retry_run(
+    session: Session,
+    team_id: int,
+    at: datetime,
+    *,
+    digest: bool,
+    check: bool,
+    alerts: list[tuple[int, date, str]],
+) -> None:
+    """Nothing of a run reached the group (time-out, flood wait): owe it again at `at`, and
+    the alerts it claimed with it."""
+    team = session.get(Team, team_id)
+    if team is None or not team.active:
+        return
+    if digest:
+        team.next_digest_at = at
+    if check:
+        team.next_check_at = at
+    for credential_id, cycle_end, kind in alerts:
+        row = session.exec(
+            select(TeamAlert).where(
+                TeamAlert.team_id == team_id,
+                TeamAlert.credential_id == credential_id,
+                TeamAlert.cycle_end == cycle_end,
+                TeamAlert.kind == kind,
+            )
+        ).first()
+        if row is not None:
+            session.delete(row)
+
+
 @dataclass(frozen=True)
 class Escalation:
     team: Team

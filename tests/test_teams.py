@@ -510,3 +510,20 @@ async def test_a_member_removed_by_an_admin_stops_sharing(bot: Bot) -> None:
     assert "1 member shares" in g.boss.last_text and "Ben" not in g.boss.last_text
     team = await stored_team(bot, g.group)
     assert team is not None and team.active  # promoting the bot is no removal
+
+
+async def test_a_digest_that_times_out_is_sent_at_the_next_tick(bot: Bot) -> None:
+    from telegram.error import TimedOut
+
+    g = await gym(bot)
+    assert g.team.next_digest_at is not None
+    due = g.team.next_digest_at
+    posted = len(bot_texts(bot, g.group))
+    bot.api.faults["sendMessage"] = [TimedOut()]
+    tick = await run_team_tick(bot.application, due)
+    assert tick.digests == 0 and len(bot_texts(bot, g.group)) == posted
+    tick = await run_team_tick(bot.application, due + timedelta(minutes=1))
+    assert tick.digests == 0  # not before the retry time
+    tick = await run_team_tick(bot.application, due + timedelta(minutes=3))
+    assert tick.digests == 1 and "Weekly digest" in bot_texts(bot, g.group)[-1]
+    assert len(bot_texts(bot, g.group)) == posted + 1
