@@ -651,6 +651,10 @@ class OfflineBotAPI(BaseRequest):
         await self._member_changed(chat, person.id, "left" if by is None else "kicked", actor.user)
         await self._service(chat, actor.user, {"left_chat_member": person.user})
 
+    async def rename(self, chat: Chat, by: Person, title: str) -> None:
+        chat.info["title"] = title
+        await self._service(chat, by.user, {"new_chat_title": title})
+
     async def upgrade_to_supergroup(self, chat: Chat, by: Person) -> Chat:
         """The group becomes a supergroup with a new id; the old id answers "upgraded" with
         migrate_to_chat_id from then on. Both chats announce the move."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import logging
 from collections.abc import Sequence
 from datetime import date, datetime
 from functools import partial
@@ -50,13 +49,11 @@ from handlers import PRIVATE, command, is_number, show
 from handlers.basics import ensure_trainer
 from handlers.render import days_left, progress_bar
 from handlers.timezone import zone_label
-from scheduler.cycles import Standing
-from scheduler.team import Digest, Member, MemberState, Mention, Shared, roster_order
+from scheduler.team import STATE_OF, Digest, Member, MemberState, Mention, Shared, roster_order
 from storage import teams
 from storage.exports import RosterRow, roster_csv
 from storage.models import Team
 
-log = logging.getLogger(__name__)
 PREFIX = "team:"
 PAGE_SIZE = 8
 MAX_ANNOUNCEMENT = 3000
@@ -414,6 +411,14 @@ async def migrated(update: Update, context: RecertContext) -> None:
     await context.db.run(partial(teams.migrate, old_chat_id=old_id, new_chat_id=new_id))
 
 
+async def retitled(update: Update, context: RecertContext) -> None:
+    """The group was renamed: so is its team (the digest and the roster name it)."""
+    message = update.effective_message
+    assert message is not None and message.new_chat_title is not None
+    chat_id, title = message.chat.id, message.new_chat_title
+    await context.db.run(lambda session: teams.retitle(session, chat_id, title))
+
+
 async def team_command(update: Update, context: RecertContext) -> None:
     """/team in a group: set the team up (administrators), or show and change its settings
     (managers); `/team CITY` sets its time zone."""
@@ -763,19 +768,9 @@ def _team_today(team: Team) -> date:
 def _urgent(member: Member) -> Shared | None:
     state = member.state
     matching = [
-        c
-        for c in member.credentials
-        if c.end is not None and MemberState(_STATE_OF[c.standing]) is state
+        c for c in member.credentials if c.end is not None and STATE_OF[c.standing] is state
     ]
     return min(matching, key=lambda c: c.end or date.max) if matching else None
-
-
-_STATE_OF = {
-    Standing.EXPIRED: MemberState.EXPIRED,
-    Standing.IN_GRACE: MemberState.IN_GRACE,
-    Standing.DUE_SOON: MemberState.DUE_SOON,
-    Standing.ON_TRACK: MemberState.OK,
-}
 
 
 async def show_roster(update: Update, context: RecertContext, team: Team, page: int) -> None:
@@ -901,7 +896,7 @@ async def send_csv(update: Update, context: RecertContext, team: Team) -> None:
                     member.name,
                     state_label(tr, member.state),
                     credential.name,
-                    state_label(tr, _STATE_OF[credential.standing]),
+                    state_label(tr, STATE_OF[credential.standing]),
                     credential.end,
                     credential.counted if credential.required else None,
                     credential.required,
@@ -1140,6 +1135,7 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
         ChatMemberHandler(member_changed, ChatMemberHandler.CHAT_MEMBER),
         MessageHandler(filters.StatusUpdate.LEFT_CHAT_MEMBER, member_left),
         MessageHandler(filters.StatusUpdate.MIGRATE, migrated),
+        MessageHandler(filters.StatusUpdate.NEW_CHAT_TITLE, retitled),
         CommandHandler("team", team_command, filters=GROUP_MESSAGE),
         CommandHandler("announce", announce_group, filters=GROUP_MESSAGE),
         CommandHandler("leave", leave_group, filters=GROUP_MESSAGE),

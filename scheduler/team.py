@@ -40,7 +40,8 @@ URGENCY = {
     MemberState.NO_CREDENTIALS: 3,
     MemberState.OK: 4,
 }
-_FROM_STANDING = {
+# A credential's standing as a member state (the member's is the most urgent of theirs).
+STATE_OF = {
     Standing.EXPIRED: MemberState.EXPIRED,
     Standing.IN_GRACE: MemberState.IN_GRACE,
     Standing.DUE_SOON: MemberState.DUE_SOON,
@@ -75,7 +76,7 @@ class Member:
 
 def member_state(credentials: Iterable[Shared]) -> MemberState:
     """The most urgent state among a member's credentials."""
-    states = [_FROM_STANDING[c.standing] for c in credentials]
+    states = [STATE_OF[c.standing] for c in credentials]
     if not states:
         return MemberState.NO_CREDENTIALS
     return min(states, key=URGENCY.__getitem__)
@@ -85,9 +86,7 @@ def _urgent_end(member: Member) -> date:
     """The deadline that decides the member's place within their state."""
     state = member.state
     ends = [
-        c.end
-        for c in member.credentials
-        if c.end is not None and _FROM_STANDING[c.standing] is state
+        c.end for c in member.credentials if c.end is not None and STATE_OF[c.standing] is state
     ]
     return min(ends) if ends else date.max
 

@@ -145,12 +145,13 @@ async def _escalate(application: AnyApp, escalation: Escalation, tick: Tick) -> 
     data = application.bot_data
     db, catalog, i18n = data["db"], data["catalog"], data["i18n"]
     team, credential = escalation.team, escalation.credential
-    managers = set(escalation.managers)
+    managers = set(escalation.granted)
     try:
         admins = await application.bot.get_chat_administrators(team.chat_id)
         managers.update(admin.user.id for admin in admins if not admin.user.is_bot)
     except TelegramError as error:
         log.warning("team %s: administrators unknown: %s", team.id, error)
+        managers.update(escalation.recorded)
     managers.discard(escalation.trainer_id)  # a manager's own lapse is theirs to handle
     entry = catalog.get(credential.catalog_id)
     name = entry.name if entry else credential.custom_name or "?"

@@ -144,12 +144,19 @@ def replace_token(session: Session, team_id: int) -> Team | None:
 
 
 def deactivate(session: Session, chat_id: int) -> Team | None:
-    """The bot was removed from the group: nothing more is sent or shown."""
+    """The bot was removed from the group: nothing more is sent or shown, and everyone's
+    sharing ends (set up again later, the team asks each trainer anew)."""
     team = by_chat(session, chat_id)
     if team is not None and team.active:
+        now = utcnow()
         team.active = False
         team.next_digest_at = team.next_check_at = None
-        team.updated_at = utcnow()
+        team.updated_at = now
+        session.execute(
+            update(TeamMember)
+            .where(col(TeamMember.team_id) == team.id, col(TeamMember.status) == SHARED)
+            .values(status=LEFT, consented_at=None, updated_at=now)
+        )
     return team
 
 
@@ -481,7 +488,8 @@ class Escalation:
     trainer_id: int
     trainer_name: str
     credential: Credential
-    managers: tuple[int, ...]
+    granted: tuple[int, ...]  # managers by grant; administrators are asked of the Bot API
+    recorded: tuple[int, ...]  # every recorded manager, if the Bot API cannot be asked
 
 
 def claim_escalations(session: Session, now: datetime, limit: int = 100) -> list[Escalation]:
@@ -513,6 +521,8 @@ def claim_escalations(session: Session, now: datetime, limit: int = 100) -> list
         assert team.id is not None and credential.id is not None
         if not claim_alert(session, team.id, credential.id, nudge.cycle_end, "escalated"):
             continue
-        ids = tuple(row.user_id for row, _name in managers(session, team.id))
-        found.append(Escalation(team, credential.trainer_id, name, credential, ids))
+        rows = [row for row, _name in managers(session, team.id)]
+        granted = tuple(row.user_id for row in rows if row.source == GRANTED)
+        recorded = tuple(row.user_id for row in rows)
+        found.append(Escalation(team, credential.trainer_id, name, credential, granted, recorded))
     return found

@@ -334,9 +334,17 @@ async def test_the_group_upgraded_and_the_bot_removed(bot: Bot) -> None:
     await g.boss.send("/roster")
     assert "2 members share" in g.boss.last_text
 
+    await bot.api.rename(supergroup, g.boss, "Iron Gym coaches")
+    await g.boss.send("/roster")
+    assert "Iron Gym coaches · 2 members share" in g.boss.last_text
+
     await bot.api.remove_bot(supergroup, g.boss)
     team = await stored_team(bot, supergroup)
     assert team is not None and not team.active
+    # Sharing ended with it: set up again, the team would ask each trainer anew.
+    for person in (g.ana, g.ben):
+        row = await bot.db.run(lambda s, uid=person.id: teams.membership(s, team.id or 0, uid))
+        assert row is not None and row.status == "left"
     await g.nora.send(f"/start team-{team.join_token}")
     assert "This join link does not work" in g.nora.last_text
     await g.boss.send("/roster")
