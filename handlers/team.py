@@ -676,7 +676,7 @@ async def _consent(update: Update, context: RecertContext, token: str, agreed: b
             show_alert=True,
         )
         return
-    await ensure_trainer(update, context)
+    trainer = await ensure_trainer(update, context)
     team_id = team.id or 0
     await context.db.run(lambda session: teams.answer(session, team_id, user.id, agreed))
     await query.answer()
@@ -686,7 +686,10 @@ async def _consent(update: Update, context: RecertContext, token: str, agreed: b
         result = _("✅ You now share your deadlines with {team}. /leave stops it at any time.")
     else:
         result = _("Okay: nothing is shared with {team}. The link works if you change your mind.")
-    await show(update, kept + "\n\n" + result.format(team=name))
+    result = result.format(team=name)
+    if agreed and trainer.time_zone is None:  # came straight from the link: not set up yet
+        result += "\n\n" + _("Send /start to add your certifications and get reminders.")
+    await show(update, kept + "\n\n" + result)
 
 
 async def leave_private(update: Update, context: RecertContext) -> None:

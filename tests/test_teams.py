@@ -20,7 +20,7 @@ from scheduler.cycles import Cycle
 from scheduler.jobs import run_sweep
 from scheduler.team_job import run_team_tick
 from storage import credentials, teams
-from storage.models import Nudge, Team, TeamMember
+from storage.models import Nudge, PastCycle, Team, TeamMember
 from tests.conftest import Bot
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -267,10 +267,30 @@ async def test_digest_alert_escalation_at_the_teams_local_hour(bot: Bot) -> None
     again = await run_team_tick(app, madrid(end + timedelta(days=2), 9, 30))
     assert again.escalations == 0 and again.alerts == 0
     assert len(g.boss.inbox) == boss_before + 1
-    # The next digest lists her in the grace period (NASM allows a year), no longer new.
+    # Ben renews during the week (the renewal dated then).
+    renewed_at = madrid(digest_day + timedelta(days=20), 12)
+
+    def renew(session):  # type: ignore[no-untyped-def]
+        held = credentials.held_by(session, g.ben.id)[0].credential
+        credentials.renew(
+            session,
+            g.ben.id,
+            held.id,
+            Cycle(held.cycle_end, held.cycle_end + timedelta(days=730), Decimal("2.0")),
+        )
+        session.flush()
+        for past in session.exec(select(PastCycle)):
+            past.renewed_at = renewed_at
+
+    await bot.db.run(renew)
+    # The next digest lists Ana in the grace period (NASM allows a year), no longer new, and
+    # celebrates Ben.
     tick = await run_team_tick(app, madrid(digest_day + timedelta(days=21), 9))
     digest = bot_texts(bot, g.group)[-1]
     assert tick.digests == 1 and "In the grace period" in digest and "• Ana: NASM-CPT" in digest
+    assert "Renewed this week\n• Ben: ACE-CPT" in digest
+    tick = await run_team_tick(app, madrid(digest_day + timedelta(days=28), 9))
+    assert "Renewed this week" not in bot_texts(bot, g.group)[-1]  # last week's news
 
 
 async def test_announcements_and_managers(bot: Bot) -> None:
@@ -393,6 +413,14 @@ async def test_abuse_is_refused_and_changes_nothing(bot: Bot) -> None:
     await pia.send(f"/start {join_payload(other)}")
     await pia.press("✅ Agree and share")
 
+    # Someone who never talked to the bot joins straight from the link.
+    zoe = bot.person("Zoe", user_id=603)
+    await api.join(other, zoe)
+    await zoe.send(f"/start {join_payload(other)}")
+    assert "Name: Zoe" in zoe.last_text and "no credentials yet" in zoe.last_text
+    await zoe.press("✅ Agree and share")
+    assert "Send /start to add your certifications" in zoe.last_text
+
     # Manager commands and buttons from a non-manager.
     await g.nora.send("/roster")
     assert "You do not manage a team" in g.nora.last_text
@@ -452,6 +480,7 @@ async def test_abuse_is_refused_and_changes_nothing(bot: Bot) -> None:
         (team_id, g.ben.id, "shared"),
         (team_id, g.cai.id, "declined"),
         (other_team.id, pia.id, "shared"),
+        (other_team.id, zoe.id, "shared"),
     ]
     managers = await bot.db.run(lambda s: teams.managers(s, team_id or 0))
     assert [row.user_id for row, _name in managers] == [g.boss.id]
