@@ -11,6 +11,7 @@ import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
@@ -564,3 +565,56 @@ async def test_a_digest_that_times_out_is_sent_at_the_next_tick(bot: Bot) -> Non
     tick = await run_team_tick(bot.application, due + timedelta(minutes=3))
     assert tick.digests == 1 and "Weekly digest" in bot_texts(bot, g.group)[-1]
     assert len(bot_texts(bot, g.group)) == posted + 1
+
+
+async def test_two_copies_on_postgresql_send_each_digest_once(postgres_url: str, i18n) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from bot.offline import OfflineBotAPI
+    from storage import trainers
+    from tests.conftest import make_settings, start_bot, stop_bot
+
+    telegram = OfflineBotAPI()  # one Telegram, one bot token, two running copies
+    settings = make_settings(postgres_url, rate_limit=False)
+    first = await start_bot(settings, i18n, telegram)
+    second = await start_bot(settings, i18n, telegram)
+    groups = []
+    for number in range(40):
+        group = telegram.new_group(f"Gym {number}")
+        group.members[telegram.bot_user["id"]] = {"status": "member"}
+        groups.append(group)
+    now = datetime.now(UTC)
+    today = now.astimezone(MADRID).date()
+
+    def populate(session):  # type: ignore[no-untyped-def]
+        for number, group in enumerate(groups):
+            uid = 20_000 + number
+            trainers.start(session, uid, f"T{number}", "en", 9)
+            session.flush()
+            end = today + timedelta(days=10)
+            credentials.add(
+                session, uid, Cycle(end - timedelta(days=730), end, None), catalog_id="ace-cpt"
+            )
+            team, _created = teams.set_up(
+                session, group.id, group.info["title"], "en", "Europe/Madrid", uid, now
+            )
+            teams.answer(session, team.id, uid, True)
+            due = team.next_digest_at
+        return due
+
+    try:
+        due = await first.bot_data["db"].run(populate)
+        ticks = await asyncio.gather(run_team_tick(first, due), run_team_tick(second, due))
+        assert sum(t.digests for t in ticks) == 40
+        again = await asyncio.gather(run_team_tick(first, due), run_team_tick(second, due))
+        assert sum(t.digests for t in again) == 0
+        for group in groups:
+            texts = bot_texts_of(telegram, group)
+            assert len(texts) == 1 and "Weekly digest" in texts[0], (group.id, texts)
+    finally:
+        await stop_bot(first)
+        await stop_bot(second)
+
+
+def bot_texts_of(api: Any, chat: Chat) -> list[str]:
+    return [str(m.get("text")) for m in chat.messages if m["from"]["id"] == api.bot_user["id"]]
