@@ -356,6 +356,10 @@ async def bot_membership(update: Update, context: RecertContext) -> None:
         return
     was_in, is_in = _presence(changed)
     if is_in and not was_in:
+        chat_id = chat.id
+        team = await context.db.run(lambda session: teams.by_chat(session, chat_id))
+        if team is not None and team.active:
+            return  # a supergroup that took the team over: it knows us already
         _ = context.gettext
         await chat.send_message(
             _(
