@@ -507,6 +507,8 @@ def claim_escalations(session: Session, now: datetime, limit: int = 100) -> list
             col(Nudge.answered).is_(False),
             col(Nudge.sent_at) <= now - ESCALATE_AFTER,
             col(Nudge.sent_at) >= now - ESCALATE_WITHIN,
+            # Only what happened while they shared: joining is no consent to old news.
+            col(Nudge.sent_at) >= TeamMember.consented_at,
             TeamMember.status == SHARED,
             Team.active,
         )

@@ -641,3 +641,21 @@ async def test_the_team_time_zone_and_hour(bot: Bot) -> None:
     # A forged zone in a button changes nothing.
     await g.boss.press_data(f"team:tz:{team.id}:Mars/Olympus", g.group.messages[-1], g.group)
     assert (await stored_team(bot, g.group)).time_zone == "Europe/San_Marino"  # type: ignore[union-attr]
+
+
+async def test_no_escalation_about_a_reminder_sent_before_joining(bot: Bot) -> None:
+    g = await gym(bot)
+    end = g.today + timedelta(days=20)
+    await run_sweep(bot.application, madrid(end, 9))
+    assert "NASM-CPT is due today" in g.ana.last_text
+    joined = madrid(end, 12)  # as if Ana had joined after the reminder reached her
+    ana_id = g.ana.id
+
+    def rejoin(session):  # type: ignore[no-untyped-def]
+        row = session.exec(select(TeamMember).where(TeamMember.trainer_id == ana_id)).one()
+        row.consented_at = joined
+
+    await bot.db.run(rejoin)
+    tick = await run_team_tick(bot.application, madrid(end + timedelta(days=1), 9, 30))
+    assert tick.escalations == 0
+    assert not any("has not answered" in m.get("text", "") for m in g.boss.inbox)
