@@ -67,7 +67,11 @@ async def run_team_tick(application: AnyApp, now: datetime) -> Tick:
 
 
 async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) -> None:
-    from handlers.team import alert_text, digest_blocks, send_to_team  # rendering: handlers'
+    from handlers.team_common import (  # rendering: handlers'
+        alert_text,
+        digest_blocks,
+        send_to_team,
+    )
 
     data = application.bot_data
     db, catalog = data["db"], data["catalog"]
@@ -140,7 +144,7 @@ async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) ->
 
 
 async def _escalate(application: AnyApp, escalation: Escalation, tick: Tick) -> None:
-    from handlers.team import api_reader, escalation_text
+    from handlers.team_common import api_reader, escalation_text
 
     data = application.bot_data
     db, catalog, i18n = data["db"], data["catalog"], data["i18n"]
