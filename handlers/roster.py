@@ -11,16 +11,8 @@ import html
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputFile,
-    Update,
-)
-from telegram.ext import (
-    BaseHandler,
-    CommandHandler,
-)
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import RecertContext
 from handlers import command, is_number, show

@@ -20,12 +20,7 @@ import html
 from functools import partial
 from typing import Any
 
-from telegram import (
-    ChatMember,
-    ChatMemberUpdated,
-    InlineKeyboardMarkup,
-    Update,
-)
+from telegram import ChatMember, ChatMemberUpdated, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import (

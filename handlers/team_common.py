@@ -12,18 +12,10 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from telegram import (
-    Bot,
-    ChatMember,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Update,
-)
+from telegram import Bot, ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, ChatMigrated, Forbidden
-from telegram.ext import (
-    filters,
-)
+from telegram.ext import filters
 
 from bot.context import RecertContext
 from bot.i18n import N_, Translator
