@@ -435,6 +435,7 @@ async def team_in_private(update: Update, context: RecertContext) -> None:
 # -- buttons ---------------------------------------------------------------------------------
 
 
+PRIVATE_ONLY = {"yes", "no", "lv", "ann", *roster.ACTIONS}
 MANAGER_ACTIONS = {"day", "d", "hour", "h", "tz", "link", "ann", *roster.ACTIONS}
 
 
@@ -444,6 +445,12 @@ async def button(update: Update, context: RecertContext) -> None:
     assert query is not None and query.data is not None and user is not None
     _ = context.gettext
     action, *rest = query.data.removeprefix(PREFIX).split(":")
+    chat = update.effective_chat
+    if action in PRIVATE_ONLY and (chat is None or chat.type != chat.PRIVATE):
+        # Forged, or a message forwarded into a group: a roster or a consent shown there would
+        # be shown to the whole group.
+        await query.answer(_("This only works in your private chat with me."), show_alert=True)
+        return
     if action in ("yes", "no") and len(rest) == 1:
         await _consent(update, context, rest[0], action == "yes")
         return

@@ -455,6 +455,14 @@ async def test_abuse_is_refused_and_changes_nothing(bot: Bot) -> None:
     answer = api.answered_callbacks[list(api.answered_callbacks)[-1]]
     assert "for a group you are not in" in answer["text"]
 
+    # The roster and consent never appear in the group, even for a manager's forged button.
+    for forged in (f"team:r:{team_id}:0", f"team:m:{team_id}:{g.ana.id}:0", f"team:csv:{team_id}"):
+        before = [dict(m) for m in g.group.messages]
+        await g.boss.press_data(forged, g.group.messages[-1], g.group)
+        answer = api.answered_callbacks[list(api.answered_callbacks)[-1]]
+        assert answer["show_alert"] and "private chat" in answer["text"]
+        assert g.group.messages == before
+
     # Callback data naming another team's member, or someone who declined.
     await g.boss.send("/roster")
     screen = g.boss.last
