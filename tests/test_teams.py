@@ -667,3 +667,35 @@ async def test_no_escalation_about_a_reminder_sent_before_joining(bot: Bot) -> N
     tick = await run_team_tick(bot.application, madrid(end + timedelta(days=1), 9, 30))
     assert tick.escalations == 0
     assert not any("has not answered" in m.get("text", "") for m in g.boss.inbox)
+
+
+async def test_someone_in_two_teams_chooses(bot: Bot) -> None:
+    """A manager of two teams picks where an announcement goes; a trainer sharing with two
+    picks which to leave."""
+    g = await gym(bot)
+    api = bot.api
+    second = api.new_group("Iron Gym juniors")
+    await api.join(second, g.boss, "creator")
+    await api.join(second, g.ana)
+    await api.add_bot(second, g.boss)
+    await g.boss.send("/team", chat=second)
+    await g.ana.send(f"/start {join_payload(second)}")
+    await g.ana.press("✅ Agree and share")
+
+    await g.boss.send("/announce Pool closed on Sunday")
+    assert "Post it to which team?" in g.boss.last_text
+    await g.boss.press("Iron Gym juniors")
+    assert "Posted to Iron Gym juniors" in g.boss.last_text
+    assert bot_texts(bot, second)[-1].endswith("Pool closed on Sunday")
+    assert not bot_texts(bot, g.group)[-1].endswith("Pool closed on Sunday")
+    await g.boss.send("/roster")
+    assert "Which team?" in g.boss.last_text
+    await g.boss.press("Iron Gym juniors")
+    assert "Iron Gym juniors · 1 member shares" in g.boss.last_text
+
+    await g.ana.send("/leave")
+    assert "Stop sharing with which team?" in g.ana.last_text
+    await g.ana.press("Iron Gym juniors")
+    assert "Iron Gym juniors no longer sees your deadlines" in g.ana.last_text
+    sharing = await bot.db.run(lambda s: teams.sharing_with(s, g.ana.id))
+    assert [team.title for team in sharing] == ["Iron Gym trainers"]
