@@ -44,7 +44,7 @@ from handlers import (
 )
 from handlers.loader import load_trainer
 from scheduler.jobs import drain, schedule
-from scheduler.team_job import schedule_teams
+from scheduler.team_job import drain_teams, schedule_teams
 from storage.catalog import Catalog
 from storage.db import Database
 from storage.migrate import upgrade_async
@@ -99,6 +99,7 @@ async def post_init(application: RecertApp) -> None:
 
 async def post_shutdown(application: RecertApp) -> None:
     await drain(application)  # the nudge being sent is finished and recorded first
+    await drain_teams(application)  # and so is the team message in hand
     await application.bot_data["db"].dispose()
 
 

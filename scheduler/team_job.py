@@ -13,7 +13,9 @@ that limit, and a digest longer than one message is split at a line.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 TEAM_JOB = "team-tick"
 RENEWALS_SINCE = timedelta(days=7)
 RETRY_AFTER_ERROR = timedelta(minutes=2)
+MAX_PER_TICK = 200  # teams (and escalations) per tick; the rest wait for the next one
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -47,15 +50,39 @@ class Tick:
 async def run_team_tick(application: AnyApp, now: datetime) -> Tick:
     """One tick at `now` (the job passes the clock; tests pass any moment)."""
     db = application.bot_data["db"]
+    inflight: set[asyncio.Task[bool]] = application.bot_data.setdefault("team_inflight", set())
+
+    async def finish(work: Coroutine[Any, Any, bool]) -> bool:
+        # Claim and send as one step a stop cannot cut in two: a cancelled tick stops before
+        # the next claim, and shutdown waits for the one in hand (see `drain_teams`).
+        task: asyncio.Task[bool] = asyncio.ensure_future(work)
+        inflight.add(task)
+        task.add_done_callback(inflight.discard)
+        return await asyncio.shield(task)
+
+    async def next_team() -> bool:
+        claimed: list[Run] = await db.run(
+            lambda session: teams.claim_due(session, now, limit=20, want=1)
+        )
+        if claimed:
+            await _team_run(application, claimed[0], now, tick)
+        return bool(claimed)
+
+    async def next_escalation() -> bool:
+        found: list[Escalation] = await db.run(
+            lambda session: teams.claim_escalations(session, now, limit=1)
+        )
+        if found:
+            await _escalate(application, found[0], tick)
+        return bool(found)
+
     tick = Tick()
-    runs: list[Run] = await db.run(lambda session: teams.claim_due(session, now))
-    for run in runs:
-        await _team_run(application, run, now, tick)
-    escalations: list[Escalation] = await db.run(
-        lambda session: teams.claim_escalations(session, now)
-    )
-    for escalation in escalations:
-        await _escalate(application, escalation, tick)
+    runs = escalations = 0
+    # One claim at a time, so a stopped tick leaves the rest owed to the next.
+    while runs < MAX_PER_TICK and await finish(next_team()):
+        runs += 1
+    while escalations < MAX_PER_TICK and await finish(next_escalation()):
+        escalations += 1
     if runs or escalations:
         log.info(
             "team tick: %d digests, %d alerts, %d escalations",
@@ -173,6 +200,13 @@ async def _escalate(application: AnyApp, escalation: Escalation, tick: Tick) -> 
             continue
         tick.escalations += 1
         tick.messages.append((manager_id, text))
+
+
+async def drain_teams(application: AnyApp) -> None:
+    """At shutdown: let the team message being sent finish."""
+    inflight = application.bot_data.get("team_inflight") or set()
+    if inflight:
+        await asyncio.gather(*inflight, return_exceptions=True)
 
 
 async def team_job(context: CallbackContext[Any, Any, Any, Any]) -> None:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import exists, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -390,9 +390,12 @@ def _same(column: Any, value: datetime | None) -> Any:
     return column.is_(None) if value is None else column == value
 
 
-def claim_due(session: Session, now: datetime, limit: int = 100) -> list[Run]:
+def claim_due(
+    session: Session, now: datetime, limit: int = 100, want: int | None = None
+) -> list[Run]:
     """Teams owing a digest or an alert check now, each claimed by moving its times on with a
-    conditional update: of several copies of the bot, one wins each team."""
+    conditional update: of several copies of the bot, one wins each team. With `want`, stop
+    once that many are claimed (the job claims one at a time, so a stop loses none)."""
     teams = session.exec(
         select(Team)
         .where(
@@ -424,6 +427,8 @@ def claim_due(session: Session, now: datetime, limit: int = 100) -> list[Run]:
         )
         if taken.rowcount == 1:  # type: ignore[attr-defined]
             runs.append(Run(team, digest_due, check_due))
+            if want is not None and len(runs) >= want:
+                break
     return runs
 
 
@@ -509,8 +514,15 @@ def claim_escalations(session: Session, now: datetime, limit: int = 100) -> list
             col(Nudge.sent_at) >= now - ESCALATE_WITHIN,
             # Only what happened while they shared: joining is no consent to old news.
             col(Nudge.sent_at) >= TeamMember.consented_at,
+            col(Credential.cycle_end) == Nudge.cycle_end,  # not renewed since
             TeamMember.status == SHARED,
             Team.active,
+            ~exists().where(
+                col(TeamAlert.team_id) == Team.id,
+                col(TeamAlert.credential_id) == Credential.id,
+                col(TeamAlert.cycle_end) == Nudge.cycle_end,
+                TeamAlert.kind == "escalated",
+            ),
         )
         .limit(limit)
     ).all()

@@ -699,3 +699,43 @@ async def test_someone_in_two_teams_chooses(bot: Bot) -> None:
     assert "Iron Gym juniors no longer sees your deadlines" in g.ana.last_text
     sharing = await bot.db.run(lambda s: teams.sharing_with(s, g.ana.id))
     assert [team.title for team in sharing] == ["Iron Gym trainers"]
+
+
+async def test_a_tick_stopped_midway_sends_each_digest_once(bot: Bot) -> None:
+    import asyncio
+
+    from scheduler.team_job import drain_teams
+    from storage import trainers
+
+    api = bot.api
+    groups = []
+    for number in range(3):
+        group = api.new_group(f"Gym {number}")
+        group.members[api.bot_user["id"]] = {"status": "member"}
+        groups.append(group)
+    now = datetime.now(UTC)
+
+    def populate(session):  # type: ignore[no-untyped-def]
+        for number, group in enumerate(groups):
+            trainers.start(session, 30_000 + number, f"T{number}", "en", 9)
+            session.flush()
+            team, _created = teams.set_up(
+                session, group.id, group.info["title"], "en", "Europe/Madrid", 30_000, now
+            )
+            due = team.next_digest_at
+        return due
+
+    due = await bot.db.run(populate)
+    first_sent = asyncio.Event()
+    api.on_bot_message = lambda message: first_sent.set()
+    api.delays["sendMessage"] = 0.05  # each digest takes a moment to reach Telegram
+    tick = asyncio.ensure_future(run_team_tick(bot.application, due))
+    await first_sent.wait()
+    tick.cancel()  # a shutdown in the middle of the tick
+    await drain_teams(bot.application)  # the team in hand is finished, no further one begun
+    api.on_bot_message = None
+    api.delays.clear()
+    sent = sum(len(bot_texts(bot, group)) for group in groups)
+    assert 1 <= sent < 3
+    await run_team_tick(bot.application, due + timedelta(minutes=1))  # after the restart
+    assert [len(bot_texts(bot, group)) for group in groups] == [1, 1, 1]
