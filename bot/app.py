@@ -40,9 +40,11 @@ from handlers import (
     settings,
     start,
     status,
+    team,
 )
 from handlers.loader import load_trainer
 from scheduler.jobs import drain, schedule
+from scheduler.team_job import drain_teams, schedule_teams
 from storage.catalog import Catalog
 from storage.db import Database
 from storage.migrate import upgrade_async
@@ -80,9 +82,11 @@ def register_handlers(application: RecertApplication) -> None:
     application.add_handlers(basics.guards(), group=-2)
     application.add_handler(TypeHandler(Update, load_trainer), group=-1)
     # Group 0, first match wins: conversations before the commands they share words with
-    # (a conversation's /cancel must win over the global one), the catch-alls last.
+    # (a conversation's /cancel must win over the global one), the catch-alls last. Teams come
+    # first: their Join link is a /start with a payload, and chat-life updates are theirs.
     application.add_handlers(
         [
+            *team.handlers(),
             *start.handlers(),
             *add.handlers(),
             *log.handlers(),
@@ -106,11 +110,14 @@ async def post_init(application: RecertApplication) -> None:
     application.bot_data["zones"] = await asyncio.to_thread(zone_index)
     await register_menus(application.bot, application.bot_data["i18n"])
     schedule(application, application.bot_data["settings"].sweep_interval)
+    # Digests, alerts and escalations tick at the same interval (SWEEP_INTERVAL=0: neither).
+    schedule_teams(application, application.bot_data["settings"].sweep_interval)
     logger.info("Recert started as @%s", application.bot.username)
 
 
 async def post_shutdown(application: RecertApplication) -> None:
     await drain(application)  # the nudge being sent is finished and recorded first
+    await drain_teams(application)  # and so is the team message in hand
     await application.bot_data["db"].dispose()
 
 

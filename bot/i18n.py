@@ -82,6 +82,10 @@ class Translator:
         """An hour of the day as this locale writes times (9 AM, 09:00)."""
         return format_time(time(hour), format="short", locale=self.locale)
 
+    def weekday(self, index: int) -> str:
+        """The name of a day of the week (0 is Monday) in this locale: "Monday", "lunes"."""
+        return str(self.locale.days["format"]["wide"][index])
+
     def zone_name(self, zone: str) -> str:
         """A time zone as people of this locale name it: its city, or the zone id."""
         if zone.startswith("Etc/") or zone == "UTC":

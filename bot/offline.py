@@ -34,6 +34,21 @@ BOT_USER: dict[str, Any] = {
     "can_connect_to_business": False,
     "has_main_web_app": False,
 }
+# What getChatMember says about an administrator's rights (PTB insists on every field).
+ADMIN_RIGHTS: dict[str, Any] = {
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": True,
+    "can_manage_video_chats": True,
+    "can_restrict_members": True,
+    "can_promote_members": False,
+    "can_change_info": True,
+    "can_invite_users": True,
+    "can_post_stories": False,
+    "can_edit_stories": False,
+    "can_delete_stories": False,
+}
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
@@ -124,6 +139,19 @@ def _check_markup(markup: dict[str, Any] | None) -> None:
                 raise ApiError(
                     400, "Bad Request: text buttons are unallowed in the inline keyboard"
                 )
+
+
+def member_json(user: dict[str, Any], member: dict[str, Any]) -> dict[str, Any]:
+    """A ChatMember as the Bot API gives it, with the fields its status requires."""
+    status = member["status"]
+    extra: dict[str, Any] = {}
+    if status == "administrator":
+        extra = dict(ADMIN_RIGHTS)
+    elif status == "creator":
+        extra = {"is_anonymous": False}
+    elif status == "kicked":
+        extra = {"until_date": 0}
+    return {"user": user, **extra, **member}
 
 
 def _image_size(data: bytes) -> tuple[int, int]:
@@ -483,16 +511,26 @@ class OfflineBotAPI(BaseRequest):
         user = self.bot_user if user_id == self.bot_user["id"] else self.users.get(user_id)
         if user is None:
             raise ApiError(400, "Bad Request: user not found")
-        member = chat.members.get(user_id, {"status": "left"})
-        return {"user": user, **member}
+        self._check_not_migrated(chat)
+        return member_json(user, chat.members.get(user_id, {"status": "left"}))
 
     def api_getChatAdministrators(self, params: dict, uploads: dict) -> list:
         chat = self.chat(params["chat_id"])
+        self._check_not_migrated(chat)
         return [
-            {"user": self.bot_user if uid == self.bot_user["id"] else self.users[uid], **member}
+            member_json(self.bot_user if uid == self.bot_user["id"] else self.users[uid], member)
             for uid, member in chat.members.items()
             if member["status"] in ("creator", "administrator")
         ]
+
+    @staticmethod
+    def _check_not_migrated(chat: Chat) -> None:
+        if chat.info.get("migrated_to"):
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=chat.info["migrated_to"],
+            )
 
     def api_leaveChat(self, params: dict, uploads: dict) -> bool:
         chat = self.chat(params["chat_id"])
@@ -553,6 +591,80 @@ class OfflineBotAPI(BaseRequest):
         chat = Chat(info)
         self.chats[chat_id] = chat
         return chat
+
+    # -- group life, as Telegram reports it -------------------------------------------------
+
+    def _user(self, user_id: int) -> dict[str, Any]:
+        return self.bot_user if user_id == self.bot_user["id"] else self.users[user_id]
+
+    async def _member_changed(
+        self, chat: Chat, user_id: int, status: str, by: dict[str, Any]
+    ) -> None:
+        """Set a member's status and deliver what Telegram sends: `my_chat_member` for the bot
+        itself, `chat_member` for others (only to a bot that is an administrator there)."""
+        old = chat.members.get(user_id, {"status": "left"})
+        new = {"status": status}
+        chat.members[user_id] = new
+        me = chat.members.get(self.bot_user["id"], {}).get("status")
+        kind = "my_chat_member" if user_id == self.bot_user["id"] else "chat_member"
+        if kind == "chat_member" and me not in ("administrator", "creator"):
+            return
+        user = self._user(user_id)
+        await self.deliver(
+            {
+                kind: {
+                    "chat": chat.info,
+                    "from": by,
+                    "date": self._now(),
+                    "old_chat_member": member_json(user, old),
+                    "new_chat_member": member_json(user, new),
+                }
+            }
+        )
+
+    async def _service(self, chat: Chat, by: dict[str, Any], content: dict[str, Any]) -> None:
+        message = self._append(chat, {"from": by, **content})
+        await self.deliver({"message": message})
+
+    async def add_bot(self, chat: Chat, by: Person, status: str = "member") -> None:
+        """`by` adds the bot to the group (as a member, or an administrator)."""
+        await self._member_changed(chat, self.bot_user["id"], status, by.user)
+        await self._service(chat, by.user, {"new_chat_members": [self.bot_user]})
+
+    async def remove_bot(self, chat: Chat, by: Person) -> None:
+        """`by` removes the bot from the group (no service message reaches a bot gone)."""
+        await self._member_changed(chat, self.bot_user["id"], "kicked", by.user)
+
+    async def join(self, chat: Chat, person: Person, status: str = "member") -> None:
+        """`person` joins the group (or is made its creator or an administrator)."""
+        await self._member_changed(chat, person.id, status, person.user)
+        if status == "member":
+            await self._service(chat, person.user, {"new_chat_members": [person.user]})
+
+    async def set_status(self, chat: Chat, person: Person, status: str) -> None:
+        """Promote or demote without a service message (as Telegram does)."""
+        await self._member_changed(chat, person.id, status, person.user)
+
+    async def leave(self, chat: Chat, person: Person, by: Person | None = None) -> None:
+        """`person` leaves the group, or `by` removes them."""
+        actor = by or person
+        await self._member_changed(chat, person.id, "left" if by is None else "kicked", actor.user)
+        await self._service(chat, actor.user, {"left_chat_member": person.user})
+
+    async def rename(self, chat: Chat, by: Person, title: str) -> None:
+        chat.info["title"] = title
+        await self._service(chat, by.user, {"new_chat_title": title})
+
+    async def upgrade_to_supergroup(self, chat: Chat, by: Person) -> Chat:
+        """The group becomes a supergroup with a new id; the old id answers "upgraded" with
+        migrate_to_chat_id from then on. Both chats announce the move."""
+        chat_id = -(1_000_000_000_000 + next(self._ids))
+        new = Chat(dict(chat.info, id=chat_id, type="supergroup"), members=dict(chat.members))
+        self.chats[chat_id] = new
+        await self._service(chat, by.user, {"migrate_to_chat_id": chat_id})
+        chat.info["migrated_to"] = chat_id
+        await self._service(new, by.user, {"migrate_from_chat_id": chat.id})
+        return new
 
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]

@@ -55,6 +55,10 @@ async def help_command(update: Update, context: RecertContext) -> None:
         + "\n"
         + _("/language: change the language")
         + "\n"
+        + _("/leave: stop sharing your deadlines with a team")
+        + "\n"
+        + _("/roster: your team's roster, if you manage one")
+        + "\n"
         + _("/cancel: stop what we are doing")
         + "\n"
         + _("/start: the welcome and set-up again")

@@ -163,6 +163,53 @@ def credits_csv(headers: Sequence[str], rows: Sequence[CreditRow]) -> bytes:
     )
 
 
+@dataclass(frozen=True)
+class RosterRow:
+    """One member's credential on a team's roster export: never a number or a proof."""
+
+    member: str
+    member_state: str
+    credential: str | None
+    state: str | None
+    expires: date | None
+    units_earned: Decimal | None
+    units_required: Decimal | None
+    unit_name: str | None
+
+
+ROSTER_COLUMNS = (
+    "member",
+    "member_state",
+    "credential",
+    "state",
+    "expires",
+    "units_earned",
+    "units_required",
+    "unit",
+)
+
+
+def roster_csv(headers: Sequence[str], rows: Sequence[RosterRow]) -> bytes:
+    """A team's roster, in ROSTER_COLUMNS order."""
+    return _csv(
+        headers,
+        ROSTER_COLUMNS,
+        (
+            [
+                _text(row.member),
+                _text(row.member_state),
+                _text(row.credential),
+                _text(row.state),
+                _day(row.expires),
+                _number(row.units_earned),
+                _number(row.units_required),
+                _text(row.unit_name),
+            ]
+            for row in rows
+        ),
+    )
+
+
 def deadlines_ics(calendar_name: str, deadlines: Sequence[Deadline], now: datetime) -> bytes:
     """An iCalendar file of all-day cycle ends; each reminder is a VALARM, so the trainer's own
     calendar app reminds them even if they leave the bot."""

@@ -161,3 +161,87 @@ class Nudge(SQLModel, table=True):
     message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     answered: bool = Field(default=False)
     repeats: int = Field(default=0)  # final-week repeats already sent
+
+
+class Team(SQLModel, table=True):
+    """A gym's trainer group. Its messages speak the language of the admin who set it up;
+    `chat_id` follows the group when Telegram upgrades it to a supergroup."""
+
+    __tablename__ = "teams"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    title: str = Field(max_length=128)
+    language: str = Field(max_length=8)
+    time_zone: str = Field(max_length=64)
+    digest_weekday: int = Field(default=0, ge=0, le=6)  # Monday is 0
+    digest_hour: int = Field(default=9, ge=0, le=23)
+    # False once the bot is removed from the group: nothing is sent, nothing is shown.
+    active: bool = Field(default=True)
+    # The secret in the Join link; a new one makes the old link stop working.
+    join_token: str = Field(max_length=32, unique=True)
+    # When the team job next owes the weekly digest, and the daily alert check (UTC).
+    next_digest_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    next_check_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TeamManager(SQLModel, table=True):
+    """Someone who may see the roster. "admin": a chat administrator seen acting as one
+    (checked again with the Bot API each time); "granted": given the role by a manager."""
+
+    __tablename__ = "team_managers"
+
+    team_id: int = Field(
+        sa_column=Column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    )
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    source: str = Field(max_length=8)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TeamMember(SQLModel, table=True):
+    """A trainer's answer to a team's Join link: "shared" (consented), "declined" or "left".
+    Only "shared" members appear anywhere."""
+
+    __tablename__ = "team_members"
+    __table_args__ = (UniqueConstraint("team_id", "trainer_id", name="uq_team_member"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(
+        sa_column=Column(ForeignKey("teams.id", ondelete="CASCADE"), nullable=False)
+    )
+    trainer_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("trainers.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    status: str = Field(max_length=16)
+    consented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TeamAlert(SQLModel, table=True):
+    """Something said about a member once: the group alert when a credential enters its last
+    30 days ("d30") or lapses ("lapsed"), or the managers' escalation ("escalated"). The
+    unique row is the claim: restarts and several copies of the bot say it once."""
+
+    __tablename__ = "team_alerts"
+    __table_args__ = (
+        UniqueConstraint("team_id", "credential_id", "cycle_end", "kind", name="uq_team_alert"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(
+        sa_column=Column(ForeignKey("teams.id", ondelete="CASCADE"), nullable=False)
+    )
+    credential_id: int = Field(
+        sa_column=Column(
+            ForeignKey("credentials.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    cycle_end: date
+    kind: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,569 @@
+"""Teams, in the group and in private chat.
+
+In the group: the bot introduces itself when added; `/team` (a chat administrator, checked
+with the Bot API) sets the team up and shows its settings; `/announce`, `/leave`. Chat life:
+the bot removed deactivates the team, a member who leaves stops sharing, an upgrade to a
+supergroup moves the team to the new chat id.
+
+In private: the Join link (`/start team-<token>`) shows exactly what the team will see and
+asks for consent; `/leave` ends sharing; `/announce`. The managers' `/roster` is in
+`handlers/roster.py`; texts and Bot API checks shared with it and the team job are in
+`handlers/team_common.py`.
+
+Every button (`team:` prefix) is checked again on the server: the presser is a manager of the
+team it names (Bot API or a grant), and a member it names shares with that team.
+"""
+
+from __future__ import annotations
+
+import html
+from functools import partial
+from typing import Any
+
+from telegram import ChatMember, ChatMemberUpdated, InlineKeyboardMarkup, Update
+from telegram.constants import ChatMemberStatus
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import RecertContext
+from bot.i18n import N_
+from handlers import PRIVATE, command, is_number, roster, show
+from handlers.basics import ensure_trainer
+from handlers.team_common import (
+    GROUP_MESSAGE,
+    IN_CHAT,
+    NOT_A_MANAGER,
+    PREFIX,
+    admin_of,
+    api_reader,
+    button_of,
+    group_team_for,
+    in_group,
+    is_manager,
+    managed_teams,
+    preview_text,
+    send_to_team,
+    settings_markup,
+    settings_text,
+    team_tr,
+)
+from handlers.timezone import zone_label
+from storage import teams
+from storage.models import Team
+
+MAX_ANNOUNCEMENT = 3000
+
+
+# -- the group side --------------------------------------------------------------------------
+
+
+async def bot_membership(update: Update, context: RecertContext) -> None:
+    """The bot added to a group introduces itself; removed, it deactivates the team."""
+    changed = update.my_chat_member
+    assert changed is not None
+    chat = changed.chat
+    if chat.type not in (chat.GROUP, chat.SUPERGROUP):
+        return
+    was_in, is_in = _presence(changed)
+    if is_in and not was_in:
+        chat_id = chat.id
+        team = await context.db.run(lambda session: teams.by_chat(session, chat_id))
+        if team is not None and team.active:
+            return  # a supergroup that took the team over: it knows us already
+        _ = context.gettext
+        await chat.send_message(
+            _(
+                "Hello! I'm Recert: I keep fitness trainers' certifications from lapsing. A "
+                "chat administrator can set up this group's team with /team. Trainers then "
+                "join with one button, and share only what they agree to."
+            )
+        )
+    elif was_in and not is_in:
+        chat_id = chat.id
+        await context.db.run(lambda session: teams.deactivate(session, chat_id))
+
+
+def _presence(changed: ChatMemberUpdated) -> tuple[bool, bool]:
+    def present(member: ChatMember) -> bool:
+        return member.status in IN_CHAT or (
+            member.status == ChatMemberStatus.RESTRICTED and bool(getattr(member, "is_member", 0))
+        )
+
+    return present(changed.old_chat_member), present(changed.new_chat_member)
+
+
+async def member_changed(update: Update, context: RecertContext) -> None:
+    """A member who left or was removed (a `chat_member` update) stops sharing at once."""
+    changed = update.chat_member
+    assert changed is not None
+    was_in, is_in = _presence(changed)
+    if was_in and not is_in:
+        chat_id, user_id = changed.chat.id, changed.new_chat_member.user.id
+        await context.db.run(lambda session: teams.leave_chat(session, chat_id, user_id))
+
+
+async def member_left(update: Update, context: RecertContext) -> None:
+    """The "left the group" service message: the same, for bots that are not admins."""
+    message = update.effective_message
+    assert message is not None and message.left_chat_member is not None
+    chat_id, user_id = message.chat.id, message.left_chat_member.id
+    if user_id == context.bot.id:
+        await context.db.run(lambda session: teams.deactivate(session, chat_id))
+        return
+    await context.db.run(lambda session: teams.leave_chat(session, chat_id, user_id))
+
+
+async def migrated(update: Update, context: RecertContext) -> None:
+    """The group became a supergroup: the team follows the new chat id."""
+    message = update.effective_message
+    assert message is not None
+    if message.migrate_to_chat_id:
+        old_id, new_id = message.chat.id, message.migrate_to_chat_id
+    else:
+        assert message.migrate_from_chat_id is not None
+        old_id, new_id = message.migrate_from_chat_id, message.chat.id
+    await context.db.run(partial(teams.migrate, old_chat_id=old_id, new_chat_id=new_id))
+
+
+async def retitled(update: Update, context: RecertContext) -> None:
+    """The group was renamed: so is its team (the digest and the roster name it)."""
+    message = update.effective_message
+    assert message is not None and message.new_chat_title is not None
+    chat_id, title = message.chat.id, message.new_chat_title
+    await context.db.run(lambda session: teams.retitle(session, chat_id, title))
+
+
+async def team_command(update: Update, context: RecertContext) -> None:
+    """/team in a group: set the team up (administrators), or show and change its settings
+    (managers); `/team CITY` sets its time zone."""
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    assert message is not None and user is not None and chat is not None
+    _ = context.gettext
+    chat_id = chat.id
+    team = await context.db.run(lambda session: teams.by_chat(session, chat_id))
+    if team is None or not team.active:
+        if not await admin_of(context, chat_id, user.id):
+            await message.reply_text(_("Only a chat administrator can set up the team."))
+            return
+        zone = (
+            context.trainer.time_zone if context.trainer and context.trainer.time_zone else None
+        ) or context.settings.default_time_zone
+        language, title, now = context.tr.language, chat.title or "Team", context.now()
+        team, _created = await context.db.run(
+            lambda session: teams.set_up(session, chat_id, title, language, zone, user.id, now)
+        )
+        await _note_admins(context, team)
+    elif not await is_manager(context, team, user.id):
+        await message.reply_text(_("Only the team's managers can change its settings."))
+        return
+    if context.args:
+        await _set_zone(update, context, team, " ".join(context.args))
+        return
+    tr = team_tr(context, team)
+    await chat.send_message(
+        settings_text(tr, team), reply_markup=settings_markup(context, tr, team)
+    )
+
+
+async def _note_admins(context: RecertContext, team: Team) -> None:
+    """The group's other administrators are managers too: recorded now, so that their
+    /roster in private and the escalations find the team (each use checks them again)."""
+    try:
+        admins = await api_reader(context.application).get_chat_administrators(team.chat_id)
+    except (BadRequest, Forbidden):
+        return
+    team_id = team.id or 0
+    ids = [admin.user.id for admin in admins if not admin.user.is_bot]
+
+    def note(session):  # type: ignore[no-untyped-def]
+        for user_id in ids:
+            teams.note_manager(session, team_id, user_id, teams.ADMIN)
+
+    await context.db.run(note)
+
+
+async def _set_zone(update: Update, context: RecertContext, team: Team, text: str) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    tr = team_tr(context, team)
+    zones = context.zones.lookup(text)
+    if not zones:
+        await chat.send_message(
+            tr.gettext("I don't know that place. Try a big city nearby, or a UTC offset.")
+        )
+        return
+    if len(zones) > 1:
+        await chat.send_message(
+            tr.gettext("Which one?"),
+            reply_markup=InlineKeyboardMarkup(
+                [[button_of(zone_label(tr, zone), f"tz:{team.id}:{zone}")] for zone in zones]
+            ),
+        )
+        return
+    await _configure(update, context, team, zone=zones[0])
+
+
+async def _configure(update: Update, context: RecertContext, team: Team, **changes: Any) -> None:
+    team_id, now = team.id or 0, context.now()
+    changed = await context.db.run(
+        lambda session: teams.configure(session, team_id, now, **changes)
+    )
+    if changed is None:
+        return
+    tr = team_tr(context, changed)
+    await show(update, settings_text(tr, changed), settings_markup(context, tr, changed))
+
+
+async def announce_group(update: Update, context: RecertContext) -> None:
+    """/announce TEXT in the group, from a manager."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    _ = context.gettext
+    team = await group_team_for(update, context)
+    if team is None:
+        await message.reply_text(
+            _("This group has no team yet. An administrator can set one up with /team.")
+        )
+        return
+    if not await is_manager(context, team, user.id):
+        await message.reply_text(_("Only the team's managers can post announcements."))
+        return
+    await _announce(update, context, team, " ".join(context.args or []))
+
+
+async def _announce(update: Update, context: RecertContext, team: Team, text: str) -> None:
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    _ = context.gettext
+    text = text.strip()
+    if not text:
+        await message.reply_text(_("Write the announcement after the command: /announce TEXT"))
+        return
+    if len(text) > MAX_ANNOUNCEMENT:
+        await message.reply_text(_("That is too long for one announcement. Please shorten it."))
+        return
+    tr = team_tr(context, team)
+    body = (
+        tr.gettext("📣 <b>Announcement</b> from {name}:").format(name=html.escape(user.full_name))
+        + "\n"
+        + html.escape(text)
+    )
+    sent = await send_to_team(context.application, team, body)
+    if update.effective_chat is not None and update.effective_chat.type == "private":
+        await message.reply_text(
+            _("Posted to {team}.").format(team=html.escape(team.title))
+            if sent
+            else _("I could not post to {team}: am I still in the group?").format(
+                team=html.escape(team.title)
+            )
+        )
+
+
+async def leave_group(update: Update, context: RecertContext) -> None:
+    """/leave in the group: this trainer stops sharing with this team."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    _ = context.gettext
+    team = await group_team_for(update, context)
+    team_id = team.id if team else 0
+    left = team is not None and await context.db.run(
+        lambda session: teams.leave(session, team_id or 0, user.id)
+    )
+    await message.reply_text(
+        _("Done: you no longer share your deadlines with this team.")
+        if left
+        else _("You were not sharing your deadlines with this team.")
+    )
+
+
+# -- joining, in private ---------------------------------------------------------------------
+
+
+BAD_LINK = N_(
+    "This join link does not work: it may have been replaced by a newer one, or the team was "
+    "closed. Ask for the current link in your team's group."
+)
+
+
+async def join_start(update: Update, context: RecertContext) -> None:
+    """`/start team-<token>`: what the team would see, and Agree / Decline."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    _ = context.gettext
+    token = (context.args or [""])[0].removeprefix("team-")
+    team = await context.db.run(lambda session: teams.by_token(session, token))
+    if team is None:
+        await message.reply_text(_(BAD_LINK))
+        return
+    if not await in_group(context, team, user.id):
+        await message.reply_text(
+            _("This join link is for a group you are not in. Ask your manager to add you first.")
+        )
+        return
+    trainer = await ensure_trainer(update, context)
+    team_id = team.id or 0
+    existing = await context.db.run(lambda session: teams.membership(session, team_id, user.id))
+    if existing is not None and existing.status == teams.SHARED:
+        await message.reply_text(
+            _("You already share your deadlines with {team}. /leave stops it.").format(
+                team=html.escape(team.title)
+            )
+        )
+        return
+    catalog, today = context.catalog, context.today()
+    shared = await context.db.run(
+        lambda session: teams.shared_credentials(session, user.id, catalog, today)
+    )
+    await message.reply_text(
+        preview_text(context.tr, team, trainer.name, shared, today),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    button_of(_("✅ Agree and share"), f"yes:{team.join_token}"),
+                    button_of(_("Decline"), f"no:{team.join_token}"),
+                ]
+            ]
+        ),
+    )
+
+
+async def _consent(update: Update, context: RecertContext, token: str, agreed: bool) -> None:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    _ = context.gettext
+    team = await context.db.run(lambda session: teams.by_token(session, token))
+    if team is None:
+        await query.answer(_(BAD_LINK), show_alert=True)
+        return
+    if not await in_group(context, team, user.id):
+        await query.answer(
+            _("This join link is for a group you are not in. Ask your manager to add you first."),
+            show_alert=True,
+        )
+        return
+    trainer = await ensure_trainer(update, context)
+    team_id = team.id or 0
+    await context.db.run(lambda session: teams.answer(session, team_id, user.id, agreed))
+    await query.answer()
+    name = html.escape(team.title)
+    kept = html.escape(getattr(query.message, "text", "") or "")  # the preview, as agreed to
+    if agreed:
+        result = _("✅ You now share your deadlines with {team}. /leave stops it at any time.")
+    else:
+        result = _("Okay: nothing is shared with {team}. The link works if you change your mind.")
+    result = result.format(team=name)
+    if agreed and trainer.time_zone is None:  # came straight from the link: not set up yet
+        result += "\n\n" + _("Send /start to add your certifications and get reminders.")
+    await show(update, kept + "\n\n" + result)
+
+
+async def leave_private(update: Update, context: RecertContext) -> None:
+    """/leave in private: stop sharing (with the one team, or the one chosen)."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    _ = context.gettext
+    sharing = await context.db.run(lambda session: teams.sharing_with(session, user.id))
+    if not sharing:
+        await message.reply_text(_("You do not share your deadlines with any team."))
+        return
+    if len(sharing) == 1:
+        await _leave(update, context, sharing[0])
+        return
+    await message.reply_text(
+        _("Stop sharing with which team?"),
+        reply_markup=InlineKeyboardMarkup(
+            [[button_of(team.title, f"lv:{team.id}")] for team in sharing]
+        ),
+    )
+
+
+async def _leave(update: Update, context: RecertContext, team: Team) -> None:
+    user = update.effective_user
+    assert user is not None
+    team_id = team.id or 0
+    await context.db.run(lambda session: teams.leave(session, team_id, user.id))
+    await show(
+        update,
+        context.gettext("Done: {team} no longer sees your deadlines.").format(
+            team=html.escape(team.title)
+        ),
+    )
+
+
+async def announce_private(update: Update, context: RecertContext) -> None:
+    """/announce TEXT in private: posted to the team managed (or the one chosen)."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    _ = context.gettext
+    managed = await managed_teams(context, user.id)
+    if not managed:
+        await message.reply_text(_(NOT_A_MANAGER))
+        return
+    text = " ".join(context.args or [])
+    if len(managed) == 1 or not text.strip():
+        await _announce(update, context, managed[0], text)
+        return
+    assert context.user_data is not None
+    context.user_data["announce"] = text
+    await message.reply_text(
+        _("Post it to which team?"),
+        reply_markup=InlineKeyboardMarkup(
+            [[button_of(team.title, f"ann:{team.id}")] for team in managed]
+        ),
+    )
+
+
+async def team_in_private(update: Update, context: RecertContext) -> None:
+    """/team in private: it belongs in the group."""
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(
+        context.gettext(
+            "/team works in your trainers' group: add me to the group, then send /team there "
+            "as a chat administrator."
+        )
+    )
+
+
+# -- buttons ---------------------------------------------------------------------------------
+
+
+PRIVATE_ONLY = {"yes", "no", "lv", "ann", *roster.ACTIONS}
+MANAGER_ACTIONS = {"day", "d", "hour", "h", "tz", "link", "ann", *roster.ACTIONS}
+
+
+async def button(update: Update, context: RecertContext) -> None:
+    """Every `team:` button. The team is read from the data and the presser checked again."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and query.data is not None and user is not None
+    _ = context.gettext
+    action, *rest = query.data.removeprefix(PREFIX).split(":")
+    chat = update.effective_chat
+    if action in PRIVATE_ONLY and (chat is None or chat.type != chat.PRIVATE):
+        # Forged, or a message forwarded into a group: a roster or a consent shown there would
+        # be shown to the whole group.
+        await query.answer(_("This only works in your private chat with me."), show_alert=True)
+        return
+    if action in ("yes", "no") and len(rest) == 1:
+        await _consent(update, context, rest[0], action == "yes")
+        return
+    if not rest or not is_number(rest[0]):
+        await query.answer(_("This button no longer works. Please start again."), show_alert=True)
+        return
+    team_id = int(rest[0])
+    team = await context.db.run(lambda session: teams.get(session, team_id))
+    if team is None or not team.active:
+        await query.answer(_("This team is no longer active."), show_alert=True)
+        return
+    if action == "lv":
+        await query.answer()
+        await _leave(update, context, team)
+        return
+    if action not in MANAGER_ACTIONS:
+        await query.answer(_("This button no longer works. Please start again."), show_alert=True)
+        return
+    if not await is_manager(context, team, user.id):
+        await query.answer(_("Only the team's managers can do that."), show_alert=True)
+        return
+    if action in roster.ACTIONS:
+        await roster.roster_button(update, context, team, action, rest[1:])
+        return
+    await _manager_action(update, context, team, action, rest[1:])
+
+
+async def _manager_action(
+    update: Update, context: RecertContext, team: Team, action: str, args: list[str]
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    _ = context.gettext
+    tr = team_tr(context, team)
+    if action == "day":
+        await query.answer()
+        await show(
+            update,
+            settings_text(tr, team),
+            InlineKeyboardMarkup(
+                [[button_of(tr.weekday(day), f"d:{team.id}:{day}")] for day in range(7)]
+            ),
+        )
+    elif action == "hour":
+        await query.answer()
+        hours = [button_of(tr.hour(hour), f"h:{team.id}:{hour}") for hour in range(6, 22)]
+        await show(
+            update,
+            settings_text(tr, team),
+            InlineKeyboardMarkup([hours[i : i + 4] for i in range(0, len(hours), 4)]),
+        )
+    elif (
+        action in ("d", "h")
+        and args
+        and is_number(args[0])
+        and int(args[0]) < (7 if action == "d" else 24)
+    ):
+        await query.answer()
+        key = "weekday" if action == "d" else "hour"
+        await _configure(update, context, team, **{key: int(args[0])})
+    elif action == "tz" and args:
+        zone = ":".join(args)
+        if not _valid(zone):
+            await query.answer(
+                _("This button no longer works. Please start again."), show_alert=True
+            )
+            return
+        await query.answer()
+        await _configure(update, context, team, zone=zone)
+    elif action == "link":
+        team_id = team.id or 0
+        fresh = await context.db.run(lambda session: teams.replace_token(session, team_id))
+        await query.answer(
+            tr.gettext("A new join link is ready; the old one no longer works."), show_alert=True
+        )
+        if fresh is not None:
+            await show(update, settings_text(tr, fresh), settings_markup(context, tr, fresh))
+    elif action == "ann":
+        text = (context.user_data or {}).pop("announce", "")
+        if not text:
+            await query.answer(
+                _("This button no longer works. Please start again."), show_alert=True
+            )
+            return
+        await query.answer()
+        await _announce(update, context, team, text)
+    else:
+        await query.answer(_("This button no longer works. Please start again."), show_alert=True)
+
+
+def _valid(zone: str) -> bool:
+    from bot.timezones import is_valid_zone
+
+    return "/" in zone and is_valid_zone(zone)
+
+
+def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
+    """Before start's conversation (the Join deep link is a /start) and the group catch-all."""
+    return [
+        *roster.handlers(),
+        CommandHandler(
+            "start", join_start, filters=PRIVATE & filters.Regex(r"^/start(@\w+)?\s+team-")
+        ),
+        ChatMemberHandler(bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
+        ChatMemberHandler(member_changed, ChatMemberHandler.CHAT_MEMBER),
+        MessageHandler(filters.StatusUpdate.LEFT_CHAT_MEMBER, member_left),
+        MessageHandler(filters.StatusUpdate.MIGRATE, migrated),
+        MessageHandler(filters.StatusUpdate.NEW_CHAT_TITLE, retitled),
+        CommandHandler("team", team_command, filters=GROUP_MESSAGE),
+        CommandHandler("announce", announce_group, filters=GROUP_MESSAGE),
+        CommandHandler("leave", leave_group, filters=GROUP_MESSAGE),
+        command("team", team_in_private),
+        command("announce", announce_private),
+        command("leave", leave_private),
+        CallbackQueryHandler(button, pattern=f"^{PREFIX}"),
+    ]

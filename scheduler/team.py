@@ -1,0 +1,226 @@
+"""Teams as pure functions of what members share and `now`: each member's state, the roster's
+order, the weekly digest, the once-only group alerts, the managers' escalation, and when the
+team job next owes a digest or an alert check. No I/O, no Telegram; the team job's callbacks
+(`run_team_tick` and friends, in `scheduler/team_job.py`) call these with the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from scheduler.cycles import Standing
+
+ALERT_DAYS = 30  # a member's credential "enters its last 30 days"
+# The day-of reminder ("d0") left unanswered this long reaches the managers: a whole day to
+# press a button, renew or snooze first.
+ESCALATE_AFTER = timedelta(hours=24)
+ESCALATE_MILESTONE = "d0"
+# Older than this, an unanswered reminder is history, not news (a member who joins later).
+ESCALATE_WITHIN = timedelta(days=14)
+MAX_MESSAGE = 4096
+
+
+class MemberState(StrEnum):
+    EXPIRED = "expired"
+    IN_GRACE = "grace"
+    DUE_SOON = "soon"
+    NO_CREDENTIALS = "none"
+    OK = "ok"
+
+
+URGENCY = {
+    MemberState.EXPIRED: 0,
+    MemberState.IN_GRACE: 1,
+    MemberState.DUE_SOON: 2,
+    MemberState.NO_CREDENTIALS: 3,
+    MemberState.OK: 4,
+}
+# A credential's standing as a member state (the member's is the most urgent of theirs).
+STATE_OF = {
+    Standing.EXPIRED: MemberState.EXPIRED,
+    Standing.IN_GRACE: MemberState.IN_GRACE,
+    Standing.DUE_SOON: MemberState.DUE_SOON,
+    Standing.ON_TRACK: MemberState.OK,
+}
+
+
+@dataclass(frozen=True)
+class Shared:
+    """One credential as the team sees it: never its number, never a proof."""
+
+    credential_id: int
+    name: str  # plain text (escape it for HTML)
+    end: date | None
+    standing: Standing
+    counted: Decimal
+    required: Decimal | None
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class Member:
+    trainer_id: int
+    name: str  # plain text
+    joined_on: date  # the day they agreed to share, in the team's time zone
+    credentials: tuple[Shared, ...] = ()
+
+    @property
+    def state(self) -> MemberState:
+        return member_state(self.credentials)
+
+
+def member_state(credentials: Iterable[Shared]) -> MemberState:
+    """The most urgent state among a member's credentials."""
+    states = [STATE_OF[c.standing] for c in credentials]
+    if not states:
+        return MemberState.NO_CREDENTIALS
+    return min(states, key=URGENCY.__getitem__)
+
+
+def _urgent_end(member: Member) -> date:
+    """The deadline that decides the member's place within their state."""
+    state = member.state
+    ends = [
+        c.end for c in member.credentials if c.end is not None and STATE_OF[c.standing] is state
+    ]
+    return min(ends) if ends else date.max
+
+
+def roster_order(members: Iterable[Member]) -> list[Member]:
+    """Expired first, then in grace, due soon, no credentials yet, and all right last; the
+    oldest or nearest deadline first within each; then by name."""
+    return sorted(
+        members, key=lambda m: (URGENCY[m.state], _urgent_end(m), m.name.casefold(), m.trainer_id)
+    )
+
+
+@dataclass(frozen=True)
+class Mention:
+    member: Member
+    credential: Shared
+
+
+@dataclass(frozen=True)
+class Renewal:
+    member_name: str
+    credential_name: str
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The weekly digest: who is due within 30 days (soonest first), who is in grace, who
+    has expired, and the renewals since last week."""
+
+    due: tuple[Mention, ...] = ()
+    grace: tuple[Mention, ...] = ()
+    expired: tuple[Mention, ...] = ()
+    renewed: tuple[Renewal, ...] = ()
+    members: int = 0
+
+    @property
+    def all_clear(self) -> bool:
+        return not (self.due or self.grace or self.expired)
+
+
+def digest(members: Sequence[Member], today: date, renewed: Sequence[Renewal] = ()) -> Digest:
+    due, grace, expired = [], [], []
+    for member in members:
+        for credential in member.credentials:
+            if credential.end is None:
+                continue
+            if credential.standing is Standing.EXPIRED:
+                expired.append(Mention(member, credential))
+            elif credential.standing is Standing.IN_GRACE:
+                grace.append(Mention(member, credential))
+            elif (credential.end - today).days <= ALERT_DAYS:
+                due.append(Mention(member, credential))
+
+    def by_end(items: list[Mention]) -> tuple[Mention, ...]:
+        return tuple(sorted(items, key=lambda m: (m.credential.end, m.member.name.casefold())))
+
+    return Digest(by_end(due), by_end(grace), by_end(expired), tuple(renewed), len(members))
+
+
+def alert_owed(
+    credential: Shared, joined_on: date, today: date, recorded: Iterable[str]
+) -> str | None:
+    """ "lapsed" once the deadline has passed, "d30" once it is 30 days away or less; None when
+    said already, or when it happened by the day the member joined (the digest shows it)."""
+    end = credential.end
+    if end is None:
+        return None
+    said = set(recorded)
+    if today > end:
+        lapsed_on = end + timedelta(days=1)
+        if "lapsed" in said or lapsed_on <= joined_on:
+            return None
+        return "lapsed"
+    entered_on = end - timedelta(days=ALERT_DAYS)
+    if today >= entered_on and "d30" not in said and entered_on > joined_on:
+        return "d30"
+    return None
+
+
+def escalation_due(
+    sent_at: datetime | None,
+    answered: bool,
+    nudge_cycle_end: date,
+    current_cycle_end: date | None,
+    now: datetime,
+) -> bool:
+    """The day-of reminder was sent, a day has passed without an answer, and the cycle is the
+    same one (a renewal moves the cycle end, and then there is nothing to escalate)."""
+    if sent_at is None or answered or current_cycle_end != nudge_cycle_end:
+        return False
+    return ESCALATE_AFTER <= now - sent_at <= ESCALATE_WITHIN
+
+
+def _at(day: date, hour: int, zone: str) -> datetime:
+    return datetime.combine(day, time(hour), ZoneInfo(zone)).astimezone(UTC)
+
+
+def next_weekly(zone: str, weekday: int, hour: int, now: datetime) -> datetime:
+    """The next `weekday` at `hour` in the team's zone, after `now`, in UTC (right across
+    daylight-saving changes: zoneinfo places the local hour)."""
+    today = now.astimezone(ZoneInfo(zone)).date()
+    day = today + timedelta(days=(weekday - today.weekday()) % 7)
+    moment = _at(day, hour, zone)
+    return moment if moment > now else _at(day + timedelta(days=7), hour, zone)
+
+
+def next_daily(zone: str, hour: int, now: datetime) -> datetime:
+    """The next `hour` in the team's zone after `now`, in UTC."""
+    today = now.astimezone(ZoneInfo(zone)).date()
+    moment = _at(today, hour, zone)
+    return moment if moment > now else _at(today + timedelta(days=1), hour, zone)
+
+
+@dataclass
+class Pages:
+    """Blocks of text joined into as few messages as fit Telegram's limit."""
+
+    limit: int = MAX_MESSAGE
+    pages: list[str] = field(default_factory=list)
+
+    def add(self, block: str) -> None:
+        while len(block) > self.limit:  # one block alone too long: cut at a line
+            cut = block.rfind("\n", 0, self.limit)
+            cut = cut if cut > 0 else self.limit
+            self.add(block[:cut])
+            block = block[cut:].lstrip("\n")
+        if self.pages and len(self.pages[-1]) + 2 + len(block) <= self.limit:
+            self.pages[-1] += "\n\n" + block
+        elif block:
+            self.pages.append(block)
+
+
+def paginate(blocks: Iterable[str], limit: int = MAX_MESSAGE) -> list[str]:
+    pages = Pages(limit)
+    for block in blocks:
+        pages.add(block)
+    return pages.pages
