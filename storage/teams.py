@@ -293,7 +293,7 @@ def shared_credentials(
     progress (from the same status query as /status)."""
     shared = []
     for progress in credits.status(session, trainer_id, catalog):
-        credential = progress.held.credential
+        credential = progress.credential
         entry = catalog.get(credential.catalog_id)
         cycle = Cycle(credential.cycle_start, credential.cycle_end, credential.units_required)
         shared.append(
