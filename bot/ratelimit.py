@@ -21,6 +21,8 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 from telegram.ext import BaseRateLimiter
 
+# The methods Telegram's limits count: sending and editing messages.
+MESSAGES = ("send", "edit", "forward", "copy")
 # rate_limit_args for a send that may come in a burst to one person (the nudge sweep).
 PACED = "paced"
 
@@ -64,7 +66,9 @@ class TelegramLimits(BaseRateLimiter[str]):
         rate_limit_args: str | None,
     ) -> JSON:
         chat_id = data.get("chat_id")
-        if chat_id is None:  # getMe, answerCallbackQuery, ...: not a message to anyone
+        if chat_id is None or not endpoint.startswith(MESSAGES):
+            # Not a message: getMe, answerCallbackQuery, getChatMember (a manager paging the
+            # roster must not wait on the group's 20 messages a minute).
             return await callback(*args, **kwargs)
         key = _chat_key(chat_id)
         if _is_group(key):

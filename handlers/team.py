@@ -42,7 +42,6 @@ from handlers.team_common import (
     NOT_A_MANAGER,
     PREFIX,
     admin_of,
-    api_reader,
     button_of,
     group_team_for,
     in_group,
@@ -176,7 +175,7 @@ async def _note_admins(context: RecertContext, team: Team) -> None:
     """The group's other administrators are managers too: recorded now, so that their
     /roster in private and the escalations find the team (each use checks them again)."""
     try:
-        admins = await api_reader(context.application).get_chat_administrators(team.chat_id)
+        admins = await context.bot.get_chat_administrators(team.chat_id)
     except (BadRequest, Forbidden):
         return
     team_id = team.id or 0

@@ -12,7 +12,7 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from telegram import Bot, ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 from telegram.ext import filters
@@ -260,31 +260,12 @@ def settings_markup(context: RecertContext, tr: Translator, team: Team) -> Inlin
 # -- Bot API checks --------------------------------------------------------------------------
 
 
-def api_reader(application: Any) -> Bot:
-    """The bot without PTB's rate limiter, for questions only (getChatMember,
-    getChatAdministrators). The limiter counts every call naming a group against that group's
-    20 messages a minute, so a manager paging the roster in private would soon wait seconds
-    per press; Telegram's per-group limit is on messages sent, and those all still go
-    through the limiter. Same token, same server, same connection pool."""
-    reader = application.bot_data.get("api_reader")
-    if reader is None:
-        bot = application.bot
-        reader = Bot(
-            bot.token,
-            base_url=bot.base_url.replace(bot.token, "{token}"),
-            base_file_url=bot.base_file_url.replace(bot.token, "{token}"),
-            request=bot.request,
-        )
-        application.bot_data["api_reader"] = reader
-    return reader  # type: ignore[no-any-return]
-
-
 async def _member_status(context: RecertContext, team: Team, user_id: int) -> ChatMember | None:
     """The person's membership of the team's group, asked of the Bot API now. A group that
     became a supergroup unnoticed is followed once."""
     for _attempt in range(2):
         try:
-            return await api_reader(context.application).get_chat_member(team.chat_id, user_id)
+            return await context.bot.get_chat_member(team.chat_id, user_id)
         except ChatMigrated as error:
             old_id, new_id = team.chat_id, error.new_chat_id
             await context.db.run(partial(teams.migrate, old_chat_id=old_id, new_chat_id=new_id))
@@ -297,7 +278,7 @@ async def _member_status(context: RecertContext, team: Team, user_id: int) -> Ch
 async def admin_of(context: RecertContext, chat_id: int, user_id: int) -> bool:
     """A chat administrator (or its creator), by the Bot API, never by the message."""
     try:
-        member = await api_reader(context.application).get_chat_member(chat_id, user_id)
+        member = await context.bot.get_chat_member(chat_id, user_id)
     except (BadRequest, Forbidden):
         return False
     return member.status in ADMINS

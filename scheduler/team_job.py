@@ -171,14 +171,14 @@ async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) ->
 
 
 async def _escalate(application: AnyApp, escalation: Escalation, tick: Tick) -> None:
-    from handlers.team_common import api_reader, escalation_text
+    from handlers.team_common import escalation_text
 
     data = application.bot_data
     db, catalog, i18n = data["db"], data["catalog"], data["i18n"]
     team, credential = escalation.team, escalation.credential
     managers = set(escalation.granted)
     try:
-        admins = await api_reader(application).get_chat_administrators(team.chat_id)
+        admins = await application.bot.get_chat_administrators(team.chat_id)
         managers.update(admin.user.id for admin in admins if not admin.user.is_bot)
     except TelegramError as error:
         log.warning("team %s: administrators unknown: %s", team.id, error)

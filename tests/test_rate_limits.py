@@ -124,3 +124,20 @@ async def test_a_sweep_with_the_limiter_spaces_one_trainers_nudges(
         assert all("due in 7 days" in m["text"] for m in eve.inbox[-3:])
     finally:
         await stop_bot(application)
+
+
+async def test_questions_to_the_bot_api_are_not_paced() -> None:
+    """getChatMember names a group but is not a message: a manager paging the roster never
+    waits on the group's 20 messages a minute."""
+    limits = TelegramLimits(group_per_minute=1)
+    asked: list[float] = []
+
+    async def telegram() -> dict[str, Any]:
+        asked.append(time.monotonic())
+        return {"ok": True}
+
+    for _ in range(5):
+        await limits.process_request(
+            telegram, (), {}, "getChatMember", {"chat_id": -100, "user_id": 1}, None
+        )
+    assert len(asked) == 5 and asked[-1] - asked[0] < 0.05
