@@ -27,6 +27,7 @@ PRIVATE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("roster", N_("Your team's roster (managers)")),
     ("announce", N_("Post to your team's group (managers)")),
     ("leave", N_("Stop sharing with a team")),
+    ("delete_me", N_("Erase all my data")),
     ("help", N_("What I can do")),
     ("cancel", N_("Stop what we are doing")),
 )

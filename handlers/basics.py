@@ -55,6 +55,8 @@ async def help_command(update: Update, context: RecertContext) -> None:
         + "\n"
         + _("/language: change the language")
         + "\n"
+        + _("/export: your data as files; /delete_me: erase it all")
+        + "\n"
         + _("/leave: stop sharing your deadlines with a team")
         + "\n"
         + _("/roster: your team's roster, if you manage one")
@@ -160,10 +162,11 @@ PERSONAL_COMMANDS = (
     "audit",
     "settings",
     "language",
+    "delete_me",
     "help",
     "cancel",
 )
-PERSONAL_BUTTONS = r"^(cred|hist|audit|status|log|add|nudge|lang|hour|tz|set|intensity|quiet):"
+PERSONAL_BUTTONS = r"^(cred|hist|audit|status|log|add|nudge|lang|hour|tz|set|intensity|quiet|erase):"
 
 
 async def in_private_please(update: Update, context: RecertContext) -> None:
