@@ -166,7 +166,9 @@ PERSONAL_COMMANDS = (
     "help",
     "cancel",
 )
-PERSONAL_BUTTONS = r"^(cred|hist|audit|status|log|add|nudge|lang|hour|tz|set|intensity|quiet|erase):"
+PERSONAL_BUTTONS = (
+    r"^(cred|hist|audit|status|log|add|nudge|lang|hour|tz|set|intensity|quiet|erase):"
+)
 
 
 async def in_private_please(update: Update, context: RecertContext) -> None:
