@@ -16,11 +16,17 @@ def run(settings: Settings) -> None:
     from bot.app import build_application
 
     settings.token  # noqa: B018  (raises SettingsError with one line when it is missing)
+    application = build_application(settings)
+    if settings.webhook:
+        from bot.webhook import serve
+
+        # Migrations run in start-up; SIGINT/SIGTERM stop it after the update in hand.
+        asyncio.run(serve(application, settings))
+        return
     if settings.migrate_on_start:
         from storage.migrate import upgrade
 
         upgrade(settings.database_url)
-    application = build_application(settings)
     # run_polling stops cleanly on SIGINT/SIGTERM: the update in hand is finished first.
     application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
 
@@ -39,16 +45,17 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         from bot.logs import setup_logging
 
-        secret = (
-            settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
-        )
+        secrets = [
+            settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else "",
+            settings.webhook_secret.get_secret_value() if settings.webhook_secret else "",
+        ]
         # The terminal chat is for reading the bot's messages; keep the log out of the way.
         level = (
             "WARNING"
             if args.command == "chat" and settings.log_level == "INFO"
             else settings.log_level
         )
-        setup_logging(level, settings.log_json, [secret])
+        setup_logging(level, settings.log_json, secrets)
         settings.ensure_data_dir()
         if args.command == "migrate":
             from storage.migrate import upgrade

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from datetime import UTC
 from typing import Any
 
@@ -24,6 +25,7 @@ from bot.commands import register_menus
 from bot.context import RecertContext
 from bot.errors import on_error
 from bot.i18n import LANGUAGES, I18n
+from bot.logs import describe_update
 from bot.persistence import DatabasePersistence
 from bot.ratelimit import TelegramLimits
 from bot.settings import Settings
@@ -62,9 +64,15 @@ class RecertApplication(Application[Any, RecertContext, Any, Any, Any, Any]):
     """
 
     async def process_update(self, update: object) -> None:
-        await super().process_update(update)
         if not isinstance(update, Update):
+            await super().process_update(update)
             return
+        started = time.monotonic()
+        await super().process_update(update)
+        # One line per update: its id and kind, never what was written (bot.logs).
+        if logger.isEnabledFor(logging.INFO):
+            elapsed = 1000 * (time.monotonic() - started)
+            logger.info("%s handled in %d ms", describe_update(update), elapsed)
         user, chat = update.effective_user, update.effective_chat
         if user is not None and self.user_data.get(user.id) == {}:
             self.drop_user_data(user.id)  # the persistence writes only if a row was stored

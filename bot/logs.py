@@ -5,6 +5,40 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
+from typing import Any
+
+
+def describe_update(update: Any) -> str:
+    """What an update is, for the log, without what people wrote: its id, its kind, and for a
+    command its name; for a button the feature prefix of its data. Never the text, names,
+    credential numbers or file ids."""
+    parts = [f"update {update.update_id}"]
+    message = update.message or update.edited_message
+    if update.callback_query is not None:
+        data = update.callback_query.data or ""
+        parts.append(f"button {data.split(':', 1)[0][:16]}:" if ":" in data else "button")
+    elif message is not None:
+        kind = "edited message" if update.edited_message is not None else "message"
+        text = message.text or ""
+        if text.startswith("/") and update.message is not None:
+            command = text.split(maxsplit=1)[0].split("@", 1)[0][:33]
+            parts.append(f"{kind} {command}" if command[1:].isidentifier() else f"{kind} /?")
+        else:
+            content = next(
+                (
+                    name
+                    for name in ("text", "photo", "document", "sticker", "location", "contact")
+                    if getattr(message, name, None)
+                ),
+                "other",
+            )
+            parts.append(f"{kind} ({content})")
+        parts.append(f"in a {message.chat.type} chat")
+    elif update.my_chat_member is not None or update.chat_member is not None:
+        parts.append("chat member change")
+    else:
+        parts.append("other")
+    return " ".join(parts)
 
 
 class RedactSecrets(logging.Filter):

@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # BotFather's tokens: the bot id, a colon, then 35 characters of base64url.
 TOKEN_PATTERN = re.compile(r"^\d{5,16}:[A-Za-z0-9_-]{30,64}$")
+SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 DEFAULT_DATABASE_URL = "sqlite:///data/recert.db"
 
 
@@ -34,6 +36,15 @@ class Settings(BaseSettings):
     rate_limit: bool = True
     # Seconds between nudge sweeps; 0 turns the sweep job off (tests drive sweeps themselves).
     sweep_interval: float = Field(default=60, ge=0)
+    # Webhook mode: set WEBHOOK_URL (the public HTTPS address Telegram posts to) and
+    # WEBHOOK_SECRET; unset, the bot long-polls.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "0.0.0.0"  # all interfaces: in a container, the only way in
+    webhook_port: int = Field(default=8080, ge=0, le=65535)
+    # Conversation state read from the database on every update, so several replicas share
+    # it. Unset: on in webhook mode on PostgreSQL (replicas), off otherwise (pays nothing).
+    shared_state: bool | None = None
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -56,6 +67,49 @@ class Settings(BaseSettings):
             # Never echo the value: it may be a real token with a typo.
             raise ValueError("malformed (expected the form 123456:ABC-DEF... from @BotFather)")
         return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must be an https:// address (Telegram posts only over HTTPS)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -.
+        if value is not None and not SECRET_PATTERN.match(value.get_secret_value()):
+            raise ValueError(
+                "must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError(
+                "WEBHOOK_SECRET is required with WEBHOOK_URL: it proves a request is Telegram's"
+            )
+        return self
+
+    @property
+    def webhook(self) -> bool:
+        return bool(self.webhook_url)
+
+    @property
+    def webhook_path(self) -> str:
+        """The path of WEBHOOK_URL: the server answers updates there (`/` if none)."""
+        assert self.webhook_url
+        return urlsplit(self.webhook_url).path or "/"
+
+    @property
+    def share_state(self) -> bool:
+        if self.shared_state is not None:
+            return self.shared_state
+        return self.webhook and self.database_url.startswith("postgres")
 
     @property
     def token(self) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
@@ -101,6 +101,10 @@ class Database:
         return await loop.run_in_executor(
             self._executor, functools.partial(self._run_in_session, work)
         )
+
+    async def ping(self) -> None:
+        """One trivial statement: raises when the database cannot be reached (health checks)."""
+        await self.run(lambda session: session.exec(text("SELECT 1")).one())  # type: ignore[call-overload]
 
     async def dispose(self) -> None:
         if self.async_engine is not None:
