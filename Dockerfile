@@ -22,5 +22,7 @@ RUN useradd --system --uid 10001 --home-dir /data --create-home recert
 USER recert
 WORKDIR /data
 VOLUME ["/data"]
+# Webhook mode listens here (WEBHOOK_PORT); polling needs no port.
+EXPOSE 8080
 # Migrations first (also run at start-up; explicit here so a failure is visible on its own).
 CMD ["sh", "-c", "recert migrate && exec recert"]

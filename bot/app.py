@@ -68,7 +68,12 @@ class RecertApplication(Application[Any, RecertContext, Any, Any, Any, Any]):
             await super().process_update(update)
             return
         started = time.monotonic()
+        shared = self.bot_data["settings"].share_state
+        if shared:  # replicas: this person's state as the last replica left it
+            await self.bot_data["persistence"].refresh_person(self, update)
         await super().process_update(update)
+        if shared:  # and written back before the next update, wherever it goes
+            await self.update_persistence()
         # One line per update: its id and kind, never what was written (bot.logs).
         if logger.isEnabledFor(logging.INFO):
             elapsed = 1000 * (time.monotonic() - started)
@@ -185,6 +190,7 @@ def build_application(
     application.bot_data.update(
         settings=settings_,
         db=db,
+        persistence=persistence,
         i18n=i18n or I18n.load(settings_.default_language),
         catalog=catalog or Catalog.load(),
     )

@@ -13,7 +13,7 @@ from collections.abc import Mapping, MutableMapping
 from types import MappingProxyType
 from typing import Any
 
-from telegram.ext import BasePersistence, PersistenceInput
+from telegram.ext import BasePersistence, ConversationHandler, PersistenceInput
 
 from storage import conversations
 from storage.db import Database
@@ -40,6 +40,53 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
 
     def bind(self, user_data: Mapping[int, dict[Any, Any]]) -> None:
         self._live = user_data
+
+    async def refresh_person(self, application: Any, update: Any) -> None:
+        """Several replicas: before an update is handled, read its person's conversation
+        states and answers so far from the database, where the replica that handled their
+        previous update left them (PTB itself reads them only at start-up).
+
+        One round trip per update, and only with SHARED_STATE (see `bot.app`)."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None:
+            return
+        handlers = [
+            handler
+            for group in application.handlers.values()
+            for handler in group
+            if isinstance(handler, ConversationHandler) and handler.persistent and handler.name
+        ]
+        keyed: dict[str, list[tuple[ConversationHandler[Any], ConversationKey]]] = {}
+        for handler in handlers:
+            parts: list[int] = []
+            if handler.per_chat:
+                if chat is None:
+                    continue
+                parts.append(chat.id)
+            if handler.per_user:
+                parts.append(user.id)
+            key = tuple(parts)
+            keyed.setdefault(json.dumps(list(key)), []).append((handler, key))
+        data, rows = await self.db.run(
+            lambda session: conversations.for_person(session, user.id, list(keyed))
+        )
+        stored = {(name, key): state for name, key, state in rows}
+        for encoded, pairs in keyed.items():
+            for handler, key in pairs:
+                # PTB offers no public way to set a conversation's state from outside it.
+                states = handler._conversations
+                state = stored.get((handler.name, encoded))  # type: ignore[arg-type]
+                if state is not None:
+                    states.update_no_track({key: json.loads(state)})
+                elif key in states:
+                    states.pop(key)  # ended elsewhere (the write of None is a no-op)
+        live = application.user_data[user.id]  # created empty if absent, dropped if so after
+        live.clear()
+        if data is None:
+            self._written.pop(user.id, None)
+        else:
+            live.update(json.loads(data))
+            self._written[user.id] = data
 
     async def get_conversations(self, name: str) -> ConversationDict:
         rows = await self.db.run(lambda session: conversations.states(session, name))

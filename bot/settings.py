@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     @field_validator("webhook_secret")
     @classmethod
     def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value():
+            return None  # set but empty (compose passes empty variables): not set
         # Telegram's rule for secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -.
         if value is not None and not SECRET_PATTERN.match(value.get_secret_value()):
             raise ValueError(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import ConversationState, UserData
 
@@ -36,3 +36,15 @@ def save_user_data(session: Session, user_id: int, data: str | None) -> None:
         session.add(UserData(user_id=user_id, data=data))
     else:
         row.data = data
+
+
+def for_person(
+    session: Session, user_id: int, keys: list[str]
+) -> tuple[str | None, list[tuple[str, str, str]]]:
+    """One person's user_data (JSON or None) and their conversation states under `keys`
+    (JSON keys), for replicas that share state: (data, [(name, key, state)])."""
+    row = session.get(UserData, user_id)
+    states = session.exec(
+        select(ConversationState).where(col(ConversationState.key).in_(keys))
+    ).all()
+    return (row.data if row else None), [(s.name, s.key, s.state) for s in states]

@@ -180,7 +180,7 @@ def test_webhook_settings_are_checked() -> None:
             _env_file=None, webhook_url="https://x.example/h", webhook_secret="has space!"
         )
     assert "has space" not in str(refused.value)
-    polling = load_settings(_env_file=None)
+    polling = load_settings(_env_file=None, webhook_url="", webhook_secret="")
     assert not polling.webhook and not polling.share_state
     hooked = load_settings(
         _env_file=None,
