@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -160,7 +160,7 @@ async def _setup(world: World, state: str) -> Person:
 
             trainers.start(session, person.id, person.user["first_name"], "en", 9)
             session.flush()
-            end = date.today() + timedelta(days=40)
+            end = datetime.now(UTC).date() + timedelta(days=40)
             saved = credentials.add(
                 session,
                 person.id,
@@ -168,7 +168,7 @@ async def _setup(world: World, state: str) -> Person:
                 catalog_id="nasm-cpt",
                 number=f"SECRET-{person.id}",
             )
-            credentials.add_credit(session, person.id, saved.id, Decimal(1), date.today(), "T")
+            credentials.add_credit(session, person.id, saved.id, Decimal(1), datetime.now(UTC).date(), "T")
 
         await world.application.bot_data["db"].run(own)
     for kind, value in STATES[state]:
