@@ -160,7 +160,8 @@ async def _setup(world: World, state: str) -> Person:
 
             trainers.start(session, person.id, person.user["first_name"], "en", 9)
             session.flush()
-            end = datetime.now(UTC).date() + timedelta(days=40)
+            today = datetime.now(UTC).date()
+            end = today + timedelta(days=40)
             saved = credentials.add(
                 session,
                 person.id,
@@ -168,7 +169,7 @@ async def _setup(world: World, state: str) -> Person:
                 catalog_id="nasm-cpt",
                 number=f"SECRET-{person.id}",
             )
-            credentials.add_credit(session, person.id, saved.id, Decimal(1), datetime.now(UTC).date(), "T")
+            credentials.add_credit(session, person.id, saved.id, Decimal(1), today, "T")
 
         await world.application.bot_data["db"].run(own)
     for kind, value in STATES[state]:
