@@ -12,18 +12,23 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
+# Pauses before running a unit of work again after the server dropped its connection.
+RECONNECT_PAUSES = (0.05, 0.5, 2.0)
 UnitOfWork = Callable[[Session], T]
 
 
@@ -93,10 +98,25 @@ class Database:
         """Run `work(session)` in one hop off the event loop and commit it."""
         self.round_trips += 1
         if self.async_engine is not None:
-            async with AsyncSession(self.async_engine, expire_on_commit=False) as session:
-                result: T = await session.run_sync(work)
-                await session.commit()
-                return result
+            for attempt, pause in enumerate((*RECONNECT_PAUSES, None)):
+                try:
+                    async with AsyncSession(self.async_engine, expire_on_commit=False) as session:
+                        result: T = await session.run_sync(work)
+                        await session.commit()
+                        return result
+                except DBAPIError as error:
+                    # The server dropped the connection (a restart, a fail-over, an operator's
+                    # pg_terminate_backend): the transaction was rolled back with it, so the
+                    # unit of work runs again on a new connection. Anything else is raised.
+                    if not error.connection_invalidated or pause is None:
+                        raise
+                    logger.warning(
+                        "database connection lost (%s); retrying (%d)",
+                        type(error.orig).__name__,
+                        attempt + 1,
+                    )
+                    await asyncio.sleep(pause)
+            raise AssertionError("unreachable: the last attempt raises")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._executor, functools.partial(self._run_in_session, work)
