@@ -1,4 +1,5 @@
-"""Logging set-up: one line per event, optionally JSON, and never the token."""
+"""Logging set-up: one line per event, optionally JSON, and never the token, credential
+numbers or what people wrote (beyond the command's name)."""
 
 from __future__ import annotations
 
@@ -76,18 +77,28 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class OneLineFormatter(logging.Formatter):
+    """Plain text, one line per event: a traceback's lines are joined with " | "."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace("\r", "").replace("\n", " | ")
+
+
 def setup_logging(level: str, json_lines: bool, secrets: list[str]) -> None:
     handler = logging.StreamHandler()
     handler.addFilter(RedactSecrets(secrets))
     handler.setFormatter(
         JsonFormatter()
         if json_lines
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        else OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     # httpx logs every request URL, and Bot API URLs carry the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # PTB's debug lines quote whole updates and every request's parameters (what people
+    # wrote, credential numbers): never below INFO, even with LOG_LEVEL=DEBUG.
+    logging.getLogger("telegram").setLevel(max(logging.INFO, root.level))
     for chatty in ("apscheduler", "alembic"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
