@@ -3,10 +3,12 @@ Telegram's POSTs, and a health endpoint for the load balancer.
 
 - `POST <path of WEBHOOK_URL>`: the `X-Telegram-Bot-Api-Secret-Token` header must equal
   WEBHOOK_SECRET (compared in constant time); a missing or wrong one is refused with 403 and
-  logged without the token. A good request's update is handled before the answer: 200 tells
-  Telegram it was handled, so an update cut short by a crash is delivered again rather than
-  lost. Updates are handled one at a time per process, as with polling (conversations need
-  it). While the server stops, new updates get 503, so Telegram retries them elsewhere.
+  logged without the token. A good request's update is claimed in the database
+  (`storage.updates`), handled, then answered: 200 tells Telegram it was handled, so an update
+  cut short by a crash is delivered again rather than lost, and one delivered again after it
+  was handled (to any replica) is not handled twice. Updates are handled one at a time per
+  process, as with polling (conversations need it). While the server stops, new updates get
+  503, so Telegram retries them elsewhere.
 - `GET /healthz`: 200 when the database answers, 503 when it does not or while stopping.
 """
 
@@ -19,6 +21,7 @@ import logging
 import re
 import signal
 import socket
+from datetime import UTC, datetime
 from typing import Any
 
 import tornado.httpserver
@@ -27,9 +30,11 @@ import tornado.web
 from telegram import Update
 
 from bot.settings import Settings
+from storage import updates
 
 logger = logging.getLogger(__name__)
 HEALTH_TIMEOUT = 5.0
+PRUNE_EVERY = 1000  # updates between clean-ups of the updates seen
 
 
 class Gate:
@@ -80,8 +85,21 @@ class UpdateHandler(tornado.web.RequestHandler):
         gate.in_hand += 1
         gate.idle.clear()
         try:
-            async with gate.lock:
-                await gate.application.process_update(update)
+            db = gate.application.bot_data["db"]
+            now = datetime.now(UTC)
+            taken = await db.run(lambda session: updates.claim(session, update.update_id, now))
+            if taken == "busy":
+                # Another replica has it in hand: Telegram asks again later, by when it is
+                # done (or that replica died and its lease ran out).
+                return self._refuse(503)
+            if taken == "mine":
+                async with gate.lock:
+                    await gate.application.process_update(update)
+                await db.run(lambda session: updates.finish(session, update.update_id))
+                if update.update_id % PRUNE_EVERY == 0:
+                    await db.run(lambda session: updates.prune(session, now))
+            else:
+                logger.info("update %d: delivered again, handled already", update.update_id)
         finally:
             gate.in_hand -= 1
             if not gate.in_hand:

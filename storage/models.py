@@ -245,3 +245,17 @@ class TeamAlert(SQLModel, table=True):
     cycle_end: date
     kind: str = Field(max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SeenUpdate(SQLModel, table=True):
+    """An update taken in webhook mode: claimed with a lease before it is handled, marked done
+    after. Telegram posts an update again when it got no answer in time; this keeps such a
+    second delivery (to this replica or another) from being handled twice, while an update
+    whose replica died mid-way is handled again once the lease ends."""
+
+    __tablename__ = "updates_seen"
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    done: bool = Field(default=False)
+    lease_until: datetime = Field(sa_type=UTCDateTime)
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

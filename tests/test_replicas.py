@@ -63,3 +63,65 @@ async def test_two_replicas_share_one_trainers_add_conversation(
     finally:
         await shutdown(first)
         await shutdown(second)
+
+
+async def test_an_update_posted_again_to_any_replica_is_handled_once(
+    postgres_url: str, i18n: I18n
+) -> None:
+    import asyncio
+
+    import httpx
+    from pydantic import SecretStr
+
+    from bot.webhook import WebhookServer
+    from storage import updates
+    from tests.test_webhook import start_update
+
+    api = OfflineBotAPI()
+    secret = "replica-secret"
+    settings = make_settings(
+        postgres_url, webhook_url="https://bot.example.com/hook", webhook_secret=SecretStr(secret)
+    )
+    apps = [build_application(settings, request=api, i18n=i18n) for _ in range(2)]
+    servers = []
+    for application in apps:
+        await startup(application)
+        server = WebhookServer(application, secret, "/hook")
+        servers.append((server, f"http://127.0.0.1:{server.listen('127.0.0.1', 0)}/hook"))
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+    Person(api, 42, "Lena")
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            # Telegram re-posts an update it thinks unanswered: to both replicas at once, and
+            # to the first again afterwards.
+            payload = start_update(42)
+            answers = await asyncio.gather(
+                *(client.post(url, json=payload, headers=headers) for _server, url in servers)
+            )
+            again = await client.post(servers[0][1], json=payload, headers=headers)
+            statuses = sorted(a.status_code for a in answers)
+            # One handled it (200); the other found it in hand (503: asked again later) or
+            # already done (200).
+            assert statuses in ([200, 200], [200, 503]) and again.status_code == 200
+            welcomes = [m for m in api.chat(42).messages if "I'm Recert" in str(m.get("text"))]
+            assert len(welcomes) == 1
+
+            # A replica died with an update in hand: once its lease is over, it is handled.
+            db = apps[0].bot_data["db"]
+            from datetime import UTC, datetime, timedelta
+
+            dead = datetime.now(UTC) - updates.LEASE - timedelta(seconds=1)
+            lost = start_update(43)
+            lost["update_id"] = 9100
+            Person(api, 43, "Max")
+            assert await db.run(lambda s: updates.claim(s, 9100, dead)) == "mine"
+            answer = await client.post(servers[1][1], json=lost, headers=headers)
+            assert answer.status_code == 200
+            assert any("I'm Recert" in str(m.get("text")) for m in api.chat(43).messages)
+            assert await db.run(lambda s: updates.claim(s, 9100, datetime.now(UTC))) == "done"
+            later = datetime.now(UTC) + updates.KEEP + timedelta(hours=1)
+            assert await db.run(lambda s: updates.prune(s, later)) == 2
+    finally:
+        for (server, _url), application in zip(servers, apps, strict=True):
+            await server.stop()
+            await shutdown(application)
