@@ -77,7 +77,7 @@ class UpdateHandler(tornado.web.RequestHandler):
         try:
             payload = json.loads(self.request.body)
             update = Update.de_json(payload, gate.application.bot)
-        except (ValueError, TypeError, KeyError) as error:
+        except Exception as error:  # whatever the body is, it is not an update: say 400
             logger.warning(
                 "webhook request refused (400): not an update (%s)", type(error).__name__
             )

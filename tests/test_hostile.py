@@ -215,7 +215,7 @@ def test_hostile_updates_in_every_state(tmp_path: Path, i18n: I18n) -> None:
     db = application.bot_data["db"]
 
     @settings(
-        max_examples=150,
+        max_examples=100,
         deadline=None,
         derandomize=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

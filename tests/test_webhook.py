@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from bot.app import build_application, shutdown, startup
@@ -252,3 +254,46 @@ def test_the_process_in_webhook_mode_answers_and_stops_with_0(
     lines = [json.loads(line) for line in stderr.strip().splitlines()]
     assert any("refused (403)" in line["message"] for line in lines)
     assert any("9001" in line["message"] for line in lines)  # the update's id is logged
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+BODIES = st.one_of(
+    st.binary(max_size=200),
+    JSON.map(lambda value: json.dumps(value).encode()),
+    # Update-shaped junk: a real key with a value of the wrong shape.
+    st.builds(
+        lambda key, value, update_id: json.dumps({"update_id": update_id, key: value}).encode(),
+        st.sampled_from(["message", "edited_message", "callback_query", "my_chat_member"]),
+        JSON,
+        st.integers(-(2**63), 2**63),
+    ),
+)
+
+
+async def test_junk_bodies_with_the_right_token_are_refused_or_ignored(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[tuple[bytes, int]] = []
+
+    @settings(max_examples=60, deadline=None, derandomize=True)
+    @given(body=BODIES)
+    def collect(body: bytes) -> None:
+        seen.append((body, 0))
+
+    collect()
+    for body, _ in seen:
+        answer = await served.client.post(
+            PATH, content=body, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        )
+        assert answer.status_code in (200, 400), (body, answer.status_code)
+    health = await served.client.get("/healthz")
+    assert health.status_code == 200  # still up
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, errors
