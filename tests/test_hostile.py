@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from bot.i18n import I18n
-from bot.offline import OfflineBotAPI, Person
+from bot.offline import Chat, OfflineBotAPI, Person
 from scheduler.cycles import Cycle
 from storage import credentials
 from storage.models import Credential, Credit, Nudge, PastCycle, Team, TeamMember, Trainer
@@ -54,7 +54,11 @@ STATES: dict[str, list[tuple[str, str]]] = {
     "credentials": [*ONBOARDED, ("send", "/credentials")],
     "history": [*ONBOARDED, ("send", "/history")],
     "delete-confirm": [*ONBOARDED, ("send", "/delete_me")],
+    # In the team's group, as a member who is not an administrator.
+    "group": [("join", "")],
+    "group-onboarded": [*ONBOARDED, ("join", "")],
 }
+GROUP_STATES = {"group", "group-onboarded"}
 # Where typed text or a shared place may validly change the person's own settings.
 SETTING_STATES = {"language", "zone"}
 COMMANDS = [
@@ -147,7 +151,18 @@ class World:
     api: OfflineBotAPI
     application: Any
     people: int = 0
-    log: list[str] = field(default_factory=list)
+    group: Chat | None = None
+
+    async def team_group(self) -> Chat:
+        """One group with a team, set up by its creator, that people join."""
+        if self.group is None:
+            self.group = self.api.new_group("Hostile Gym")
+            boss = Person(self.api, 9_999, "Boss")
+            await boss.send("/start")
+            await self.api.join(self.group, boss, "creator")
+            await self.api.add_bot(self.group, boss)
+            await boss.send("/team@recert_bot", chat=self.group)
+        return self.group
 
 
 async def _setup(world: World, state: str) -> Person:
@@ -173,14 +188,29 @@ async def _setup(world: World, state: str) -> Person:
 
         await world.application.bot_data["db"].run(own)
     for kind, value in STATES[state]:
-        if kind == "send":
+        if kind == "join":
+            await world.api.join(await world.team_group(), person)
+        elif kind == "send":
             await person.send(value)
         else:
             await person.press(value)
     return person
 
 
-async def _act(person: Person, kind: str, value: Any) -> None:
+async def _act(person: Person, kind: str, value: Any, chat: Chat | None) -> None:
+    if chat is not None:  # in the group: what a member can send there
+        if kind in ("text", "command", "edit"):
+            await person.send(value, chat=chat)
+        elif kind == "forged":
+            await person.press_data(value, chat.messages[-1], chat)
+        elif kind == "location":
+            latitude, longitude = value
+            location = {"latitude": latitude, "longitude": longitude}
+            await person._send_message(chat, {"location": location})
+        else:  # a sticker, photo or document: media in the group
+            stored = person.api._store_file(b"\xff\xd8\xff junk", None, "image/jpeg")
+            await person._send_message(chat, {"photo": person.api._photo_sizes(stored)})
+        return
     if kind in ("text", "command"):
         await person.send(value)
     elif kind == "sticker":
@@ -228,14 +258,21 @@ def test_hostile_updates_in_every_state(tmp_path: Path, i18n: I18n) -> None:
             may_change_own = (state in SETTING_STATES and kind in ("text", "location")) or (
                 kind == "command"
             )
+            in_group = state in GROUP_STATES
+            if in_group:
+                may_change_own = False  # a member who is no administrator changes nothing
             before = await db.run(lambda s: snapshot(s, person.id, may_change_own))
             calls = len(api.calls)
-            await _act(person, kind, value)
+            await _act(person, kind, value, world.group if in_group else None)
             sent = [c for c in api.calls[calls:] if c.method in SENDING]
-            assert sent, f"{state}: {kind} {value!r} was not answered"
+            # In a group, chatter is sensibly ignored; a button is always answered.
+            if not in_group:
+                assert sent, f"{state}: {kind} {value!r} was not answered"
             # A command may validly change things (/start creates a row, /log 1 x logs);
             # anything else said here is not a valid step that stores data.
-            if kind != "command" and not (state == "delete-confirm" and kind == "forged"):
+            if (kind != "command" or in_group) and not (
+                state == "delete-confirm" and kind == "forged"
+            ):
                 after = await db.run(lambda s: snapshot(s, person.id, may_change_own))
                 assert after == before, f"{state}: {kind} {value!r} changed stored data"
             assert not errors.messages, f"{state}: {kind} {value!r}: {errors.messages}"
@@ -244,6 +281,9 @@ def test_hostile_updates_in_every_state(tmp_path: Path, i18n: I18n) -> None:
 
     try:
         check()
+        assert world.group is not None  # the group states were among those tried
+        members = {m["from"]["id"] for m in world.group.messages}
+        assert len(members) > 3  # several people acted there
     finally:
         logging.getLogger().removeHandler(errors)
         loop.run_until_complete(stop_bot(application))
