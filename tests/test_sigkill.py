@@ -5,6 +5,7 @@ possible, bounded by the sends in flight, and counted in the output."""
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 import signal
 import socket
@@ -18,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -220,3 +222,123 @@ def test_sigterm_mid_sweep_finishes_and_records_the_nudges_in_hand(
     assert len(delivered_ids) >= 3 and len(set(delivered_ids)) == len(delivered_ids)
     assert sorted(n.credential_id for n in sent) and len(sent) == len(delivered_ids)
     assert len(sent) + len(claimed) <= TRAINERS
+
+
+class ConfirmingBotAPI(FakeBotAPI):
+    """Like Telegram, forgets updates once a getUpdates call confirms them (its offset)."""
+
+    def do_POST(self) -> None:
+        if self.path.endswith("/getUpdates"):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+            state = self.server.state
+            state["confirmed"] = max(state.get("confirmed", 0), int(form.get("offset", 0)))
+            state["calls"].append("getUpdates")
+            result = [u for u in state["updates"] if u["update_id"] >= state["confirmed"]]
+            if not result:
+                time.sleep(0.2)
+            return self.answer(200, {"ok": True, "result": result})
+        super().do_POST()
+
+
+def test_sigterm_in_a_conversation_stores_it_and_the_next_process_goes_on(
+    tmp_path: Path,
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ConfirmingBotAPI)
+    lena = {"id": 42, "is_bot": False, "first_name": "Lena", "language_code": "en"}
+    chat = {"id": 42, "type": "private", "first_name": "Lena"}
+    start = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": int(time.time()),
+            "from": lena,
+            "chat": chat,
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+    server.state = {"calls": [], "sent": [], "updates": [start]}  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state = server.state  # type: ignore[attr-defined]
+    host, port = server.server_address[:2]
+    env = bot_env(
+        tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=f"http://{host}:{port}/bot"
+    )
+
+    def run_bot() -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def wait_for(count: int) -> None:
+        deadline = time.monotonic() + 60
+        while len(state["sent"]) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(state["sent"]) >= count, state["calls"]
+
+    try:
+        process = run_bot()
+        wait_for(1)
+        welcome = state["sent"][0]
+        markup = json.loads(welcome["reply_markup"])
+        buttons = [b for row in markup["inline_keyboard"] for b in row]
+        english = next(b["callback_data"] for b in buttons if "English" in b["text"])
+        state["updates"].append(
+            {
+                "update_id": 2,
+                "callback_query": {
+                    "id": "cq1",
+                    "from": lena,
+                    "chat_instance": "ci42",
+                    "data": english,
+                    "message": {
+                        "message_id": 101,
+                        "date": int(time.time()),
+                        "chat": chat,
+                        "from": {"id": 123456789, "is_bot": True, "first_name": "Recert"},
+                        "text": welcome["text"],
+                    },
+                },
+            }
+        )
+        wait_for(2)  # the time-zone question: the conversation waits for a city
+        assert "time zone" in state["sent"][-1]["text"]
+        process.send_signal(signal.SIGTERM)  # a deploy, seconds after the answer
+        _out, stderr = process.communicate(timeout=30)
+        assert process.returncode == 0, stderr
+
+        state["updates"].append(
+            {
+                "update_id": 3,
+                "message": {
+                    "message_id": 3,
+                    "date": int(time.time()),
+                    "from": lena,
+                    "chat": chat,
+                    "text": "Madrid",
+                },
+            }
+        )
+        sent_before = len(state["sent"])
+        process = run_bot()
+        wait_for(sent_before + 1)
+        replies = " ".join(m["text"] for m in state["sent"][sent_before:])
+        assert "Madrid (UTC" in replies  # taken as the answer to the question before the stop
+        assert "I answer to commands" not in replies
+        process.send_signal(signal.SIGTERM)
+        _out, stderr = process.communicate(timeout=30)
+        assert process.returncode == 0, stderr
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+        server.shutdown()
+        server.server_close()
