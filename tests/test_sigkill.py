@@ -1,6 +1,8 @@
-"""The bot process killed with SIGKILL at random moments of a sweep, and started again, several
-times: no reminder is lost; a duplicate (sent, then killed before it was recorded) is
-possible, bounded by the sends in flight, and counted in the output."""
+"""Stopping the bot process. Killed with SIGKILL at random moments of a sweep, and started
+again, several times: no reminder is lost; a duplicate (sent, then killed before it was
+recorded) is possible, bounded by the sends in flight, and counted in the output. Stopped
+with SIGTERM (polling and webhook): it exits 0 with what it sent recorded and the
+conversations stored."""
 
 from __future__ import annotations
 
