@@ -71,7 +71,9 @@ async def test_every_button_of_the_owner_is_theirs_alone(bot: Bot) -> None:
     held = await bot.db.run(
         lambda s: s.exec(select(Credential).where(Credential.trainer_id == ana.id)).one()
     )
-    nudge = await bot.db.run(lambda s: s.exec(select(Nudge)).first())
+    nudge = await bot.db.run(
+        lambda s: s.exec(select(Nudge).where(Nudge.credential_id == held.id)).one()
+    )
     assert nudge is not None and held.cycle_end is not None
     forged = callback_data(ana) | {
         # The second steps of destructive buttons, which Ana was not shown yet.
