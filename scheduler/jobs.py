@@ -17,6 +17,7 @@ import os
 import socket
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ from telegram.ext import Application, CallbackContext
 
 from bot.ratelimit import PACED
 from storage import nudges
+from storage.db import Database
 from storage.nudges import Claim, Result, Sweep
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ async def run_sweep(
         lambda session: nudges.claim_due(session, catalog, now, worker, default_zone)
     )
     inflight: set[asyncio.Task[None]] = data.setdefault("inflight", set())
+    recorder = Recorder(db, now)
     slots = asyncio.Semaphore(IN_FLIGHT)
     started = time.monotonic()
     mine: list[asyncio.Task[None]] = []
@@ -57,7 +60,7 @@ async def run_sweep(
         # sweep starts no more, and shutdown waits for those in flight (see `drain`).
         await slots.acquire()
         recheck = time.monotonic() - started > RECHECK_AFTER.total_seconds()
-        task = asyncio.ensure_future(_deliver(application, claim, now, worker, recheck))
+        task = asyncio.ensure_future(_deliver(application, claim, now, worker, recheck, recorder))
         task.add_done_callback(lambda _task: slots.release())
         inflight.add(task)
         task.add_done_callback(inflight.discard)
@@ -80,6 +83,7 @@ async def _deliver(
     now: datetime,
     worker: str,
     recheck: bool,
+    recorder: Recorder,
 ) -> None:
     from handlers.nudges import nudge_buttons, nudge_text  # rendering is the handlers'
 
@@ -117,7 +121,43 @@ async def _deliver(
         result = Result(claim.nudge_id, "retry", retry_at=now + RETRY_AFTER_ERROR)
     else:
         result = Result(claim.nudge_id, "sent", message_id=message.message_id)
-    await data["db"].run(lambda session: nudges.record(session, [result], now))
+    await recorder.record(result)
+
+
+class Recorder:
+    """Writes how each send went as soon as it is known. Sends that finish while a write is
+    under way are written together in the next one: one round trip for several nudges, and
+    none of them waits for more than the write before its own."""
+
+    def __init__(self, db: Database, now: datetime) -> None:
+        self._db, self._now = db, now
+        self._pending: list[tuple[Result, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(self, result: Result) -> None:
+        written = asyncio.get_running_loop().create_future()
+        self._pending.append((result, written))
+        if self._writer is None:
+            self._writer = asyncio.ensure_future(self._write_all())
+        await written
+
+    async def _write_all(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                results = [result for result, _future in batch]
+                try:
+                    await self._db.run(partial(nudges.record, results=results, now=self._now))
+                except Exception as error:
+                    for _result, future in batch:
+                        if not future.done():
+                            future.set_exception(error)
+                else:
+                    for _result, future in batch:
+                        if not future.done():
+                            future.set_result(None)
+        finally:
+            self._writer = None
 
 
 async def drain(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
