@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 SWEEP_JOB = "nudge-sweep"
 RETRY_AFTER_ERROR = timedelta(minutes=2)
 # Sends in flight at once: at ~50 ms a round trip, 8 keep well ahead of Telegram's 30/s.
-IN_FLIGHT = 8
+IN_FLIGHT = 16
 # A sweep this old may have outlived its leases: check each is still ours before sending.
 RECHECK_AFTER = nudges.LEASE / 2
 # Which copy of the bot claimed a nudge, for the logs and the leases.
@@ -50,12 +50,31 @@ async def run_sweep(
     sweep: Sweep = await db.run(
         lambda session: nudges.claim_due(session, catalog, now, worker, default_zone)
     )
+    await send_claims(application, sweep.claims, now, worker)
+    if sweep.claims or sweep.skipped:
+        log.info(
+            "sweep: %d sent or tried, %d skipped, %d planned",
+            len(sweep.claims),
+            sweep.skipped,
+            sweep.planned,
+        )
+    return sweep
+
+
+async def send_claims(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    claims: list[Claim],
+    now: datetime,
+    worker: str,
+) -> None:
+    """Send what this worker claimed, several at once, each outcome recorded right after."""
+    data = application.bot_data
     inflight: set[asyncio.Task[None]] = data.setdefault("inflight", set())
-    recorder = Recorder(db, now)
+    recorder = Recorder(data["db"], now)
     slots = asyncio.Semaphore(IN_FLIGHT)
     started = time.monotonic()
     mine: list[asyncio.Task[None]] = []
-    for claim in sweep.claims:
+    for claim in claims:
         # Each nudge's send and record are one task that a stop cannot cut in two: a cancelled
         # sweep starts no more, and shutdown waits for those in flight (see `drain`).
         await slots.acquire()
@@ -67,14 +86,6 @@ async def run_sweep(
         mine.append(task)
     if mine:
         await asyncio.shield(asyncio.gather(*mine))
-    if sweep.claims or sweep.skipped:
-        log.info(
-            "sweep: %d sent or tried, %d skipped, %d planned",
-            len(sweep.claims),
-            sweep.skipped,
-            sweep.planned,
-        )
-    return sweep
 
 
 async def _deliver(
