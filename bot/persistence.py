@@ -13,10 +13,11 @@ from collections.abc import Mapping, MutableMapping
 from types import MappingProxyType
 from typing import Any
 
+from sqlmodel import Session
 from telegram.ext import BasePersistence, PersistenceInput
 
 from storage import conversations
-from storage.db import Database
+from storage.db import Batched, Database
 
 ConversationKey = tuple[int | str, ...]
 ConversationDict = MutableMapping[ConversationKey, object]
@@ -33,6 +34,9 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
             update_interval=update_interval,
         )
         self.db = db
+        # PTB writes every changed person at once every five seconds: one round trip for all.
+        self._user_data: Batched[tuple[int, str | None]] = Batched(db, _save_user_data)
+        self._states: Batched[tuple[str, str, str | None]] = Batched(db, _save_states)
         self._written: dict[int, str] = {}  # user id -> the JSON stored for them
         # The application's live user_data (set by `bind`): a user dropped as empty may have
         # written again before the drop is carried out.
@@ -50,9 +54,7 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
     ) -> None:
         encoded_key = json.dumps(list(key))
         state = None if new_state is None else json.dumps(new_state)
-        await self.db.run(
-            lambda session: conversations.save_state(session, name, encoded_key, state)
-        )
+        await self._states.add((name, encoded_key, state))
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
         rows = await self.db.run(conversations.all_user_data)
@@ -67,7 +69,7 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
             self._written.pop(user_id, None)
         else:
             self._written[user_id] = encoded
-        await self.db.run(lambda session: conversations.save_user_data(session, user_id, encoded))
+        await self._user_data.add((user_id, encoded))
 
     async def drop_user_data(self, user_id: int) -> None:
         await self.update_user_data(user_id, self._live.get(user_id) or {})
@@ -105,3 +107,13 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
 
     async def flush(self) -> None:
         return None  # every update is written as it comes
+
+
+def _save_user_data(session: Session, items: list[tuple[int, str | None]]) -> None:
+    for user_id, encoded in items:
+        conversations.save_user_data(session, user_id, encoded)
+
+
+def _save_states(session: Session, items: list[tuple[str, str, str | None]]) -> None:
+    for name, key, state in items:
+        conversations.save_state(session, name, key, state)

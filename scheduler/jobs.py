@@ -17,7 +17,6 @@ import os
 import socket
 import time
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,7 +25,7 @@ from telegram.ext import Application, CallbackContext
 
 from bot.ratelimit import PACED
 from storage import nudges
-from storage.db import Database
+from storage.db import Batched
 from storage.nudges import Claim, Result, Sweep
 
 log = logging.getLogger(__name__)
@@ -70,7 +69,9 @@ async def send_claims(
     """Send what this worker claimed, several at once, each outcome recorded right after."""
     data = application.bot_data
     inflight: set[asyncio.Task[None]] = data.setdefault("inflight", set())
-    recorder = Recorder(data["db"], now)
+    recorder: Batched[Result] = Batched(
+        data["db"], lambda session, items: nudges.record(session, items, now)
+    )
     slots = asyncio.Semaphore(IN_FLIGHT)
     started = time.monotonic()
     mine: list[asyncio.Task[None]] = []
@@ -94,7 +95,7 @@ async def _deliver(
     now: datetime,
     worker: str,
     recheck: bool,
-    recorder: Recorder,
+    recorder: Batched[Result],
 ) -> None:
     from handlers.nudges import nudge_buttons, nudge_text  # rendering is the handlers'
 
@@ -132,43 +133,7 @@ async def _deliver(
         result = Result(claim.nudge_id, "retry", retry_at=now + RETRY_AFTER_ERROR)
     else:
         result = Result(claim.nudge_id, "sent", message_id=message.message_id)
-    await recorder.record(result)
-
-
-class Recorder:
-    """Writes how each send went as soon as it is known. Sends that finish while a write is
-    under way are written together in the next one: one round trip for several nudges, and
-    none of them waits for more than the write before its own."""
-
-    def __init__(self, db: Database, now: datetime) -> None:
-        self._db, self._now = db, now
-        self._pending: list[tuple[Result, asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
-
-    async def record(self, result: Result) -> None:
-        written = asyncio.get_running_loop().create_future()
-        self._pending.append((result, written))
-        if self._writer is None:
-            self._writer = asyncio.ensure_future(self._write_all())
-        await written
-
-    async def _write_all(self) -> None:
-        try:
-            while self._pending:
-                batch, self._pending = self._pending, []
-                results = [result for result, _future in batch]
-                try:
-                    await self._db.run(partial(nudges.record, results=results, now=self._now))
-                except Exception as error:
-                    for _result, future in batch:
-                        if not future.done():
-                            future.set_exception(error)
-                else:
-                    for _result, future in batch:
-                        if not future.done():
-                            future.set_result(None)
-        finally:
-            self._writer = None
+    await recorder.add(result)  # outcomes that finish together are written together
 
 
 async def drain(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

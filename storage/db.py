@@ -14,7 +14,7 @@ import asyncio
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
@@ -24,6 +24,7 @@ from sqlmodel import Session, create_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 T = TypeVar("T")
+Item = TypeVar("Item")
 UnitOfWork = Callable[[Session], T]
 
 
@@ -110,3 +111,39 @@ class Database:
         await loop.run_in_executor(self._executor, self.sync_engine.dispose)
         if self._executor is not None:
             self._executor.shutdown(wait=True)
+
+
+class Batched(Generic[Item]):
+    """Writes items as they come, in one unit of work for all that arrive while the previous
+    write is under way: one round trip for many, and no item waits longer than the write
+    before its own. `add` returns once its item is committed (or raises what the write did)."""
+
+    def __init__(self, db: Database, write: Callable[[Session, list[Item]], None]) -> None:
+        self._db, self._write = db, write
+        self._pending: list[tuple[Item, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def add(self, item: Item) -> None:
+        written = asyncio.get_running_loop().create_future()
+        self._pending.append((item, written))
+        if self._writer is None:
+            self._writer = asyncio.ensure_future(self._write_all())
+        await written
+
+    async def _write_all(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                items = [item for item, _future in batch]
+                try:
+                    await self._db.run(functools.partial(self._write, items=items))
+                except Exception as error:
+                    for _item, future in batch:
+                        if not future.done():
+                            future.set_exception(error)
+                else:
+                    for _item, future in batch:
+                        if not future.done():
+                            future.set_result(None)
+        finally:
+            self._writer = None
