@@ -70,14 +70,19 @@ async def read_trainer(update: Update, context: RecertContext) -> None:
     _use(context, await context.db.run(lambda s: _read(s, user.id, private)), user.language_code)
 
 
-async def with_trainer(update: Update, context: RecertContext, work: Callable[[Session], T]) -> T:
-    """`work` in one round trip, reading the trainer in the same one if the loader left it."""
+async def with_trainer(
+    update: Update, context: RecertContext, work: Callable[[Session, Trainer | None], T]
+) -> T:
+    """`work(session, trainer)` in one round trip, reading the trainer in the same one if the
+    loader left it."""
     user = update.effective_user
     if not context.trainer_pending or user is None:
-        return await context.db.run(work)
+        trainer = context.trainer
+        return await context.db.run(lambda session: work(session, trainer))
 
     def both(session: Session) -> tuple[Trainer | None, T]:
-        return _read(session, user.id, True), work(session)
+        trainer = _read(session, user.id, True)
+        return trainer, work(session, trainer)
 
     trainer, result = await context.db.run(both)
     context.trainer_pending = False
