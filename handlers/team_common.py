@@ -260,19 +260,31 @@ def settings_markup(context: RecertContext, tr: Translator, team: Team) -> Inlin
 # -- Bot API checks --------------------------------------------------------------------------
 
 
-async def _member_status(context: RecertContext, team: Team, user_id: int) -> ChatMember | None:
-    """The person's membership of the team's group, asked of the Bot API now. A group that
-    became a supergroup unnoticed is followed once."""
+async def member_status(bot: Any, db: Any, team: Team, user_id: int) -> ChatMember | None:
+    """The person's membership of the team's group, asked of the Bot API now (a handler's
+    context or the team job's application). A group that became a supergroup unnoticed is
+    followed once. Time-outs and flood waits are the caller's to handle."""
     for _attempt in range(2):
         try:
-            return await context.bot.get_chat_member(team.chat_id, user_id)
+            return await bot.get_chat_member(team.chat_id, user_id)
         except ChatMigrated as error:
             old_id, new_id = team.chat_id, error.new_chat_id
-            await context.db.run(partial(teams.migrate, old_chat_id=old_id, new_chat_id=new_id))
+            await db.run(partial(teams.migrate, old_chat_id=old_id, new_chat_id=new_id))
             team.chat_id = new_id
         except (BadRequest, Forbidden):
             return None  # not in the chat, or the bot is not any more
     return None
+
+
+def present(member: ChatMember | None) -> bool:
+    """In the group now: a member, an administrator, or restricted but still a member."""
+    if member is None:
+        return False
+    return member.status in IN_CHAT or bool(getattr(member, "is_member", False))
+
+
+async def _member_status(context: RecertContext, team: Team, user_id: int) -> ChatMember | None:
+    return await member_status(context.bot, context.db, team, user_id)
 
 
 async def admin_of(context: RecertContext, chat_id: int, user_id: int) -> bool:
@@ -290,13 +302,16 @@ async def is_admin(context: RecertContext, team: Team, user_id: int) -> bool:
 
 
 async def is_manager(context: RecertContext, team: Team, user_id: int) -> bool:
-    """A manager: granted the role, or a chat administrator right now (then recorded, so the
-    private roster and escalations find them; dropped once they are an admin no more)."""
+    """A manager: granted the role and still in the group, or a chat administrator right now
+    (then recorded, so the private roster and escalations find them; dropped once they are an
+    admin no more). One Bot API question either way."""
     team_id = team.id or 0
     row = await context.db.run(lambda session: teams.manager_row(session, team_id, user_id))
+    member = await _member_status(context, team, user_id)
     if row is not None and row.source == teams.GRANTED:
-        return True
-    admin = await is_admin(context, team, user_id)
+        # A grant is for a member of the group: someone who left sees nothing more.
+        return present(member)
+    admin = member is not None and member.status in ADMINS
     if admin and row is None:
         await context.db.run(
             lambda session: teams.note_manager(session, team_id, user_id, teams.ADMIN)
@@ -307,10 +322,7 @@ async def is_manager(context: RecertContext, team: Team, user_id: int) -> bool:
 
 
 async def in_group(context: RecertContext, team: Team, user_id: int) -> bool:
-    member = await _member_status(context, team, user_id)
-    if member is None:
-        return False
-    return member.status in IN_CHAT or bool(getattr(member, "is_member", False))
+    return present(await _member_status(context, team, user_id))
 
 
 async def managed_teams(context: RecertContext, user_id: int) -> list[Team]:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, update
+from sqlalchemy import delete, exists, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -157,6 +157,8 @@ def deactivate(session: Session, chat_id: int) -> Team | None:
             .where(col(TeamMember.team_id) == team.id, col(TeamMember.status) == SHARED)
             .values(status=LEFT, consented_at=None, updated_at=now)
         )
+        # Roles end with the team: set up again, nobody keeps an old grant.
+        session.execute(delete(TeamManager).where(col(TeamManager.team_id) == team.id))
     return team
 
 
@@ -266,9 +268,13 @@ def leave(session: Session, team_id: int, trainer_id: int) -> bool:
 
 
 def leave_chat(session: Session, chat_id: int, trainer_id: int) -> bool:
-    """They left (or were removed from) the group: they stop sharing with its team."""
+    """They left (or were removed from) the group: they stop sharing with its team, and a
+    manager's role (granted or as an administrator) ends. True when they were sharing."""
     team = by_chat(session, chat_id)
-    return team is not None and team.id is not None and leave(session, team.id, trainer_id)
+    if team is None or team.id is None:
+        return False
+    forget_manager(session, team.id, trainer_id)
+    return leave(session, team.id, trainer_id)
 
 
 def sharing_with(session: Session, trainer_id: int) -> list[Team]:
@@ -493,13 +499,24 @@ class Escalation:
     trainer_id: int
     trainer_name: str
     credential: Credential
-    granted: tuple[int, ...]  # managers by grant; administrators are asked of the Bot API
-    recorded: tuple[int, ...]  # every recorded manager, if the Bot API cannot be asked
+    cycle_end: date  # of the reminder left unanswered
+    granted: tuple[int, ...]  # managers by grant (each checked to be still in the group)
+    recorded: tuple[int, ...]  # every recorded manager (administrators are asked again)
+
+    @property
+    def key(self) -> tuple[int, int, date]:
+        return (self.team.id or 0, self.credential.id or 0, self.cycle_end)
 
 
-def claim_escalations(session: Session, now: datetime, limit: int = 100) -> list[Escalation]:
+def claim_escalations(
+    session: Session,
+    now: datetime,
+    limit: int = 100,
+    skip: set[tuple[int, int, date]] | frozenset[tuple[int, int, date]] = frozenset(),
+) -> list[Escalation]:
     """Sharing members who left their day-of reminder unanswered for a day: one escalation
-    per team and cycle, claimed as a TeamAlert row. Reads the nudges table the sweep writes."""
+    per team and cycle, claimed as a TeamAlert row. Reads the nudges table the sweep writes.
+    `skip` names escalations given back in this tick (they wait for the next one)."""
     rows = session.exec(
         select(Nudge, Credential, Team, Trainer.name)
         .join(Credential, col(Credential.id) == Nudge.credential_id)
@@ -524,10 +541,12 @@ def claim_escalations(session: Session, now: datetime, limit: int = 100) -> list
                 TeamAlert.kind == "escalated",
             ),
         )
-        .limit(limit)
+        .limit(limit + len(skip))
     ).all()
     found = []
     for nudge, credential, team, name in rows:
+        if len(found) >= limit or (team.id, credential.id, nudge.cycle_end) in skip:
+            continue
         if not escalation_due(
             nudge.sent_at, nudge.answered, nudge.cycle_end, credential.cycle_end, now
         ):
@@ -538,5 +557,23 @@ def claim_escalations(session: Session, now: datetime, limit: int = 100) -> list
         rows = [row for row, _name in managers(session, team.id)]
         granted = tuple(row.user_id for row in rows if row.source == GRANTED)
         recorded = tuple(row.user_id for row in rows)
-        found.append(Escalation(team, credential.trainer_id, name, credential, granted, recorded))
+        found.append(
+            Escalation(
+                team, credential.trainer_id, name, credential, nudge.cycle_end, granted, recorded
+            )
+        )
     return found
+
+
+def release_escalation(
+    session: Session, team_id: int, credential_id: int, cycle_end: date
+) -> None:
+    """No manager was reached (a time-out, a flood wait): the escalation is owed again."""
+    session.execute(
+        delete(TeamAlert).where(
+            col(TeamAlert.team_id) == team_id,
+            col(TeamAlert.credential_id) == credential_id,
+            col(TeamAlert.cycle_end) == cycle_end,
+            col(TeamAlert.kind) == "escalated",
+        )
+    )

@@ -739,3 +739,103 @@ async def test_a_tick_stopped_midway_sends_each_digest_once(bot: Bot) -> None:
     assert 1 <= sent < 3
     await run_team_tick(bot.application, due + timedelta(minutes=1))  # after the restart
     assert [len(bot_texts(bot, group)) for group in groups] == [1, 1, 1]
+
+
+def last_answer(bot: Bot) -> dict[str, Any]:
+    return bot.api.answered_callbacks[list(bot.api.answered_callbacks)[-1]]
+
+
+async def grant(g: Gym, person: Person) -> None:
+    await g.boss.send("/roster")
+    await g.boss.press(person.user["first_name"])
+    await g.boss.press("Make a manager")
+
+
+async def test_a_granted_manager_who_left_the_group_sees_and_hears_nothing(bot: Bot) -> None:
+    g = await gym(bot)
+    team_id = g.team.id or 0
+    await grant(g, g.ben)
+    await g.ben.send("/roster")
+    assert "2 members share" in g.ben.last_text
+    screen = g.ben.last
+    # Ben is removed while Telegram's word of it never reaches the bot: only the Bot API
+    # knows, and it is asked at each use.
+    g.group.members[g.ben.id] = {"status": "kicked"}
+    await g.ben.send("/roster")
+    assert "You do not manage a team" in g.ben.last_text
+    for forged in (
+        f"team:r:{team_id}:0",
+        f"team:m:{team_id}:{g.ana.id}:0",
+        f"team:csv:{team_id}",
+    ):
+        await g.ben.press_data(forged, screen)
+        assert "Only the team's managers" in last_answer(bot)["text"]
+    assert not any("document" in m for m in g.ben.chat.messages)
+    assert not any("Sharing since" in m.get("text", "") for m in g.ben.inbox)
+    posted = len(bot_texts(bot, g.group))
+    await g.ben.send("/announce Party at mine")
+    assert "You do not manage a team" in g.ben.last_text
+    assert len(bot_texts(bot, g.group)) == posted
+
+    # Ana's day-of reminder goes unanswered: the manager in the group hears, Ben does not.
+    end = g.today + timedelta(days=20)
+    await run_sweep(bot.application, madrid(end, 9))
+    ben_before = len(g.ben.inbox)
+    tick = await run_team_tick(bot.application, madrid(end + timedelta(days=1), 9, 30))
+    assert tick.escalations == 1 and "Ana (Iron Gym trainers) has not answered" in (
+        g.boss.last_text
+    )
+    assert len(g.ben.inbox) == ben_before
+
+
+async def test_leaving_the_group_or_the_team_closing_ends_a_grant(bot: Bot) -> None:
+    g = await gym(bot)
+    team_id = g.team.id or 0
+    await grant(g, g.ana)
+    await grant(g, g.ben)
+    await bot.api.leave(g.group, g.ana)  # Ana leaves: her role is forgotten
+    assert await bot.db.run(lambda s: teams.manager_row(s, team_id, g.ana.id)) is None
+    assert await bot.db.run(lambda s: teams.manager_row(s, team_id, g.ben.id)) is not None
+
+    # The bot removed, added again, the team set up again: Ben's old grant is gone.
+    await bot.api.remove_bot(g.group, g.boss)
+    await bot.api.add_bot(g.group, g.boss)
+    await g.boss.send("/team", chat=g.group)
+    team = await stored_team(bot, g.group)
+    assert team is not None and team.active and team.id == team_id
+    await g.ben.send("/roster")
+    assert "You do not manage a team" in g.ben.last_text
+    managers = await bot.db.run(lambda s: teams.managers(s, team_id))
+    assert [(row.user_id, row.source) for row, _name in managers] == [(g.boss.id, "admin")]
+
+
+async def test_an_escalation_that_times_out_is_sent_at_the_next_tick(bot: Bot) -> None:
+    from telegram.error import TimedOut
+
+    from storage.models import TeamAlert
+
+    g = await gym(bot)
+    team_id = g.team.id or 0
+    # The daily check at noon, so the 9:30 tick has only the escalation to send.
+    await bot.db.run(lambda s: teams.configure(s, team_id, datetime.now(UTC), hour=12))
+    end = g.today + timedelta(days=20)
+    await run_sweep(bot.application, madrid(end, 9))
+    await run_team_tick(bot.application, madrid(end, 12, 30))  # what the group is owed
+    before = len(g.boss.inbox)
+    bot.api.faults["sendMessage"] = [TimedOut()]
+    tick = await run_team_tick(bot.application, madrid(end + timedelta(days=1), 9, 30))
+    assert tick.escalations == 0 and len(g.boss.inbox) == before
+    assert not bot.api.faults["sendMessage"]  # tried once in that tick, not again at once
+
+    def escalated(session):  # type: ignore[no-untyped-def]
+        rows = session.exec(select(TeamAlert).where(TeamAlert.kind == "escalated")).all()
+        return len(rows)
+
+    assert await bot.db.run(escalated) == 0  # given back
+    tick = await run_team_tick(bot.application, madrid(end + timedelta(days=1), 9, 31))
+    assert tick.escalations == 1 and "Ana (Iron Gym trainers) has not answered" in (
+        g.boss.last_text
+    )
+    assert len(g.boss.inbox) == before + 1 and await bot.db.run(escalated) == 1
+    again = await run_team_tick(bot.application, madrid(end + timedelta(days=1), 9, 32))
+    assert again.escalations == 0 and len(g.boss.inbox) == before + 1
