@@ -20,7 +20,7 @@ import html
 from functools import partial
 from typing import Any
 
-from telegram import ChatMember, ChatMemberUpdated, InlineKeyboardMarkup, Update
+from telegram import ChatMember, ChatMemberUpdated, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
@@ -234,7 +234,13 @@ async def announce_group(update: Update, context: RecertContext) -> None:
     if not await is_manager(context, team, user.id):
         await message.reply_text(_("Only the team's managers can post announcements."))
         return
-    await _announce(update, context, team, " ".join(context.args or []))
+    await _announce(update, context, team, _after_command(message))
+
+
+def _after_command(message: Message) -> str:
+    """The message's text after "/announce" (or "/announce@bot"), line breaks kept."""
+    parts = (message.text or "").split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
 
 
 async def _announce(update: Update, context: RecertContext, team: Team, text: str) -> None:
@@ -386,8 +392,17 @@ async def leave_private(update: Update, context: RecertContext) -> None:
 async def _leave(update: Update, context: RecertContext, team: Team) -> None:
     user = update.effective_user
     assert user is not None
+    await _stop_sharing(context, team, user.id)
+    await _say_left(update, context, team)
+
+
+async def _stop_sharing(context: RecertContext, team: Team, user_id: int) -> bool:
+    """True when they were sharing with `team` (and no longer are)."""
     team_id = team.id or 0
-    await context.db.run(lambda session: teams.leave(session, team_id, user.id))
+    return bool(await context.db.run(lambda session: teams.leave(session, team_id, user_id)))
+
+
+async def _say_left(update: Update, context: RecertContext, team: Team) -> None:
     await show(
         update,
         context.gettext("Done: {team} no longer sees your deadlines.").format(
@@ -405,7 +420,7 @@ async def announce_private(update: Update, context: RecertContext) -> None:
     if not managed:
         await message.reply_text(_(NOT_A_MANAGER))
         return
-    text = " ".join(context.args or [])
+    text = _after_command(message)
     if len(managed) == 1 or not text.strip():
         await _announce(update, context, managed[0], text)
         return
@@ -462,8 +477,14 @@ async def button(update: Update, context: RecertContext) -> None:
         await query.answer(_("This team is no longer active."), show_alert=True)
         return
     if action == "lv":
+        if not await _stop_sharing(context, team, user.id):
+            # Forged, or pressed again: not sharing with that team, so no team is named.
+            await query.answer(
+                _("This button no longer works. Please start again."), show_alert=True
+            )
+            return
         await query.answer()
-        await _leave(update, context, team)
+        await _say_left(update, context, team)
         return
     if action not in MANAGER_ACTIONS:
         await query.answer(_("This button no longer works. Please start again."), show_alert=True)

@@ -545,11 +545,13 @@ async def test_a_supergroup_team_speaks_its_admins_language(bot: Bot) -> None:
 
 
 async def test_a_member_removed_by_an_admin_stops_sharing(bot: Bot) -> None:
-    """With the bot an administrator, Telegram also sends chat_member updates: either way
-    the member removed stops sharing."""
+    """With the bot an administrator, Telegram sends chat_member updates: the `chat_member`
+    update alone (no "left the group" service message) ends the removed member's sharing."""
     g = await gym(bot)
     await bot.api._member_changed(g.group, bot.api.bot_user["id"], "administrator", g.boss.user)
-    await bot.api.leave(g.group, g.ben, by=g.boss)
+    messages = len(g.group.messages)
+    await bot.api._member_changed(g.group, g.ben.id, "kicked", g.boss.user)
+    assert len(g.group.messages) == messages  # no service message was involved
     membership = await bot.db.run(lambda s: teams.membership(s, g.team.id or 0, g.ben.id))
     assert membership is not None and membership.status == "left"
     await g.boss.send("/roster")
@@ -839,3 +841,41 @@ async def test_an_escalation_that_times_out_is_sent_at_the_next_tick(bot: Bot) -
     assert len(g.boss.inbox) == before + 1 and await bot.db.run(escalated) == 1
     again = await run_team_tick(bot.application, madrid(end + timedelta(days=1), 9, 32))
     assert again.escalations == 0 and len(g.boss.inbox) == before + 1
+
+
+async def test_a_forged_or_stale_leave_button_names_no_team(bot: Bot) -> None:
+    g = await gym(bot)
+    api = bot.api
+    other = api.new_group("Rival Gym")
+    olga = await madrid_trainer(bot, "Olga", 601)
+    await api.join(other, olga, "creator")
+    await api.add_bot(other, olga)
+    await olga.send("/team", chat=other)
+    rival = await stored_team(bot, other)
+    assert rival is not None
+    await g.ana.send("/status")
+    screen = g.ana.last
+    await g.ana.press_data(f"team:lv:{rival.id}", screen)
+    answer = last_answer(bot)
+    assert answer["show_alert"] and "This button no longer works" in answer["text"]
+    assert "Rival" not in str(g.ana.chat.messages)
+    # Pressed again after leaving: nothing to confirm either.
+    await g.ana.press_data(f"team:lv:{g.team.id}", screen)
+    assert "no longer sees your deadlines" in g.ana.last_text
+    await g.ana.press_data(f"team:lv:{g.team.id}", g.ana.last)
+    assert "This button no longer works" in last_answer(bot)["text"]
+    sharing = await bot.db.run(lambda s: teams.sharing_with(s, g.ana.id))
+    assert sharing == []
+
+
+async def test_announcements_keep_their_line_breaks(bot: Bot) -> None:
+    g = await gym(bot)
+    await g.boss.send(
+        "/announce@recert_bot Staff meeting\nbring <towels>\n\n& water", chat=g.group
+    )
+    assert bot_texts(bot, g.group)[-1] == (
+        "📣 Announcement from Maria:\nStaff meeting\nbring <towels>\n\n& water"
+    )
+    await g.boss.send("/announce\nPool closed\nuntil Monday")
+    assert "Posted to Iron Gym trainers" in g.boss.last_text
+    assert bot_texts(bot, g.group)[-1].endswith(":\nPool closed\nuntil Monday")
