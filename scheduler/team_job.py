@@ -160,6 +160,7 @@ async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) ->
                     digest=run.digest,
                     check=run.check,
                     alerts=keys,
+                    last_digest_on=run.last_digest_on,
                 )
                 await db.run(retry)
                 tick.digests -= int(run.digest)

@@ -183,6 +183,9 @@ class Team(SQLModel, table=True):
     # When the team job next owes the weekly digest, and the daily alert check (UTC).
     next_digest_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     next_check_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # The local day of the last weekly digest: never two in one local week, however the
+    # day, hour or zone is changed.
+    last_digest_on: date | None = Field(default=None)
     created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

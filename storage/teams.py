@@ -25,7 +25,8 @@ from scheduler.team import (
     Shared,
     escalation_due,
     next_daily,
-    next_weekly,
+    next_digest,
+    same_week,
 )
 from storage import credits
 from storage.catalog import Catalog
@@ -71,7 +72,9 @@ def by_token(session: Session, token: str) -> Team | None:
 
 
 def _reschedule(team: Team, now: datetime) -> None:
-    team.next_digest_at = next_weekly(team.time_zone, team.digest_weekday, team.digest_hour, now)
+    team.next_digest_at = next_digest(
+        team.time_zone, team.digest_weekday, team.digest_hour, now, team.last_digest_on
+    )
     team.next_check_at = next_daily(team.time_zone, team.digest_hour, now)
 
 
@@ -390,6 +393,7 @@ class Run:
     team: Team
     digest: bool
     check: bool
+    last_digest_on: date | None = None  # as it was before this claim (a retry restores it)
 
 
 def _same(column: Any, value: datetime | None) -> Any:
@@ -413,14 +417,22 @@ def claim_due(
     runs = []
     for team in teams:
         old_digest, old_check = team.next_digest_at, team.next_check_at
+        before = last_on = team.last_digest_on
         digest_due = old_digest is not None and old_digest <= now
         check_due = old_check is not None and old_check <= now
-        new_digest = (
-            next_weekly(team.time_zone, team.digest_weekday, team.digest_hour, now)
-            if digest_due
-            else old_digest
-        )
+        new_digest, values = old_digest, {}
+        if old_digest is not None and digest_due:
+            # The week is that of the day it was owed (a digest sent late after a pause is
+            # still last week's): owed unless that week had its digest (a moved day or hour).
+            owed_on = _today(team, old_digest)
+            digest_due = last_on is None or not same_week(last_on, owed_on)
+            if digest_due:
+                values["last_digest_on"] = last_on = owed_on
+            new_digest = next_digest(
+                team.time_zone, team.digest_weekday, team.digest_hour, now, last_on
+            )
         new_check = next_daily(team.time_zone, team.digest_hour, now) if check_due else old_check
+        values.update(next_digest_at=new_digest, next_check_at=new_check)
         taken = session.execute(
             update(Team)
             .where(
@@ -428,11 +440,11 @@ def claim_due(
                 _same(col(Team.next_digest_at), old_digest),
                 _same(col(Team.next_check_at), old_check),
             )
-            .values(next_digest_at=new_digest, next_check_at=new_check)
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
-            runs.append(Run(team, digest_due, check_due))
+        if taken.rowcount == 1 and (digest_due or check_due):  # type: ignore[attr-defined]
+            runs.append(Run(team, digest_due, check_due, before))
             if want is not None and len(runs) >= want:
                 break
     return runs
@@ -470,14 +482,16 @@ def retry_run(
     digest: bool,
     check: bool,
     alerts: list[tuple[int, date, str]],
+    last_digest_on: date | None = None,
 ) -> None:
     """Nothing of a run reached the group (time-out, flood wait): owe it again at `at`, and
-    the alerts it claimed with it."""
+    the alerts it claimed with it (a digest not sent is not this week's digest)."""
     team = session.get(Team, team_id)
     if team is None or not team.active:
         return
     if digest:
         team.next_digest_at = at
+        team.last_digest_on = last_digest_on
     if check:
         team.next_check_at = at
     for credential_id, cycle_end, kind in alerts:

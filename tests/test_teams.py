@@ -879,3 +879,28 @@ async def test_announcements_keep_their_line_breaks(bot: Bot) -> None:
     await g.boss.send("/announce\nPool closed\nuntil Monday")
     assert "Posted to Iron Gym trainers" in g.boss.last_text
     assert bot_texts(bot, g.group)[-1].endswith(":\nPool closed\nuntil Monday")
+
+
+async def test_moving_the_digest_hour_on_digest_day_sends_no_second_digest(bot: Bot) -> None:
+    g = await gym(bot)
+    assert g.team.next_digest_at is not None
+    monday = g.team.next_digest_at.astimezone(MADRID).date()
+    tick = await run_team_tick(bot.application, madrid(monday, 9))
+    assert tick.digests == 1
+    digests = len([t for t in bot_texts(bot, g.group) if "Weekly digest for" in t])
+    # Later that morning the manager moves the digest to 11:00.
+    await g.boss.press("Digest hour", chat=g.group)
+    await g.boss.press("11:00\u202fAM", chat=g.group)
+    assert any("Weekly digest: Monday at 11:00" in t for t in bot_texts(bot, g.group))
+    team = await stored_team(bot, g.group)
+    assert team is not None and team.last_digest_on == monday
+    assert team.next_digest_at == madrid(monday + timedelta(days=7), 11)
+    assert (await run_team_tick(bot.application, madrid(monday, 11, 1))).digests == 0
+    assert len([t for t in bot_texts(bot, g.group) if "Weekly digest for" in t]) == digests
+    # Next week's comes, at the new hour.
+    next_monday = monday + timedelta(days=7)
+    assert (await run_team_tick(bot.application, madrid(next_monday, 10, 59))).digests == 0
+    assert (await run_team_tick(bot.application, madrid(next_monday, 11))).digests == 1
+    assert len([t for t in bot_texts(bot, g.group) if "Weekly digest for" in t]) == digests + 1
+    team = await stored_team(bot, g.group)
+    assert team is not None and team.last_digest_on == next_monday
