@@ -37,6 +37,7 @@ from bot.i18n import N_
 from handlers import PRIVATE, command, is_number, roster, show
 from handlers.basics import ensure_trainer
 from handlers.team_common import (
+    ADMINS,
     GROUP_MESSAGE,
     IN_CHAT,
     NOT_A_MANAGER,
@@ -99,13 +100,23 @@ def _presence(changed: ChatMemberUpdated) -> tuple[bool, bool]:
 
 
 async def member_changed(update: Update, context: RecertContext) -> None:
-    """A member who left or was removed (a `chat_member` update) stops sharing at once."""
+    """A `chat_member` update: a member who left or was removed stops sharing at once (and
+    their role ends); one promoted to administrator is a manager from now on, in private
+    too; one demoted is not (unless granted the role)."""
     changed = update.chat_member
     assert changed is not None
     was_in, is_in = _presence(changed)
+    chat_id, user = changed.chat.id, changed.new_chat_member.user
+    user_id = user.id
     if was_in and not is_in:
-        chat_id, user_id = changed.chat.id, changed.new_chat_member.user.id
         await context.db.run(lambda session: teams.leave_chat(session, chat_id, user_id))
+        return
+    was_admin = changed.old_chat_member.status in ADMINS
+    is_admin = changed.new_chat_member.status in ADMINS
+    if was_admin != is_admin and not user.is_bot:
+        await context.db.run(
+            lambda session: teams.admin_changed(session, chat_id, user_id, is_admin)
+        )
 
 
 async def member_left(update: Update, context: RecertContext) -> None:

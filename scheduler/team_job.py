@@ -28,6 +28,7 @@ from telegram.ext import Application, CallbackContext
 from bot.ratelimit import PACED
 from scheduler.team import Mention, alert_owed, digest, paginate
 from storage import teams, trainers
+from storage.models import Team
 from storage.teams import Escalation, Run
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,8 @@ async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) ->
     db, catalog = data["db"], data["catalog"]
     team = run.team
     today = now.astimezone(ZoneInfo(team.time_zone)).date()
+    if run.check:
+        await _refresh_admins(application, team)
 
     def gather(session):  # type: ignore[no-untyped-def]
         members = teams.roster(session, team, catalog, now)
@@ -172,6 +175,21 @@ async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) ->
         if not sent:
             return
         tick.messages.append((team.chat_id, page))
+
+
+async def _refresh_admins(application: AnyApp, team: Team) -> None:
+    """Once a day: the group's administrators are its managers (a bot that is no
+    administrator hears of no promotion), and those demoted are not."""
+    try:
+        listed = await application.bot.get_chat_administrators(team.chat_id)
+    except TelegramError as error:
+        log.warning("team %s: administrators not refreshed: %s", team.id, error)
+        return
+    admins = {admin.user.id for admin in listed if not admin.user.is_bot}
+    team_id = team.id or 0
+    await application.bot_data["db"].run(
+        lambda session: teams.sync_admins(session, team_id, admins)
+    )
 
 
 def _temporary(error: TelegramError) -> bool:

@@ -209,6 +209,31 @@ def forget_manager(session: Session, team_id: int, user_id: int) -> bool:
     return True
 
 
+def admin_changed(session: Session, chat_id: int, user_id: int, admin: bool) -> None:
+    """Someone was made a chat administrator of an active team's group (a manager now), or
+    is one no more (a role they were granted stays)."""
+    team = by_chat(session, chat_id)
+    if team is None or team.id is None or not team.active:
+        return
+    if admin:
+        note_manager(session, team.id, user_id, ADMIN)
+        return
+    row = manager_row(session, team.id, user_id)
+    if row is not None and row.source == ADMIN:
+        session.delete(row)
+
+
+def sync_admins(session: Session, team_id: int, admin_ids: set[int]) -> None:
+    """The group's administrators as the Bot API lists them now: each recorded as a manager,
+    and those recorded as administrators who are not any more forgotten (grants stay)."""
+    recorded = {row.user_id: row for row, _name in managers(session, team_id)}
+    for user_id in admin_ids - recorded.keys():
+        note_manager(session, team_id, user_id, ADMIN)
+    for user_id, row in recorded.items():
+        if row.source == ADMIN and user_id not in admin_ids:
+            session.delete(row)
+
+
 def managers(session: Session, team_id: int) -> list[tuple[TeamManager, str | None]]:
     """Recorded managers, with their names where they talk to the bot."""
     rows = session.exec(

@@ -904,3 +904,41 @@ async def test_moving_the_digest_hour_on_digest_day_sends_no_second_digest(bot: 
     assert len([t for t in bot_texts(bot, g.group) if "Weekly digest for" in t]) == digests + 1
     team = await stored_team(bot, g.group)
     assert team is not None and team.last_digest_on == next_monday
+
+
+async def test_an_administrator_promoted_later_is_a_manager_in_private(bot: Bot) -> None:
+    g = await gym(bot)
+    team_id = g.team.id or 0
+    # The bot is an administrator: Telegram tells it of promotions (chat_member updates).
+    await bot.api._member_changed(g.group, bot.api.bot_user["id"], "administrator", g.boss.user)
+    await bot.api.set_status(g.group, g.nora, "administrator")
+    await g.nora.send("/roster")  # never acted in the group
+    assert "Iron Gym trainers · 2 members share" in g.nora.last_text
+    await bot.api.set_status(g.group, g.nora, "member")
+    assert await bot.db.run(lambda s: teams.manager_row(s, team_id, g.nora.id)) is None
+    await g.nora.send("/roster")
+    assert "You do not manage a team" in g.nora.last_text
+    # A granted manager made an administrator and back keeps the grant.
+    await grant(g, g.ben)
+    await bot.api.set_status(g.group, g.ben, "administrator")
+    await bot.api.set_status(g.group, g.ben, "member")
+    row = await bot.db.run(lambda s: teams.manager_row(s, team_id, g.ben.id))
+    assert row is not None and row.source == "granted"
+
+    # The bot a plain member again hears of no promotion: the daily check finds it.
+    await bot.api._member_changed(g.group, bot.api.bot_user["id"], "member", g.boss.user)
+    await bot.api.set_status(g.group, g.cai, "administrator")
+    await g.cai.send("/roster")
+    assert "You do not manage a team" in g.cai.last_text
+    team = await stored_team(bot, g.group)
+    assert team is not None and team.next_check_at is not None
+    await run_team_tick(bot.application, team.next_check_at)
+    await g.cai.send("/roster")
+    assert "Iron Gym trainers · 2 members share" in g.cai.last_text
+    await bot.api.set_status(g.group, g.cai, "member")
+    await run_team_tick(bot.application, team.next_check_at + timedelta(days=1))
+    managers = await bot.db.run(lambda s: teams.managers(s, team_id))
+    assert {(row.user_id, row.source) for row, _name in managers} == {
+        (g.boss.id, "admin"),
+        (g.ben.id, "granted"),
+    }
