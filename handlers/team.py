@@ -17,6 +17,7 @@ team it names (Bot API or a grant), and a member it names shares with that team.
 from __future__ import annotations
 
 import html
+import logging
 from functools import partial
 from typing import Any
 
@@ -42,6 +43,7 @@ from handlers.team_common import (
     IN_CHAT,
     NOT_A_MANAGER,
     PREFIX,
+    Delivery,
     admin_of,
     button_of,
     group_team_for,
@@ -58,6 +60,7 @@ from handlers.timezone import zone_label
 from storage import teams
 from storage.models import Team
 
+log = logging.getLogger(__name__)
 MAX_ANNOUNCEMENT = 3000
 
 
@@ -78,13 +81,17 @@ async def bot_membership(update: Update, context: RecertContext) -> None:
         if team is not None and team.active:
             return  # a supergroup that took the team over: it knows us already
         _ = context.gettext
-        await chat.send_message(
-            _(
-                "Hello! I'm Recert: I keep fitness trainers' certifications from lapsing. A "
-                "chat administrator can set up this group's team with /team. Trainers then "
-                "join with one button, and share only what they agree to."
+        try:
+            await chat.send_message(
+                _(
+                    "Hello! I'm Recert: I keep fitness trainers' certifications from lapsing. A "
+                    "chat administrator can set up this group's team with /team. Trainers then "
+                    "join with one button, and share only what they agree to."
+                )
             )
-        )
+        except (BadRequest, Forbidden) as error:
+            # Added where it may not post (or removed at once): /team works all the same.
+            log.info("group %s: introduction not sent: %s", chat_id, error.message)
     elif was_in and not is_in:
         chat_id = chat.id
         await context.db.run(lambda session: teams.deactivate(session, chat_id))
@@ -272,13 +279,24 @@ async def _announce(update: Update, context: RecertContext, team: Team, text: st
         + html.escape(text)
     )
     sent = await send_to_team(context.application, team, body)
-    if update.effective_chat is not None and update.effective_chat.type == "private":
+    private = update.effective_chat is not None and update.effective_chat.type == "private"
+    name = html.escape(team.title)
+    if sent is Delivery.REFUSED:  # in the group too: the manager should know it did not go
         await message.reply_text(
-            _("Posted to {team}.").format(team=html.escape(team.title))
-            if sent
-            else _("I could not post to {team}: am I still in the group?").format(
-                team=html.escape(team.title)
-            )
+            _(
+                "Telegram did not accept that announcement for {team}. Please check the text."
+            ).format(team=name)
+        )
+    elif not private:
+        return  # posted where they are; or the group is gone, and no reply can reach it
+    elif sent is Delivery.SENT:
+        await message.reply_text(_("Posted to {team}.").format(team=name))
+    else:
+        await message.reply_text(
+            _(
+                "I could not post to {team}: I am no longer in its group, so the team is "
+                "closed. Add me to the group again and send /team there."
+            ).format(team=name)
         )
 
 

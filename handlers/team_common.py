@@ -7,8 +7,10 @@ Group messages speak the team's language: that of the administrator who ran /tea
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Sequence
 from datetime import date
+from enum import StrEnum
 from functools import partial
 from typing import Any
 
@@ -25,6 +27,7 @@ from scheduler.team import Digest, MemberState, Mention, Shared
 from storage import teams
 from storage.models import Team
 
+log = logging.getLogger(__name__)
 PREFIX = "team:"
 GROUP_MESSAGE = filters.UpdateType.MESSAGE & filters.ChatType.GROUPS
 ICON = {
@@ -335,14 +338,23 @@ NOT_A_MANAGER = N_(
 )
 
 
-async def send_to_team(application: Any, team: Team, text: str, **kwargs: Any) -> bool:
+class Delivery(StrEnum):
+    """What became of a message to a team's group."""
+
+    SENT = "sent"
+    GONE = "gone"  # the bot is not in the group, or the group is gone: the team is closed
+    REFUSED = "refused"  # Telegram refused this one message (logged)
+
+
+async def send_to_team(application: Any, team: Team, text: str, **kwargs: Any) -> Delivery:
     """Send to the team's group, following a migration once; a bot no longer in the group
-    deactivates the team. Goes through PTB's rate limiter (20 messages a minute per group)."""
+    (or a group deleted) deactivates the team. Goes through PTB's rate limiter (20 messages
+    a minute per group). Time-outs and flood waits are the caller's to handle."""
     db = application.bot_data["db"]
     for _attempt in range(2):
         try:
             await application.bot.send_message(team.chat_id, text, **kwargs)
-            return True
+            return Delivery.SENT
         except ChatMigrated as error:
             old_id, new_id = team.chat_id, error.new_chat_id
             await db.run(partial(teams.migrate, old_chat_id=old_id, new_chat_id=new_id))
@@ -350,8 +362,16 @@ async def send_to_team(application: Any, team: Team, text: str, **kwargs: Any) -
         except Forbidden:
             # Removed from the group while we were away: the team is no more.
             await db.run(partial(teams.deactivate, chat_id=team.chat_id))
-            return False
-    return False
+            return Delivery.GONE
+        except BadRequest as error:
+            if "chat not found" in error.message.lower():
+                # The group was deleted: the team is no more.
+                await db.run(partial(teams.deactivate, chat_id=team.chat_id))
+                return Delivery.GONE
+            # This message only (too long, bad markup, no right to post): say so, go on.
+            log.warning("team %s: Telegram refused a message: %s", team.id, error.message)
+            return Delivery.REFUSED
+    return Delivery.GONE  # migrated twice over: treated as gone, the group is not found
 
 
 async def group_team_for(update: Update, context: RecertContext) -> Team | None:

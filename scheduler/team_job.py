@@ -99,6 +99,7 @@ async def run_team_tick(application: AnyApp, now: datetime) -> Tick:
 
 async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) -> None:
     from handlers.team_common import (  # rendering: handlers'
+        Delivery,
         alert_text,
         digest_blocks,
         send_to_team,
@@ -172,8 +173,8 @@ async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) ->
         except TelegramError as error:
             log.warning("team %s: message refused: %s", team.id, error)
             return
-        if not sent:
-            return
+        if sent is not Delivery.SENT:
+            return  # the team closed, or a page refused (logged): the rest would not help
         tick.messages.append((team.chat_id, page))
 
 

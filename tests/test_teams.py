@@ -942,3 +942,45 @@ async def test_an_administrator_promoted_later_is_a_manager_in_private(bot: Bot)
         (g.boss.id, "admin"),
         (g.ben.id, "granted"),
     }
+
+
+async def test_telegram_refusing_an_announcement_is_answered_clearly(bot: Bot) -> None:
+    from bot.offline import ApiError
+
+    g = await gym(bot)
+    api = bot.api
+    # Refused for this message only: the manager is told, the team carries on.
+    posted = len(bot_texts(bot, g.group))
+    api.faults["sendMessage"] = [ApiError(400, "Bad Request: can't parse entities")]
+    await g.boss.send("/announce Meeting at 5", chat=g.group)
+    assert (
+        "Telegram did not accept that announcement for Iron Gym trainers"
+        in (bot_texts(bot, g.group)[-1])
+    )
+    assert len(bot_texts(bot, g.group)) == posted + 1
+    api.faults["sendMessage"] = [ApiError(400, "Bad Request: can't parse entities")]
+    await g.boss.send("/announce Meeting at 5")
+    assert "Telegram did not accept that announcement" in g.boss.last_text
+    assert (await stored_team(bot, g.group)).active  # type: ignore[union-attr]
+    # The group deleted: the team is closed, and the manager told why.
+    api.faults["sendMessage"] = [ApiError(400, "Bad Request: chat not found")]
+    await g.boss.send("/announce Meeting at 6")
+    assert "I am no longer in its group, so the team is closed" in g.boss.last_text
+    assert not (await stored_team(bot, g.group)).active  # type: ignore[union-attr]
+    assert not any("Sorry" in m.get("text", "") for m in g.boss.inbox)
+
+
+async def test_an_introduction_telegram_refuses_is_no_error(bot: Bot) -> None:
+    from bot.offline import ApiError
+
+    api = bot.api
+    boss = await madrid_trainer(bot, "Maria", 501)
+    group = api.new_group("Quiet Gym")
+    await api.join(group, boss, "creator")
+    api.faults["sendMessage"] = [
+        ApiError(400, "Bad Request: not enough rights to send text messages to the chat")
+    ]
+    await api.add_bot(group, boss)
+    assert bot_texts(bot, group) == []
+    await boss.send("/team", chat=group)
+    assert "Quiet Gym is a Recert team" in bot_texts(bot, group)[-1]
