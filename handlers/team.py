@@ -2,8 +2,9 @@
 
 In the group: the bot introduces itself when added; `/team` (a chat administrator, checked
 with the Bot API) sets the team up and shows its settings; `/announce`, `/leave`. Chat life:
-the bot removed deactivates the team, a member who leaves stops sharing, an upgrade to a
-supergroup moves the team to the new chat id.
+the bot removed deactivates the team (and every manager role ends), a member who leaves
+stops sharing (and loses a manager role), one promoted to administrator is a manager, an
+upgrade to a supergroup moves the team to the new chat id.
 
 In private: the Join link (`/start team-<token>`) shows exactly what the team will see and
 asks for consent; `/leave` ends sharing; `/announce`. The managers' `/roster` is in

@@ -4,7 +4,9 @@ conditional update moves their times on: one copy of the bot wins each team), wo
 alerts (each claimed as a unique row), and sends at most one message per team: the digest on
 its day, with that day's alerts marked in it, or else the day's alerts together. Then the
 escalations: sharing members whose day-of reminder went unanswered for a day, one private
-message to each manager, claimed once per cycle.
+message to each manager still in the group, claimed once per cycle (and given back for the
+next tick when a time-out or flood wait kept it from everyone). The daily check also
+refreshes which administrators are managers.
 
 So a group gets at most one scheduled message a day, far under Telegram's 20 a minute per
 group; announcements and those go through PTB's rate limiter, which keeps each group under

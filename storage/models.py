@@ -192,8 +192,10 @@ class Team(SQLModel, table=True):
 
 
 class TeamManager(SQLModel, table=True):
-    """Someone who may see the roster. "admin": a chat administrator seen acting as one
-    (checked again with the Bot API each time); "granted": given the role by a manager."""
+    """Someone who may see the roster. "admin": a chat administrator (seen acting as one,
+    promoted, or listed by the daily check; checked again with the Bot API each time);
+    "granted": given the role by a manager, while a member of the group. Rows go when the
+    person leaves the group or the team is closed."""
 
     __tablename__ = "team_managers"
 
