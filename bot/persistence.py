@@ -13,7 +13,6 @@ from collections.abc import Mapping, MutableMapping
 from types import MappingProxyType
 from typing import Any
 
-from sqlmodel import Session
 from telegram.ext import BasePersistence, PersistenceInput
 
 from storage import conversations
@@ -35,8 +34,10 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
         )
         self.db = db
         # PTB writes every changed person at once every five seconds: one round trip for all.
-        self._user_data: Batched[tuple[int, str | None]] = Batched(db, _save_user_data)
-        self._states: Batched[tuple[str, str, str | None]] = Batched(db, _save_states)
+        self._user_data: Batched[tuple[int, str | None]] = Batched(
+            db, conversations.save_user_data
+        )
+        self._states: Batched[tuple[str, str, str | None]] = Batched(db, conversations.save_states)
         self._written: dict[int, str] = {}  # user id -> the JSON stored for them
         # The application's live user_data (set by `bind`): a user dropped as empty may have
         # written again before the drop is carried out.
@@ -107,13 +108,3 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
 
     async def flush(self) -> None:
         return None  # every update is written as it comes
-
-
-def _save_user_data(session: Session, items: list[tuple[int, str | None]]) -> None:
-    for user_id, encoded in items:
-        conversations.save_user_data(session, user_id, encoded)
-
-
-def _save_states(session: Session, items: list[tuple[str, str, str | None]]) -> None:
-    for name, key, state in items:
-        conversations.save_state(session, name, key, state)

@@ -118,8 +118,12 @@ class Batched(Generic[Item]):
     write is under way: one round trip for many, and no item waits longer than the write
     before its own. `add` returns once its item is committed (or raises what the write did)."""
 
-    def __init__(self, db: Database, write: Callable[[Session, list[Item]], None]) -> None:
-        self._db, self._write = db, write
+    def __init__(
+        self, db: Database, write: Callable[[Session, list[Item]], None], most: int = 200
+    ) -> None:
+        # At most `most` items a write: a huge one would hold SQLite's one thread from the
+        # updates waiting behind it.
+        self._db, self._write, self._most = db, write, most
         self._pending: list[tuple[Item, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -133,7 +137,8 @@ class Batched(Generic[Item]):
     async def _write_all(self) -> None:
         try:
             while self._pending:
-                batch, self._pending = self._pending, []
+                batch = self._pending[: self._most]
+                del self._pending[: self._most]
                 items = [item for item, _future in batch]
                 try:
                     await self._db.run(functools.partial(self._write, items=items))
