@@ -275,3 +275,17 @@ async def test_status_and_log_speak_the_chosen_language_in_fewest_round_trips(bo
     await olga.send("/log abc")  # refused before anything is read for the draft: still Russian
     assert olga.last_text.startswith("Не могу записать “abc”")
     assert "Сколько вы набрали?" in olga.last_text
+
+
+async def test_a_command_for_another_bot_is_answered_in_the_chosen_language(bot: Bot) -> None:
+    olga = bot.person("Olga", language_code="en")
+    await onboard(olga, "✓ English")
+    await olga.send("/language")
+    await olga.press("Русский")
+    await olga.send("/help")
+    russian_help = olga.last_text
+    await olga.send("/status@SomeOtherBot")
+    assert "I don't know that command" not in olga.last_text
+    assert "/help" in olga.last_text and olga.last_text != russian_help
+    await olga.send(f"/status@{bot.api.bot_user['username']}")
+    assert olga.last_text.startswith("У вас пока нет")
