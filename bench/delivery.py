@@ -2,14 +2,15 @@
 them under Telegram's limits.
 
 1. Limiter off (`rate_limit=False`), against the offline Bot API: `--due` nudges (default
-   1,000) claimed, then each sent the way the sweep sends it (`scheduler.jobs._deliver`:
-   render in the trainer's language, `bot.send_message`, record the outcome in its own unit of
-   work). Figures: nudges per second through that send path alone, and through whole sweeps
+   1,000) claimed, then sent the way the sweep sends them (`scheduler.jobs.send_claims`:
+   several in flight, each rendered in the trainer's language, `bot.send_message`, outcomes
+   recorded as they come). Figures: nudges per second through that send path alone, and
+   through whole sweeps
    (`run_sweep`: claim + send) until nothing is left. Then the same with `--latency-ms`
    (default 50) added to every sendMessage, as a network round trip to Telegram would, for
    `--latency-nudges` nudges (default 100): how fast one sweep sends when Telegram is not
    answering instantly.
-2. Limiter on (the bot's default, PTB's `AIORateLimiter`): a bounded run of `--limited`
+2. Limiter on (the bot's default, `bot.ratelimit.TelegramLimits`): a bounded run of `--limited`
    nudges (default 200; several trainers have more than one due, as happens when deadlines
    fall together) sent by sweeps, while `--group` members (default 25) of one group send a
    personal command there at the same moment (the bot answers each in the group: "let's talk
@@ -31,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import inspect
 import sys
 import time
 from bisect import bisect_left
@@ -53,7 +53,7 @@ from bench.updates import user_of
 from bot.app import build_application, shutdown, startup
 from bot.i18n import I18n
 from bot.offline import OfflineBotAPI
-from scheduler.jobs import _deliver, run_sweep
+from scheduler.jobs import run_sweep, send_claims
 from storage import nudges
 from storage.db import Database
 
@@ -173,12 +173,7 @@ async def unlimited(args: argparse.Namespace, report: Report) -> Unlimited:
                 claims += sweep.claims
             statements = db.statements
             start = time.perf_counter()
-            takes_worker = len(inspect.signature(_deliver).parameters) > 3
-            for claim in claims:
-                if takes_worker:  # the send path keeps the lease of the worker that claimed
-                    await _deliver(application, claim, now, "bench")  # type: ignore[call-arg]
-                else:
-                    await _deliver(application, claim, now)  # type: ignore[call-arg]
+            await send_claims(application, claims, now, "bench")
             send_seconds = time.perf_counter() - start
             statements = db.statements - statements
             sent = sum(1 for call in api.calls if call.method == "sendMessage" and call.ok)

@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from storage.models import Trainer
 
 
+def local_today(trainer: Trainer | None, default_zone: str) -> date:
+    """Today where the trainer is (the operator's default zone until they pick one)."""
+    zone = (trainer.time_zone if trainer else None) or default_zone
+    return datetime.now(ZoneInfo(zone)).date()
+
+
 class RecertContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """PTB's context plus what every Recert handler needs; one instance per update."""
 
@@ -67,10 +73,7 @@ class RecertContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
 
     def today(self) -> date:
         """Today in the trainer's time zone (the operator's default until they pick one)."""
-        zone = (
-            self.trainer.time_zone if self.trainer else None
-        ) or self.settings.default_time_zone
-        return datetime.now(ZoneInfo(zone)).date()
+        return local_today(self.trainer, self.settings.default_time_zone)
 
     @property
     def tr(self) -> Translator:

@@ -2,9 +2,10 @@
 about one a second in one private chat (`shared/reference/telegram-limits.md`).
 
 PTB's `AIORateLimiter` fills its buckets at start: 30 messages go out at once and 30 more in
-the same second, 20 in a group in the first second, and it has no per-chat limit. Here every
-bucket holds one message (aiolimiter's leaky bucket with a capacity of 1), so the rate is what
-goes out in any window: 30 in any second, 20 in any minute per group. Reminders, which can
+the same second, 20 in a group in the first second, and it has no per-chat limit. Here the
+overall bucket holds one message (aiolimiter's leaky bucket with a capacity of 1), so the rate
+is what goes out in any window: 30 in any second; a group's messages leave 3 s apart, 20 in
+any minute. Reminders, which can
 come several to one trainer at once, are also spaced a second apart per chat (`PACED`); an
 answer to what a person just did is not, so the bot never feels slow to them.
 
@@ -14,8 +15,11 @@ keeps the nudge for later).
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -27,28 +31,39 @@ MESSAGES = ("send", "edit", "forward", "copy")
 PACED = "paced"
 
 OVERALL_PER_SECOND = 29  # one below Telegram's 30, for the clock's jitter
-GROUP_PER_MINUTE = 19  # the first message is free: 19 more make 20 in any minute
-CHAT_GAP_SECONDS = 1.0
-KEEP_CHATS = 1024  # per-chat buckets kept; idle ones are forgotten past this
+GROUP_GAP_SECONDS = 3.0  # 20 a minute: at most 20 in any 60 s
+CHAT_GAP_SECONDS = 1.0  # "about one a second"
+KEEP_CHATS = 1024  # chats remembered; idle ones are forgotten past this
 
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
 
 
+@dataclass
+class _Chat:
+    """One chat's pacing: its messages go one after another, `gap` apart."""
+
+    gap: float
+    turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+    last_sent: float = -1e9  # monotonic
+
+
 class TelegramLimits(BaseRateLimiter[str]):
-    """Every send through one overall bucket; groups and paced private sends through their
-    chat's bucket first. Buckets of idle chats are dropped, so memory stays bounded."""
+    """Every message through one overall bucket; a group's messages, and paced ones to a
+    private chat, also wait their turn in that chat. The gap is measured between the moments
+    messages leave (after the overall wait, which varies), so no chat ever gets two closer
+    together. Chats that have been quiet for longer than their gap are forgotten past
+    `KEEP_CHATS`, so memory stays bounded."""
 
     def __init__(
         self,
         overall_per_second: float = OVERALL_PER_SECOND,
-        group_per_minute: float = GROUP_PER_MINUTE,
+        group_gap_seconds: float = GROUP_GAP_SECONDS,
         chat_gap_seconds: float = CHAT_GAP_SECONDS,
     ) -> None:
         self._overall = AsyncLimiter(1, 1 / overall_per_second)
-        self._group_gap = 60 / group_per_minute
+        self._group_gap = group_gap_seconds
         self._chat_gap = chat_gap_seconds
-        self._groups: OrderedDict[int | str, AsyncLimiter] = OrderedDict()
-        self._chats: OrderedDict[int | str, AsyncLimiter] = OrderedDict()
+        self._chats: OrderedDict[int | str, _Chat] = OrderedDict()
 
     async def initialize(self) -> None:
         return None
@@ -72,27 +87,33 @@ class TelegramLimits(BaseRateLimiter[str]):
             return await callback(*args, **kwargs)
         key = _chat_key(chat_id)
         if _is_group(key):
-            await self._bucket(self._groups, key, self._group_gap).acquire()
+            gap = self._group_gap
         elif rate_limit_args == PACED:
-            await self._bucket(self._chats, key, self._chat_gap).acquire()
-        await self._overall.acquire()
-        return await callback(*args, **kwargs)
+            gap = self._chat_gap
+        else:  # an answer to what someone just did: only the overall rate applies
+            await self._overall.acquire()
+            return await callback(*args, **kwargs)
+        chat = self._chat(key, gap)
+        async with chat.turn:
+            wait = chat.last_sent + chat.gap - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await self._overall.acquire()
+            chat.last_sent = time.monotonic()
+            return await callback(*args, **kwargs)
 
-    @staticmethod
-    def _bucket(
-        buckets: OrderedDict[int | str, AsyncLimiter], key: int | str, gap: float
-    ) -> AsyncLimiter:
-        """The chat's bucket of one message, refilled every `gap` seconds."""
-        bucket = buckets.get(key)
-        if bucket is None:
-            bucket = buckets[key] = AsyncLimiter(1, gap)
-            while len(buckets) > KEEP_CHATS:
-                oldest, limiter = next(iter(buckets.items()))
-                if not limiter.has_capacity():
-                    break  # still pacing: keep it (the dict is in order of last use)
-                del buckets[oldest]
-        buckets.move_to_end(key)
-        return bucket
+    def _chat(self, key: int | str, gap: float) -> _Chat:
+        chat = self._chats.get(key)
+        if chat is None:
+            chat = self._chats[key] = _Chat(gap)
+            now = time.monotonic()
+            while len(self._chats) > KEEP_CHATS:
+                oldest_key, oldest = next(iter(self._chats.items()))
+                if oldest.turn.locked() or now - oldest.last_sent < oldest.gap:
+                    break  # still pacing (the dict is in order of last use)
+                del self._chats[oldest_key]
+        self._chats.move_to_end(key)
+        return chat
 
 
 def _chat_key(chat_id: Any) -> int | str:

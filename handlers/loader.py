@@ -31,13 +31,17 @@ def _read(session: Session, user_id: int, private: bool) -> Trainer | None:
     return trainer
 
 
-def _command_of(update: Update) -> str | None:
-    """`status` for "/status" or "/status@RecertBot ..." in a new private message."""
+def _command_of(update: Update, bot_username: str) -> str | None:
+    """`status` for "/status" or "/status@ThisBot ..." in a new private message (a command
+    for another bot is no command of ours)."""
     message = update.message
     if message is None or message.chat.type != "private" or not message.text:
         return None
     word = message.text.split(maxsplit=1)[0]
-    return word[1:].split("@", 1)[0].lower() if word.startswith("/") else None
+    if not word.startswith("/"):
+        return None
+    name, _at, addressee = word[1:].partition("@")
+    return name.lower() if not addressee or addressee.lower() == bot_username.lower() else None
 
 
 def _use(context: RecertContext, trainer: Trainer | None, language_code: str | None) -> None:
@@ -53,7 +57,7 @@ async def load_trainer(update: Update, context: RecertContext) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    if _command_of(update) in READ_BY_HANDLER:
+    if _command_of(update, context.bot.username) in READ_BY_HANDLER:
         # Telegram's language until the handler's read brings the trainer's own.
         context.use_language(context.i18n.negotiate(user.language_code))
         context.trainer_pending = True
@@ -70,14 +74,19 @@ async def read_trainer(update: Update, context: RecertContext) -> None:
     _use(context, await context.db.run(lambda s: _read(s, user.id, private)), user.language_code)
 
 
-async def with_trainer(update: Update, context: RecertContext, work: Callable[[Session], T]) -> T:
-    """`work` in one round trip, reading the trainer in the same one if the loader left it."""
+async def with_trainer(
+    update: Update, context: RecertContext, work: Callable[[Session, Trainer | None], T]
+) -> T:
+    """`work(session, trainer)` in one round trip, reading the trainer in the same one if the
+    loader left it."""
     user = update.effective_user
     if not context.trainer_pending or user is None:
-        return await context.db.run(work)
+        trainer = context.trainer
+        return await context.db.run(lambda session: work(session, trainer))
 
     def both(session: Session) -> tuple[Trainer | None, T]:
-        return _read(session, user.id, True), work(session)
+        trainer = _read(session, user.id, True)
+        return trainer, work(session, trainer)
 
     trainer, result = await context.db.run(both)
     context.trainer_pending = False

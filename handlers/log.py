@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     BaseHandler,
@@ -24,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import RecertContext
+from bot.context import RecertContext, local_today
 from handlers import PRIVATE, SENT_NOT_TEXT, TYPED, command, conversation, drop_buttons, is_number
 from handlers.add import has_control
 from handlers.basics import cancel
@@ -32,8 +33,10 @@ from handlers.dateinput import read_date
 from handlers.loader import with_trainer
 from handlers.render import credential_name, progress_bar, units
 from storage import credits, nudges
+from storage.catalog import Catalog
 from storage.credentials import Held, held_by
 from storage.credits import Amount, Logged, NewCredit, Proof, fineprint_for
+from storage.models import Trainer
 
 PREFIX = "log:"
 AMOUNT, WHICH, CATEGORY, DATE, TITLE, PROVIDER, COST, PROOF = range(8)
@@ -73,12 +76,10 @@ def amount_problem(value: Decimal, hours: bool) -> bool:
     return not value.is_finite() or value <= 0 or value > (MAX_HOURS if hours else MAX_UNITS)
 
 
-def _eligible(held: list[Held], context: RecertContext) -> list[Held]:
+def _eligible(held: list[Held], catalog: Catalog) -> list[Held]:
     """Credentials that take credits: everything but CPR/AED cards."""
     return [
-        h
-        for h in held
-        if not ((entry := context.catalog.get(h.credential.catalog_id)) and entry.is_cpr)
+        h for h in held if not ((entry := catalog.get(h.credential.catalog_id)) and entry.is_cpr)
     ]
 
 
@@ -96,14 +97,12 @@ def _skip_row(context: RecertContext) -> list[InlineKeyboardButton]:
 async def _held(update: Update, context: RecertContext) -> list[Held]:
     user = update.effective_user
     assert user is not None
-    held = await with_trainer(update, context, lambda session: held_by(session, user.id))
-    return _eligible(held, context)
+    held = await with_trainer(update, context, lambda session, _t: held_by(session, user.id))
+    return _eligible(held, context.catalog)
 
 
-def _needs_category(context: RecertContext, held: list[Held], ids: list[int]) -> bool:
-    return any(
-        fineprint_for(h.credential, context.catalog).caps for h in held if h.credential.id in ids
-    )
+def _needs_category(catalog: Catalog, held: list[Held], ids: list[int]) -> bool:
+    return any(fineprint_for(h.credential, catalog).caps for h in held if h.credential.id in ids)
 
 
 async def advance(
@@ -129,7 +128,7 @@ async def advance(
         return await _ask(update, context, AMOUNT, note)
     if not (draft.get("ids") and draft.get("ids_done")):
         return await _ask(update, context, WHICH, note, held)
-    if "category" not in draft and _needs_category(context, held, draft["ids"]):
+    if "category" not in draft and _needs_category(context.catalog, held, draft["ids"]):
         return await _ask(update, context, CATEGORY, note)
     for step, key in (
         (DATE, "date"),
@@ -232,44 +231,77 @@ async def _ask(
 async def start_log(update: Update, context: RecertContext) -> int:
     """/log with or without the one-liner's amount and title."""
     assert context.user_data is not None
-    held = await _held(update, context)  # first: it brings the trainer and their language
     context.user_data["log"] = {}
     message = update.effective_message
     assert message is not None
     text = message.text or message.caption or ""
+    proof: Proof | str | None = None
     if message.photo or message.document:
         proof = _proof_of(message)
-        if isinstance(proof, str):
-            return await _refuse_proof(update, context, proof)
+    one_liner = _one_liner(text.split(maxsplit=1)[1:])
+    if isinstance(one_liner, dict) and not isinstance(proof, str):
+        # Everything said at once: read and, when there is nothing to ask, log in one trip.
+        one_liner["proof"] = _as_data(proof) if proof else None
+        return await _log_at_once(update, context, one_liner)
+    held = await _held(update, context)  # first: it brings the trainer and their language
+    if isinstance(proof, str):
+        return await _refuse_proof(update, context, proof)
+    if proof is not None:
         _draft(context)["proof"] = _as_data(proof)
-    return await _apply_one_liner(update, context, text.split(maxsplit=1)[1:], held)
+    if isinstance(one_liner, str):
+        return await advance(update, context, _amount_problem_text(context, one_liner), held)
+    return await advance(update, context, held=held)
 
 
-async def _apply_one_liner(
-    update: Update, context: RecertContext, rest: list[str], held: list[Held]
-) -> int:
+def _one_liner(rest: list[str]) -> dict[str, Any] | str | None:
+    """`0.5 Webinar`, `5 h Workshop`: the draft it makes (the date is the trainer's today,
+    filled in later); the typed amount when it is not one; None when nothing was typed."""
     if not rest:
-        return await advance(update, context, held=held)
-    draft = _draft(context)
+        return None
     words = rest[0].split()
     amount = parse_amount(words[0])
     consumed = 1
     if amount is not None and not amount[1] and len(words) > 1 and words[1].lower() in _HOUR_WORDS:
         amount, consumed = (amount[0], True), 2
     if amount is None or amount_problem(*amount):
-        return await advance(update, context, _amount_problem_text(context, words[0]), held)
+        return words[0]
+    draft: dict[str, Any] = {
+        "amount": str(amount[0]),
+        "hours": amount[1],
+        "provider": None,
+        "cost": None,
+    }
     title = " ".join(words[consumed:])[:MAX_TITLE]
-    draft.update(
-        amount=str(amount[0]),
-        hours=amount[1],
-        date=context.today().isoformat(),
-        provider=None,
-        cost=None,
-    )
-    draft.setdefault("proof", None)
     if title and not has_control(title):
         draft["title"] = title
-    return await advance(update, context, held=held)
+    return draft
+
+
+async def _log_at_once(update: Update, context: RecertContext, draft: dict[str, Any]) -> int:
+    user = update.effective_user
+    assert user is not None
+    catalog, zone = context.catalog, context.settings.default_time_zone
+
+    def read_and_log(
+        session: Session, trainer: Trainer | None
+    ) -> tuple[list[Held], dict[str, Any], Logged | None]:
+        held = _eligible(held_by(session, user.id), catalog)
+        today = local_today(trainer, zone)
+        ready = {**draft, "date": today.isoformat()}
+        if len(held) == 1:
+            ready.update(ids=[held[0].credential.id], ids_done=True)
+        if "title" not in ready or len(held) != 1 or _needs_category(catalog, held, ready["ids"]):
+            return held, ready, None  # something to ask first
+        new = _new_credit(ready)
+        return held, ready, credits.log(session, user.id, ready["ids"], new, catalog, today)
+
+    held, ready, logged = await with_trainer(update, context, read_and_log)
+    if logged is None:
+        _draft(context).update(ready)
+        return await advance(update, context, held=held)
+    context.user_data.pop("log", None)  # type: ignore[union-attr]
+    await _say_logged(update, context, logged, _new_credit(ready))
+    return ConversationHandler.END
 
 
 def _amount_problem_text(context: RecertContext, typed: str) -> str:
@@ -511,12 +543,9 @@ async def sent_file(update: Update, context: RecertContext) -> int:
     )
 
 
-async def _save(update: Update, context: RecertContext) -> int:
-    user = update.effective_user
-    assert user is not None and context.user_data is not None
-    draft = context.user_data.pop("log")
+def _new_credit(draft: dict[str, Any]) -> NewCredit:
     proof = draft.get("proof")
-    new = NewCredit(
+    return NewCredit(
         amount=Amount(Decimal(draft["amount"]), bool(draft.get("hours"))),
         earned_on=date.fromisoformat(draft["date"]),
         title=draft["title"],
@@ -525,10 +554,25 @@ async def _save(update: Update, context: RecertContext) -> int:
         category=draft.get("category"),
         proof=Proof(**proof) if proof else None,
     )
+
+
+async def _save(update: Update, context: RecertContext) -> int:
+    user = update.effective_user
+    assert user is not None and context.user_data is not None
+    draft = context.user_data.pop("log")
+    new = _new_credit(draft)
     catalog, today, ids = context.catalog, context.today(), list(draft["ids"])
     logged = await context.db.run(
         lambda session: credits.log(session, user.id, ids, new, catalog, today)
     )
+    await _say_logged(update, context, logged, new)
+    return ConversationHandler.END
+
+
+async def _say_logged(
+    update: Update, context: RecertContext, logged: Logged, new: NewCredit
+) -> None:
+    """What was logged (or refused, and why), with Undo when something was stored."""
     markup = None
     if logged.stored:
         markup = InlineKeyboardMarkup(
@@ -541,7 +585,6 @@ async def _save(update: Update, context: RecertContext) -> int:
             ]
         )
     await _say(update, outcome_text(context, logged, new), markup)
-    return ConversationHandler.END
 
 
 def outcome_text(context: RecertContext, logged: Logged, new: NewCredit) -> str:

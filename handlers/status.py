@@ -239,7 +239,7 @@ async def show_status(update: Update, context: RecertContext) -> None:
     assert user is not None and chat is not None
     catalog = context.catalog
     progresses = await with_trainer(
-        update, context, lambda session: credits.status(session, user.id, catalog)
+        update, context, lambda session, _trainer: credits.status(session, user.id, catalog)
     )
     today = context.today()
     rows = rows_of(progresses, catalog, today)

@@ -2,8 +2,9 @@
 
 In the group: the bot introduces itself when added; `/team` (a chat administrator, checked
 with the Bot API) sets the team up and shows its settings; `/announce`, `/leave`. Chat life:
-the bot removed deactivates the team, a member who leaves stops sharing, an upgrade to a
-supergroup moves the team to the new chat id.
+the bot removed deactivates the team (and every manager role ends), a member who leaves
+stops sharing (and loses a manager role), one promoted to administrator is a manager, an
+upgrade to a supergroup moves the team to the new chat id.
 
 In private: the Join link (`/start team-<token>`) shows exactly what the team will see and
 asks for consent; `/leave` ends sharing; `/announce`. The managers' `/roster` is in
@@ -17,10 +18,11 @@ team it names (Bot API or a grant), and a member it names shares with that team.
 from __future__ import annotations
 
 import html
+import logging
 from functools import partial
 from typing import Any
 
-from telegram import ChatMember, ChatMemberUpdated, InlineKeyboardMarkup, Update
+from telegram import ChatMember, ChatMemberUpdated, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
@@ -37,10 +39,12 @@ from bot.i18n import N_
 from handlers import PRIVATE, command, is_number, roster, show
 from handlers.basics import ensure_trainer
 from handlers.team_common import (
+    ADMINS,
     GROUP_MESSAGE,
     IN_CHAT,
     NOT_A_MANAGER,
     PREFIX,
+    Delivery,
     admin_of,
     button_of,
     group_team_for,
@@ -57,6 +61,7 @@ from handlers.timezone import zone_label
 from storage import teams
 from storage.models import Team
 
+log = logging.getLogger(__name__)
 MAX_ANNOUNCEMENT = 3000
 
 
@@ -77,13 +82,17 @@ async def bot_membership(update: Update, context: RecertContext) -> None:
         if team is not None and team.active:
             return  # a supergroup that took the team over: it knows us already
         _ = context.gettext
-        await chat.send_message(
-            _(
-                "Hello! I'm Recert: I keep fitness trainers' certifications from lapsing. A "
-                "chat administrator can set up this group's team with /team. Trainers then "
-                "join with one button, and share only what they agree to."
+        try:
+            await chat.send_message(
+                _(
+                    "Hello! I'm Recert: I keep fitness trainers' certifications from lapsing. A "
+                    "chat administrator can set up this group's team with /team. Trainers then "
+                    "join with one button, and share only what they agree to."
+                )
             )
-        )
+        except (BadRequest, Forbidden) as error:
+            # Added where it may not post (or removed at once): /team works all the same.
+            log.info("group %s: introduction not sent: %s", chat_id, error.message)
     elif was_in and not is_in:
         chat_id = chat.id
         await context.db.run(lambda session: teams.deactivate(session, chat_id))
@@ -99,13 +108,23 @@ def _presence(changed: ChatMemberUpdated) -> tuple[bool, bool]:
 
 
 async def member_changed(update: Update, context: RecertContext) -> None:
-    """A member who left or was removed (a `chat_member` update) stops sharing at once."""
+    """A `chat_member` update: a member who left or was removed stops sharing at once (and
+    their role ends); one promoted to administrator is a manager from now on, in private
+    too; one demoted is not (unless granted the role)."""
     changed = update.chat_member
     assert changed is not None
     was_in, is_in = _presence(changed)
+    chat_id, user = changed.chat.id, changed.new_chat_member.user
+    user_id = user.id
     if was_in and not is_in:
-        chat_id, user_id = changed.chat.id, changed.new_chat_member.user.id
         await context.db.run(lambda session: teams.leave_chat(session, chat_id, user_id))
+        return
+    was_admin = changed.old_chat_member.status in ADMINS
+    is_admin = changed.new_chat_member.status in ADMINS
+    if was_admin != is_admin and not user.is_bot:
+        await context.db.run(
+            lambda session: teams.admin_changed(session, chat_id, user_id, is_admin)
+        )
 
 
 async def member_left(update: Update, context: RecertContext) -> None:
@@ -234,7 +253,13 @@ async def announce_group(update: Update, context: RecertContext) -> None:
     if not await is_manager(context, team, user.id):
         await message.reply_text(_("Only the team's managers can post announcements."))
         return
-    await _announce(update, context, team, " ".join(context.args or []))
+    await _announce(update, context, team, _after_command(message))
+
+
+def _after_command(message: Message) -> str:
+    """The message's text after "/announce" (or "/announce@bot"), line breaks kept."""
+    parts = (message.text or "").split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
 
 
 async def _announce(update: Update, context: RecertContext, team: Team, text: str) -> None:
@@ -255,13 +280,24 @@ async def _announce(update: Update, context: RecertContext, team: Team, text: st
         + html.escape(text)
     )
     sent = await send_to_team(context.application, team, body)
-    if update.effective_chat is not None and update.effective_chat.type == "private":
+    private = update.effective_chat is not None and update.effective_chat.type == "private"
+    name = html.escape(team.title)
+    if sent is Delivery.REFUSED:  # in the group too: the manager should know it did not go
         await message.reply_text(
-            _("Posted to {team}.").format(team=html.escape(team.title))
-            if sent
-            else _("I could not post to {team}: am I still in the group?").format(
-                team=html.escape(team.title)
-            )
+            _(
+                "Telegram did not accept that announcement for {team}. Please check the text."
+            ).format(team=name)
+        )
+    elif not private:
+        return  # posted where they are; or the group is gone, and no reply can reach it
+    elif sent is Delivery.SENT:
+        await message.reply_text(_("Posted to {team}.").format(team=name))
+    else:
+        await message.reply_text(
+            _(
+                "I could not post to {team}: I am no longer in its group, so the team is "
+                "closed. Add me to the group again and send /team there."
+            ).format(team=name)
         )
 
 
@@ -386,8 +422,17 @@ async def leave_private(update: Update, context: RecertContext) -> None:
 async def _leave(update: Update, context: RecertContext, team: Team) -> None:
     user = update.effective_user
     assert user is not None
+    await _stop_sharing(context, team, user.id)
+    await _say_left(update, context, team)
+
+
+async def _stop_sharing(context: RecertContext, team: Team, user_id: int) -> bool:
+    """True when they were sharing with `team` (and no longer are)."""
     team_id = team.id or 0
-    await context.db.run(lambda session: teams.leave(session, team_id, user.id))
+    return bool(await context.db.run(lambda session: teams.leave(session, team_id, user_id)))
+
+
+async def _say_left(update: Update, context: RecertContext, team: Team) -> None:
     await show(
         update,
         context.gettext("Done: {team} no longer sees your deadlines.").format(
@@ -405,7 +450,7 @@ async def announce_private(update: Update, context: RecertContext) -> None:
     if not managed:
         await message.reply_text(_(NOT_A_MANAGER))
         return
-    text = " ".join(context.args or [])
+    text = _after_command(message)
     if len(managed) == 1 or not text.strip():
         await _announce(update, context, managed[0], text)
         return
@@ -462,8 +507,14 @@ async def button(update: Update, context: RecertContext) -> None:
         await query.answer(_("This team is no longer active."), show_alert=True)
         return
     if action == "lv":
+        if not await _stop_sharing(context, team, user.id):
+            # Forged, or pressed again: not sharing with that team, so no team is named.
+            await query.answer(
+                _("This button no longer works. Please start again."), show_alert=True
+            )
+            return
         await query.answer()
-        await _leave(update, context, team)
+        await _say_left(update, context, team)
         return
     if action not in MANAGER_ACTIONS:
         await query.answer(_("This button no longer works. Please start again."), show_alert=True)

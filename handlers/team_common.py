@@ -7,8 +7,10 @@ Group messages speak the team's language: that of the administrator who ran /tea
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Sequence
 from datetime import date
+from enum import StrEnum
 from functools import partial
 from typing import Any
 
@@ -25,6 +27,7 @@ from scheduler.team import Digest, MemberState, Mention, Shared
 from storage import teams
 from storage.models import Team
 
+log = logging.getLogger(__name__)
 PREFIX = "team:"
 GROUP_MESSAGE = filters.UpdateType.MESSAGE & filters.ChatType.GROUPS
 ICON = {
@@ -260,19 +263,31 @@ def settings_markup(context: RecertContext, tr: Translator, team: Team) -> Inlin
 # -- Bot API checks --------------------------------------------------------------------------
 
 
-async def _member_status(context: RecertContext, team: Team, user_id: int) -> ChatMember | None:
-    """The person's membership of the team's group, asked of the Bot API now. A group that
-    became a supergroup unnoticed is followed once."""
+async def member_status(bot: Any, db: Any, team: Team, user_id: int) -> ChatMember | None:
+    """The person's membership of the team's group, asked of the Bot API now (a handler's
+    context or the team job's application). A group that became a supergroup unnoticed is
+    followed once. Time-outs and flood waits are the caller's to handle."""
     for _attempt in range(2):
         try:
-            return await context.bot.get_chat_member(team.chat_id, user_id)
+            return await bot.get_chat_member(team.chat_id, user_id)
         except ChatMigrated as error:
             old_id, new_id = team.chat_id, error.new_chat_id
-            await context.db.run(partial(teams.migrate, old_chat_id=old_id, new_chat_id=new_id))
+            await db.run(partial(teams.migrate, old_chat_id=old_id, new_chat_id=new_id))
             team.chat_id = new_id
         except (BadRequest, Forbidden):
             return None  # not in the chat, or the bot is not any more
     return None
+
+
+def present(member: ChatMember | None) -> bool:
+    """In the group now: a member, an administrator, or restricted but still a member."""
+    if member is None:
+        return False
+    return member.status in IN_CHAT or bool(getattr(member, "is_member", False))
+
+
+async def _member_status(context: RecertContext, team: Team, user_id: int) -> ChatMember | None:
+    return await member_status(context.bot, context.db, team, user_id)
 
 
 async def admin_of(context: RecertContext, chat_id: int, user_id: int) -> bool:
@@ -290,13 +305,16 @@ async def is_admin(context: RecertContext, team: Team, user_id: int) -> bool:
 
 
 async def is_manager(context: RecertContext, team: Team, user_id: int) -> bool:
-    """A manager: granted the role, or a chat administrator right now (then recorded, so the
-    private roster and escalations find them; dropped once they are an admin no more)."""
+    """A manager: granted the role and still in the group, or a chat administrator right now
+    (then recorded, so the private roster and escalations find them; dropped once they are an
+    admin no more). One Bot API question either way."""
     team_id = team.id or 0
     row = await context.db.run(lambda session: teams.manager_row(session, team_id, user_id))
+    member = await _member_status(context, team, user_id)
     if row is not None and row.source == teams.GRANTED:
-        return True
-    admin = await is_admin(context, team, user_id)
+        # A grant is for a member of the group: someone who left sees nothing more.
+        return present(member)
+    admin = member is not None and member.status in ADMINS
     if admin and row is None:
         await context.db.run(
             lambda session: teams.note_manager(session, team_id, user_id, teams.ADMIN)
@@ -307,10 +325,7 @@ async def is_manager(context: RecertContext, team: Team, user_id: int) -> bool:
 
 
 async def in_group(context: RecertContext, team: Team, user_id: int) -> bool:
-    member = await _member_status(context, team, user_id)
-    if member is None:
-        return False
-    return member.status in IN_CHAT or bool(getattr(member, "is_member", False))
+    return present(await _member_status(context, team, user_id))
 
 
 async def managed_teams(context: RecertContext, user_id: int) -> list[Team]:
@@ -323,14 +338,23 @@ NOT_A_MANAGER = N_(
 )
 
 
-async def send_to_team(application: Any, team: Team, text: str, **kwargs: Any) -> bool:
+class Delivery(StrEnum):
+    """What became of a message to a team's group."""
+
+    SENT = "sent"
+    GONE = "gone"  # the bot is not in the group, or the group is gone: the team is closed
+    REFUSED = "refused"  # Telegram refused this one message (logged)
+
+
+async def send_to_team(application: Any, team: Team, text: str, **kwargs: Any) -> Delivery:
     """Send to the team's group, following a migration once; a bot no longer in the group
-    deactivates the team. Goes through PTB's rate limiter (20 messages a minute per group)."""
+    (or a group deleted) deactivates the team. Goes through PTB's rate limiter (20 messages
+    a minute per group). Time-outs and flood waits are the caller's to handle."""
     db = application.bot_data["db"]
     for _attempt in range(2):
         try:
             await application.bot.send_message(team.chat_id, text, **kwargs)
-            return True
+            return Delivery.SENT
         except ChatMigrated as error:
             old_id, new_id = team.chat_id, error.new_chat_id
             await db.run(partial(teams.migrate, old_chat_id=old_id, new_chat_id=new_id))
@@ -338,8 +362,16 @@ async def send_to_team(application: Any, team: Team, text: str, **kwargs: Any) -
         except Forbidden:
             # Removed from the group while we were away: the team is no more.
             await db.run(partial(teams.deactivate, chat_id=team.chat_id))
-            return False
-    return False
+            return Delivery.GONE
+        except BadRequest as error:
+            if "chat not found" in error.message.lower():
+                # The group was deleted: the team is no more.
+                await db.run(partial(teams.deactivate, chat_id=team.chat_id))
+                return Delivery.GONE
+            # This message only (too long, bad markup, no right to post): say so, go on.
+            log.warning("team %s: Telegram refused a message: %s", team.id, error.message)
+            return Delivery.REFUSED
+    return Delivery.GONE  # migrated twice over: treated as gone, the group is not found
 
 
 async def group_team_for(update: Update, context: RecertContext) -> Team | None:

@@ -25,13 +25,14 @@ from telegram.ext import Application, CallbackContext
 
 from bot.ratelimit import PACED
 from storage import nudges
+from storage.db import Batched
 from storage.nudges import Claim, Result, Sweep
 
 log = logging.getLogger(__name__)
 SWEEP_JOB = "nudge-sweep"
 RETRY_AFTER_ERROR = timedelta(minutes=2)
 # Sends in flight at once: at ~50 ms a round trip, 8 keep well ahead of Telegram's 30/s.
-IN_FLIGHT = 8
+IN_FLIGHT = 16
 # A sweep this old may have outlived its leases: check each is still ours before sending.
 RECHECK_AFTER = nudges.LEASE / 2
 # Which copy of the bot claimed a nudge, for the logs and the leases.
@@ -48,22 +49,7 @@ async def run_sweep(
     sweep: Sweep = await db.run(
         lambda session: nudges.claim_due(session, catalog, now, worker, default_zone)
     )
-    inflight: set[asyncio.Task[None]] = data.setdefault("inflight", set())
-    slots = asyncio.Semaphore(IN_FLIGHT)
-    started = time.monotonic()
-    mine: list[asyncio.Task[None]] = []
-    for claim in sweep.claims:
-        # Each nudge's send and record are one task that a stop cannot cut in two: a cancelled
-        # sweep starts no more, and shutdown waits for those in flight (see `drain`).
-        await slots.acquire()
-        recheck = time.monotonic() - started > RECHECK_AFTER.total_seconds()
-        task = asyncio.ensure_future(_deliver(application, claim, now, worker, recheck))
-        task.add_done_callback(lambda _task: slots.release())
-        inflight.add(task)
-        task.add_done_callback(inflight.discard)
-        mine.append(task)
-    if mine:
-        await asyncio.shield(asyncio.gather(*mine))
+    await send_claims(application, sweep.claims, now, worker)
     if sweep.claims or sweep.skipped:
         log.info(
             "sweep: %d sent or tried, %d skipped, %d planned",
@@ -74,12 +60,42 @@ async def run_sweep(
     return sweep
 
 
+async def send_claims(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    claims: list[Claim],
+    now: datetime,
+    worker: str,
+) -> None:
+    """Send what this worker claimed, several at once, each outcome recorded right after."""
+    data = application.bot_data
+    inflight: set[asyncio.Task[None]] = data.setdefault("inflight", set())
+    recorder: Batched[Result] = Batched(
+        data["db"], lambda session, items: nudges.record(session, items, now)
+    )
+    slots = asyncio.Semaphore(IN_FLIGHT)
+    started = time.monotonic()
+    mine: list[asyncio.Task[None]] = []
+    for claim in claims:
+        # Each nudge's send and record are one task that a stop cannot cut in two: a cancelled
+        # sweep starts no more, and shutdown waits for those in flight (see `drain`).
+        await slots.acquire()
+        recheck = time.monotonic() - started > RECHECK_AFTER.total_seconds()
+        task = asyncio.ensure_future(_deliver(application, claim, now, worker, recheck, recorder))
+        task.add_done_callback(lambda _task: slots.release())
+        inflight.add(task)
+        task.add_done_callback(inflight.discard)
+        mine.append(task)
+    if mine:
+        await asyncio.shield(asyncio.gather(*mine))
+
+
 async def _deliver(
     application: Application[Any, Any, Any, Any, Any, Any],
     claim: Claim,
     now: datetime,
     worker: str,
     recheck: bool,
+    recorder: Batched[Result],
 ) -> None:
     from handlers.nudges import nudge_buttons, nudge_text  # rendering is the handlers'
 
@@ -117,7 +133,7 @@ async def _deliver(
         result = Result(claim.nudge_id, "retry", retry_at=now + RETRY_AFTER_ERROR)
     else:
         result = Result(claim.nudge_id, "sent", message_id=message.message_id)
-    await data["db"].run(lambda session: nudges.record(session, [result], now))
+    await recorder.add(result)  # outcomes that finish together are written together
 
 
 async def drain(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

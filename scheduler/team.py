@@ -193,6 +193,23 @@ def next_weekly(zone: str, weekday: int, hour: int, now: datetime) -> datetime:
     return moment if moment > now else _at(day + timedelta(days=7), hour, zone)
 
 
+def same_week(first: date, second: date) -> bool:
+    """The same ISO week (Monday to Sunday)."""
+    return first.isocalendar()[:2] == second.isocalendar()[:2]
+
+
+def next_digest(
+    zone: str, weekday: int, hour: int, now: datetime, last_on: date | None
+) -> datetime:
+    """When the weekly digest is next owed: the next `weekday` at `hour` after `now`, but
+    never in the local week of the last digest (`last_on`), so moving the day, the hour or
+    the zone after this week's digest waits for next week's."""
+    moment = next_weekly(zone, weekday, hour, now)
+    if last_on is not None and same_week(moment.astimezone(ZoneInfo(zone)).date(), last_on):
+        moment = next_weekly(zone, weekday, hour, moment)  # the same day a week later
+    return moment
+
+
 def next_daily(zone: str, hour: int, now: datetime) -> datetime:
     """The next `hour` in the team's zone after `now`, in UTC."""
     today = now.astimezone(ZoneInfo(zone)).date()

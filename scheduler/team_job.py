@@ -4,7 +4,9 @@ conditional update moves their times on: one copy of the bot wins each team), wo
 alerts (each claimed as a unique row), and sends at most one message per team: the digest on
 its day, with that day's alerts marked in it, or else the day's alerts together. Then the
 escalations: sharing members whose day-of reminder went unanswered for a day, one private
-message to each manager, claimed once per cycle.
+message to each manager still in the group, claimed once per cycle (and given back for the
+next tick when a time-out or flood wait kept it from everyone). The daily check also
+refreshes which administrators are managers.
 
 So a group gets at most one scheduled message a day, far under Telegram's 20 a minute per
 group; announcements and those go through PTB's rate limiter, which keeps each group under
@@ -17,16 +19,18 @@ import asyncio
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackContext
 
+from bot.ratelimit import PACED
 from scheduler.team import Mention, alert_owed, digest, paginate
 from storage import teams, trainers
+from storage.models import Team
 from storage.teams import Escalation, Run
 
 log = logging.getLogger(__name__)
@@ -70,13 +74,15 @@ async def run_team_tick(application: AnyApp, now: datetime) -> Tick:
 
     async def next_escalation() -> bool:
         found: list[Escalation] = await db.run(
-            lambda session: teams.claim_escalations(session, now, limit=1)
+            lambda session: teams.claim_escalations(session, now, limit=1, skip=given_back)
         )
-        if found:
-            await _escalate(application, found[0], tick)
+        if found and not await _escalate(application, found[0], tick):
+            # Given back after a time-out: the next tick tries again, not this one.
+            given_back.add(found[0].key)
         return bool(found)
 
     tick = Tick()
+    given_back: set[tuple[int, int, date]] = set()
     runs = escalations = 0
     # One claim at a time, so a stopped tick leaves the rest owed to the next.
     while runs < MAX_PER_TICK and await finish(next_team()):
@@ -95,6 +101,7 @@ async def run_team_tick(application: AnyApp, now: datetime) -> Tick:
 
 async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) -> None:
     from handlers.team_common import (  # rendering: handlers'
+        Delivery,
         alert_text,
         digest_blocks,
         send_to_team,
@@ -104,6 +111,8 @@ async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) ->
     db, catalog = data["db"], data["catalog"]
     team = run.team
     today = now.astimezone(ZoneInfo(team.time_zone)).date()
+    if run.check:
+        await _refresh_admins(application, team)
 
     def gather(session):  # type: ignore[no-untyped-def]
         members = teams.roster(session, team, catalog, now)
@@ -157,6 +166,7 @@ async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) ->
                     digest=run.digest,
                     check=run.check,
                     alerts=keys,
+                    last_digest_on=run.last_digest_on,
                 )
                 await db.run(retry)
                 tick.digests -= int(run.digest)
@@ -165,41 +175,98 @@ async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) ->
         except TelegramError as error:
             log.warning("team %s: message refused: %s", team.id, error)
             return
-        if not sent:
-            return
+        if sent is not Delivery.SENT:
+            return  # the team closed, or a page refused (logged): the rest would not help
         tick.messages.append((team.chat_id, page))
 
 
-async def _escalate(application: AnyApp, escalation: Escalation, tick: Tick) -> None:
-    from handlers.team_common import escalation_text
+async def _refresh_admins(application: AnyApp, team: Team) -> None:
+    """Once a day: the group's administrators are its managers (a bot that is no
+    administrator hears of no promotion), and those demoted are not."""
+    try:
+        listed = await application.bot.get_chat_administrators(team.chat_id)
+    except TelegramError as error:
+        log.warning("team %s: administrators not refreshed: %s", team.id, error)
+        return
+    admins = {admin.user.id for admin in listed if not admin.user.is_bot}
+    team_id = team.id or 0
+    await application.bot_data["db"].run(
+        lambda session: teams.sync_admins(session, team_id, admins)
+    )
+
+
+def _temporary(error: TelegramError) -> bool:
+    """A time-out, a lost connection or a flood wait: worth trying again later. (PTB's
+    BadRequest is a NetworkError too, but a refusal is no reason to try again.)"""
+    return isinstance(error, RetryAfter) or (
+        isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+    )
+
+
+async def _escalate(application: AnyApp, escalation: Escalation, tick: Tick) -> bool:
+    """Tell each manager still in the group: its administrators now, and those granted the
+    role who are still members (anyone who left hears nothing about the team). False when
+    nobody was reached because of a temporary error: the claim is then given back."""
+    from handlers.team_common import ADMINS, escalation_text, member_status, present
 
     data = application.bot_data
     db, catalog, i18n = data["db"], data["catalog"], data["i18n"]
     team, credential = escalation.team, escalation.credential
-    managers = set(escalation.granted)
+    temporary = False
+    admins: set[int] | None
     try:
-        admins = await application.bot.get_chat_administrators(team.chat_id)
-        managers.update(admin.user.id for admin in admins if not admin.user.is_bot)
+        listed = await application.bot.get_chat_administrators(team.chat_id)
+        admins = {admin.user.id for admin in listed if not admin.user.is_bot}
     except TelegramError as error:
         log.warning("team %s: administrators unknown: %s", team.id, error)
-        managers.update(escalation.recorded)
-    managers.discard(escalation.trainer_id)  # a manager's own lapse is theirs to handle
+        temporary = _temporary(error)
+        admins = None  # each recorded manager is asked about one by one
+    candidates = (admins or set()) | set(escalation.recorded)
+    candidates.discard(escalation.trainer_id)  # a manager's own lapse is theirs to handle
     entry = catalog.get(credential.catalog_id)
     name = entry.name if entry else credential.custom_name or "?"
     assert credential.cycle_end is not None
-    for manager_id in sorted(managers):
+    reached = 0
+    for manager_id in sorted(candidates):
+        if admins is None or manager_id not in admins:
+            try:
+                member = await member_status(application.bot, db, team, manager_id)
+            except TelegramError as error:
+                log.warning("team %s: a manager's membership unknown: %s", team.id, error)
+                temporary = temporary or _temporary(error)
+                continue
+            still = (
+                present(member)
+                if manager_id in escalation.granted
+                else member is not None and member.status in ADMINS
+            )
+            if not still:
+                continue  # left the group, or an administrator no more
         profile = await db.run(lambda session, uid=manager_id: trainers.get(session, uid))
         tr = i18n.translator(profile.language if profile else team.language)
         text = escalation_text(tr, team.title, escalation.trainer_name, name, credential.cycle_end)
         try:
-            await application.bot.send_message(manager_id, text)
+            await application.bot.send_message(
+                manager_id,
+                text,
+                # Several escalations may reach one manager at once: paced per chat.
+                rate_limit_args=PACED if application.bot.rate_limiter else None,
+            )
         except Forbidden:
             continue  # never talked to the bot, or blocked it: nothing we can do
         except TelegramError as error:
             log.warning("escalation to a manager of team %s failed: %s", team.id, error)
+            temporary = temporary or _temporary(error)
             continue
+        reached += 1
         tick.escalations += 1
         tick.messages.append((manager_id, text))
+    if reached == 0 and temporary:
+        assert team.id is not None and credential.id is not None
+        keys = (team.id, credential.id, escalation.cycle_end)
+        await db.run(lambda session: teams.release_escalation(session, *keys))
+        return False
+    return True
 
 
 async def drain_teams(application: AnyApp) -> None:

@@ -44,18 +44,18 @@ def _earned_in_cycle():  # type: ignore[no-untyped-def]
     )
 
 
+_HELD_BY = (
+    select(Credential, func.coalesce(func.sum(Credit.units), 0))
+    .outerjoin(Credit, _earned_in_cycle())
+    .where(Credential.trainer_id == bindparam("trainer_id"))
+    .group_by(col(Credential.id))
+    .order_by(col(Credential.cycle_end).is_(None), col(Credential.cycle_end), col(Credential.id))
+)
+
+
 def held_by(session: Session, trainer_id: int) -> list[Held]:
     """All of a trainer's credentials, soonest deadline first, with credits, in one query."""
-    earned = func.coalesce(func.sum(Credit.units), 0)
-    rows = session.exec(
-        select(Credential, earned)
-        .outerjoin(Credit, _earned_in_cycle())
-        .where(Credential.trainer_id == trainer_id)
-        .group_by(col(Credential.id))
-        .order_by(
-            col(Credential.cycle_end).is_(None), col(Credential.cycle_end), col(Credential.id)
-        )
-    )
+    rows = session.exec(_HELD_BY, params={"trainer_id": trainer_id})
     return [Held(credential, Decimal(str(units))) for credential, units in rows]
 
 

@@ -116,17 +116,31 @@ def units_for(credential: Credential, amount: Amount, catalog: Catalog) -> Decim
     return (amount.value / entry.hours_per_unit).quantize(CENT, ROUND_HALF_UP).normalize()
 
 
-def cycle_credits(session: Session, credential: Credential) -> list[Credit]:
-    query = select(Credit).where(
-        Credit.credential_id == credential.id, Credit.earned_on >= credential.cycle_start
+# The credits a cycle counts, as the fine print needs them; built once (see `_STATUS_CREDITS`).
+_CYCLE_EARNED = (
+    select(Credit.units, Credit.earned_on, Credit.title, Credit.category)
+    .where(
+        Credit.credential_id == bindparam("credential_id"),
+        col(Credit.earned_on) >= bindparam("start"),
+        col(Credit.earned_on) <= bindparam("end"),
     )
-    if credential.cycle_end is not None:
-        query = query.where(Credit.earned_on <= credential.cycle_end)
-    return list(session.exec(query.order_by(col(Credit.earned_on), col(Credit.id))))
+    .order_by(col(Credit.earned_on), col(Credit.id))
+)
 
 
-def _earned(credits: list[Credit]) -> list[Earned]:
-    return [Earned(c.units, c.earned_on, c.title, c.category) for c in credits]
+def cycle_earned(session: Session, credential: Credential) -> list[Earned]:
+    """What the current cycle has earned so far, oldest first."""
+    rows = session.execute(
+        _CYCLE_EARNED,
+        {
+            "credential_id": credential.id,
+            "start": credential.cycle_start,
+            "end": credential.cycle_end or date.max,
+        },
+    )
+    return [
+        Earned(units, earned_on, title, category) for units, earned_on, title, category in rows
+    ]
 
 
 def _cycle(credential: Credential) -> Cycle:
@@ -150,7 +164,7 @@ def log(
         outcome = Outcome(credential)
         logged.outcomes.append(outcome)
         units = units_for(credential, new.amount, catalog)
-        existing = _earned(cycle_credits(session, credential))
+        existing = cycle_earned(session, credential)
         rules = fineprint_for(credential, catalog)
         if units is None:
             outcome.refused = "hours_unknown"

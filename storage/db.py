@@ -15,7 +15,7 @@ import functools
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
@@ -29,6 +29,7 @@ T = TypeVar("T")
 logger = logging.getLogger(__name__)
 # Pauses before running a unit of work again after the server dropped its connection.
 RECONNECT_PAUSES = (0.05, 0.5, 2.0)
+Item = TypeVar("Item")
 UnitOfWork = Callable[[Session], T]
 
 
@@ -134,3 +135,44 @@ class Database:
         await loop.run_in_executor(self._executor, self.sync_engine.dispose)
         if self._executor is not None:
             self._executor.shutdown(wait=True)
+
+
+class Batched(Generic[Item]):
+    """Writes items as they come, in one unit of work for all that arrive while the previous
+    write is under way: one round trip for many, and no item waits longer than the write
+    before its own. `add` returns once its item is committed (or raises what the write did)."""
+
+    def __init__(
+        self, db: Database, write: Callable[[Session, list[Item]], None], most: int = 200
+    ) -> None:
+        # At most `most` items a write: a huge one would hold SQLite's one thread from the
+        # updates waiting behind it.
+        self._db, self._write, self._most = db, write, most
+        self._pending: list[tuple[Item, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def add(self, item: Item) -> None:
+        written = asyncio.get_running_loop().create_future()
+        self._pending.append((item, written))
+        if self._writer is None:
+            self._writer = asyncio.ensure_future(self._write_all())
+        await written
+
+    async def _write_all(self) -> None:
+        try:
+            while self._pending:
+                batch = self._pending[: self._most]
+                del self._pending[: self._most]
+                items = [item for item, _future in batch]
+                try:
+                    await self._db.run(functools.partial(self._write, items=items))
+                except Exception as error:
+                    for _item, future in batch:
+                        if not future.done():
+                            future.set_exception(error)
+                else:
+                    for _item, future in batch:
+                        if not future.done():
+                            future.set_result(None)
+        finally:
+            self._writer = None

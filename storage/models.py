@@ -183,14 +183,19 @@ class Team(SQLModel, table=True):
     # When the team job next owes the weekly digest, and the daily alert check (UTC).
     next_digest_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     next_check_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # The local day of the last weekly digest: never two in one local week, however the
+    # day, hour or zone is changed.
+    last_digest_on: date | None = Field(default=None)
     created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class TeamManager(SQLModel, table=True):
-    """Someone who may see the roster. "admin": a chat administrator seen acting as one
-    (checked again with the Bot API each time); "granted": given the role by a manager."""
+    """Someone who may see the roster. "admin": a chat administrator (seen acting as one,
+    promoted, or listed by the daily check; checked again with the Bot API each time);
+    "granted": given the role by a manager, while a member of the group. Rows go when the
+    person leaves the group or the team is closed."""
 
     __tablename__ = "team_managers"
 

@@ -173,18 +173,21 @@ def _expired_leases(session: Session, now: datetime, worker: str, limit: int) ->
 
 
 def _insert_nudges(session: Session, rows: list[dict[str, object]]) -> dict[tuple[int, str], int]:
-    """Insert the rows no copy has yet; (credential id, milestone) -> id of those we inserted."""
+    """Insert the rows no copy has yet; (credential id, milestone) -> id of those we inserted.
+    One statement built once per dialect, run for all rows (SQLAlchemy batches the VALUES)."""
     if not rows:
         return {}
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(Nudge)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["credential_id", "cycle_end", "milestone"])
-        .returning(Nudge.id, Nudge.credential_id, Nudge.milestone)
+    table = Nudge.__table__  # type: ignore[attr-defined]
+    insert = (
+        postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     )
-    return {(cid, milestone): nid for nid, cid, milestone in session.execute(statement)}
+    statement = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["credential_id", "cycle_end", "milestone"])
+        .returning(table.c.id, table.c.credential_id, table.c.milestone)
+    )
+    inserted = session.execute(statement, rows)
+    return {(cid, milestone): nid for nid, cid, milestone in inserted}
 
 
 def claim_due(
@@ -324,9 +327,12 @@ class Result:
 
 
 def record(session: Session, results: list[Result], now: datetime) -> None:
-    """How each send went, in one unit of work."""
+    """How each send went, in one unit of work (one read for all of them)."""
+    ids = [result.nudge_id for result in results]
+    found = {n.id: n for n in session.exec(select(Nudge).where(col(Nudge.id).in_(ids)))}
+    blocked = {r.trainer_id for r in results if r.outcome == "blocked" and r.trainer_id}
     for result in results:
-        nudge = session.get(Nudge, result.nudge_id)
+        nudge = found.get(result.nudge_id)
         if nudge is None:
             continue
         if result.outcome == "sent":
@@ -336,10 +342,8 @@ def record(session: Session, results: list[Result], now: datetime) -> None:
             nudge.lease_until = result.retry_at  # stays claimed: the lease's end is the retry
         else:
             nudge.status, nudge.lease_until = "failed", None
-        if result.outcome == "blocked" and result.trainer_id is not None:
-            trainer = session.get(Trainer, result.trainer_id)
-            if trainer is not None:
-                trainer.active = False
+    if blocked:
+        session.execute(update(Trainer).where(col(Trainer.id).in_(blocked)).values(active=False))
 
 
 def owned_nudge(

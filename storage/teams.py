@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, update
+from sqlalchemy import delete, exists, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -25,7 +25,8 @@ from scheduler.team import (
     Shared,
     escalation_due,
     next_daily,
-    next_weekly,
+    next_digest,
+    same_week,
 )
 from storage import credits
 from storage.catalog import Catalog
@@ -71,7 +72,9 @@ def by_token(session: Session, token: str) -> Team | None:
 
 
 def _reschedule(team: Team, now: datetime) -> None:
-    team.next_digest_at = next_weekly(team.time_zone, team.digest_weekday, team.digest_hour, now)
+    team.next_digest_at = next_digest(
+        team.time_zone, team.digest_weekday, team.digest_hour, now, team.last_digest_on
+    )
     team.next_check_at = next_daily(team.time_zone, team.digest_hour, now)
 
 
@@ -157,6 +160,8 @@ def deactivate(session: Session, chat_id: int) -> Team | None:
             .where(col(TeamMember.team_id) == team.id, col(TeamMember.status) == SHARED)
             .values(status=LEFT, consented_at=None, updated_at=now)
         )
+        # Roles end with the team: set up again, nobody keeps an old grant.
+        session.execute(delete(TeamManager).where(col(TeamManager.team_id) == team.id))
     return team
 
 
@@ -202,6 +207,31 @@ def forget_manager(session: Session, team_id: int, user_id: int) -> bool:
         return False
     session.delete(row)
     return True
+
+
+def admin_changed(session: Session, chat_id: int, user_id: int, admin: bool) -> None:
+    """Someone was made a chat administrator of an active team's group (a manager now), or
+    is one no more (a role they were granted stays)."""
+    team = by_chat(session, chat_id)
+    if team is None or team.id is None or not team.active:
+        return
+    if admin:
+        note_manager(session, team.id, user_id, ADMIN)
+        return
+    row = manager_row(session, team.id, user_id)
+    if row is not None and row.source == ADMIN:
+        session.delete(row)
+
+
+def sync_admins(session: Session, team_id: int, admin_ids: set[int]) -> None:
+    """The group's administrators as the Bot API lists them now: each recorded as a manager,
+    and those recorded as administrators who are not any more forgotten (grants stay)."""
+    recorded = {row.user_id: row for row, _name in managers(session, team_id)}
+    for user_id in admin_ids - recorded.keys():
+        note_manager(session, team_id, user_id, ADMIN)
+    for user_id, row in recorded.items():
+        if row.source == ADMIN and user_id not in admin_ids:
+            session.delete(row)
 
 
 def managers(session: Session, team_id: int) -> list[tuple[TeamManager, str | None]]:
@@ -266,9 +296,13 @@ def leave(session: Session, team_id: int, trainer_id: int) -> bool:
 
 
 def leave_chat(session: Session, chat_id: int, trainer_id: int) -> bool:
-    """They left (or were removed from) the group: they stop sharing with its team."""
+    """They left (or were removed from) the group: they stop sharing with its team, and a
+    manager's role (granted or as an administrator) ends. True when they were sharing."""
     team = by_chat(session, chat_id)
-    return team is not None and team.id is not None and leave(session, team.id, trainer_id)
+    if team is None or team.id is None:
+        return False
+    forget_manager(session, team.id, trainer_id)
+    return leave(session, team.id, trainer_id)
 
 
 def sharing_with(session: Session, trainer_id: int) -> list[Team]:
@@ -384,6 +418,7 @@ class Run:
     team: Team
     digest: bool
     check: bool
+    last_digest_on: date | None = None  # as it was before this claim (a retry restores it)
 
 
 def _same(column: Any, value: datetime | None) -> Any:
@@ -407,14 +442,22 @@ def claim_due(
     runs = []
     for team in teams:
         old_digest, old_check = team.next_digest_at, team.next_check_at
+        before = last_on = team.last_digest_on
         digest_due = old_digest is not None and old_digest <= now
         check_due = old_check is not None and old_check <= now
-        new_digest = (
-            next_weekly(team.time_zone, team.digest_weekday, team.digest_hour, now)
-            if digest_due
-            else old_digest
-        )
+        new_digest, values = old_digest, {}
+        if old_digest is not None and digest_due:
+            # The week is that of the day it was owed (a digest sent late after a pause is
+            # still last week's): owed unless that week had its digest (a moved day or hour).
+            owed_on = _today(team, old_digest)
+            digest_due = last_on is None or not same_week(last_on, owed_on)
+            if digest_due:
+                values["last_digest_on"] = last_on = owed_on
+            new_digest = next_digest(
+                team.time_zone, team.digest_weekday, team.digest_hour, now, last_on
+            )
         new_check = next_daily(team.time_zone, team.digest_hour, now) if check_due else old_check
+        values.update(next_digest_at=new_digest, next_check_at=new_check)
         taken = session.execute(
             update(Team)
             .where(
@@ -422,11 +465,11 @@ def claim_due(
                 _same(col(Team.next_digest_at), old_digest),
                 _same(col(Team.next_check_at), old_check),
             )
-            .values(next_digest_at=new_digest, next_check_at=new_check)
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
-            runs.append(Run(team, digest_due, check_due))
+        if taken.rowcount == 1 and (digest_due or check_due):  # type: ignore[attr-defined]
+            runs.append(Run(team, digest_due, check_due, before))
             if want is not None and len(runs) >= want:
                 break
     return runs
@@ -464,14 +507,16 @@ def retry_run(
     digest: bool,
     check: bool,
     alerts: list[tuple[int, date, str]],
+    last_digest_on: date | None = None,
 ) -> None:
     """Nothing of a run reached the group (time-out, flood wait): owe it again at `at`, and
-    the alerts it claimed with it."""
+    the alerts it claimed with it (a digest not sent is not this week's digest)."""
     team = session.get(Team, team_id)
     if team is None or not team.active:
         return
     if digest:
         team.next_digest_at = at
+        team.last_digest_on = last_digest_on
     if check:
         team.next_check_at = at
     for credential_id, cycle_end, kind in alerts:
@@ -493,13 +538,24 @@ class Escalation:
     trainer_id: int
     trainer_name: str
     credential: Credential
-    granted: tuple[int, ...]  # managers by grant; administrators are asked of the Bot API
-    recorded: tuple[int, ...]  # every recorded manager, if the Bot API cannot be asked
+    cycle_end: date  # of the reminder left unanswered
+    granted: tuple[int, ...]  # managers by grant (each checked to be still in the group)
+    recorded: tuple[int, ...]  # every recorded manager (administrators are asked again)
+
+    @property
+    def key(self) -> tuple[int, int, date]:
+        return (self.team.id or 0, self.credential.id or 0, self.cycle_end)
 
 
-def claim_escalations(session: Session, now: datetime, limit: int = 100) -> list[Escalation]:
+def claim_escalations(
+    session: Session,
+    now: datetime,
+    limit: int = 100,
+    skip: set[tuple[int, int, date]] | frozenset[tuple[int, int, date]] = frozenset(),
+) -> list[Escalation]:
     """Sharing members who left their day-of reminder unanswered for a day: one escalation
-    per team and cycle, claimed as a TeamAlert row. Reads the nudges table the sweep writes."""
+    per team and cycle, claimed as a TeamAlert row. Reads the nudges table the sweep writes.
+    `skip` names escalations given back in this tick (they wait for the next one)."""
     rows = session.exec(
         select(Nudge, Credential, Team, Trainer.name)
         .join(Credential, col(Credential.id) == Nudge.credential_id)
@@ -524,10 +580,12 @@ def claim_escalations(session: Session, now: datetime, limit: int = 100) -> list
                 TeamAlert.kind == "escalated",
             ),
         )
-        .limit(limit)
+        .limit(limit + len(skip))
     ).all()
     found = []
     for nudge, credential, team, name in rows:
+        if len(found) >= limit or (team.id, credential.id, nudge.cycle_end) in skip:
+            continue
         if not escalation_due(
             nudge.sent_at, nudge.answered, nudge.cycle_end, credential.cycle_end, now
         ):
@@ -538,5 +596,23 @@ def claim_escalations(session: Session, now: datetime, limit: int = 100) -> list
         rows = [row for row, _name in managers(session, team.id)]
         granted = tuple(row.user_id for row in rows if row.source == GRANTED)
         recorded = tuple(row.user_id for row in rows)
-        found.append(Escalation(team, credential.trainer_id, name, credential, granted, recorded))
+        found.append(
+            Escalation(
+                team, credential.trainer_id, name, credential, nudge.cycle_end, granted, recorded
+            )
+        )
     return found
+
+
+def release_escalation(
+    session: Session, team_id: int, credential_id: int, cycle_end: date
+) -> None:
+    """No manager was reached (a time-out, a flood wait): the escalation is owed again."""
+    session.execute(
+        delete(TeamAlert).where(
+            col(TeamAlert.team_id) == team_id,
+            col(TeamAlert.credential_id) == credential_id,
+            col(TeamAlert.cycle_end) == cycle_end,
+            col(TeamAlert.kind) == "escalated",
+        )
+    )

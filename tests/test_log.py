@@ -251,7 +251,8 @@ async def test_nsca_caps_after_the_period_rolls_over(bot: Bot) -> None:
 
 async def test_status_and_log_speak_the_chosen_language_in_fewest_round_trips(bot: Bot) -> None:
     """Telegram says English, the trainer chose Russian: the handler's own read brings the
-    trainer, so every answer is Russian, /status costs one round trip and the one-liner two."""
+    trainer, so every answer is Russian, and /status and the one-liner each cost one round
+    trip."""
     olga = bot.person("Olga", language_code="en")
     await onboard(olga, "✓ English")
     await olga.send("/language")
@@ -268,9 +269,23 @@ async def test_status_and_log_speak_the_chosen_language_in_fewest_round_trips(bo
 
     trips = bot.db.round_trips
     await olga.send("/log 0,5 Вебинар")
-    assert bot.db.round_trips - trips == 2
+    assert bot.db.round_trips - trips == 1
     assert olga.last_text.startswith("Записано в NASM-CPT: 0,5 CEU. Теперь 0,5 CEU из 2 CEU.")
 
     await olga.send("/log abc")  # refused before anything is read for the draft: still Russian
     assert olga.last_text.startswith("Не могу записать “abc”")
     assert "Сколько вы набрали?" in olga.last_text
+
+
+async def test_a_command_for_another_bot_is_answered_in_the_chosen_language(bot: Bot) -> None:
+    olga = bot.person("Olga", language_code="en")
+    await onboard(olga, "✓ English")
+    await olga.send("/language")
+    await olga.press("Русский")
+    await olga.send("/help")
+    russian_help = olga.last_text
+    await olga.send("/status@SomeOtherBot")
+    assert "I don't know that command" not in olga.last_text
+    assert "/help" in olga.last_text and olga.last_text != russian_help
+    await olga.send(f"/status@{bot.api.bot_user['username']}")
+    assert olga.last_text.startswith("У вас пока нет")

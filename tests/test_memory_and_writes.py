@@ -76,3 +76,17 @@ async def test_a_second_person_does_not_disturb_the_first(bot: Bot) -> None:
     await bot.application.update_persistence()
     assert set(await stored_user_data(bot)) == {ana.id}
     assert ana.id in bot.application.user_data and ben.id not in bot.application.user_data
+
+
+async def test_many_conversations_are_written_in_one_round_trip(bot: Bot) -> None:
+    people = [bot.person(f"W{i}", user_id=7400 + i) for i in range(20)]
+    for person in people:
+        await onboard(person, "✓ English")
+    await bot.application.update_persistence()
+    for person in people:
+        await person.send("/add")
+    trips = bot.db.round_trips
+    await bot.application.update_persistence()
+    assert bot.db.round_trips - trips <= 2  # answers so far, and conversation states
+    stored = await stored_user_data(bot)
+    assert all('"flow": "add"' in stored[person.id] for person in people)

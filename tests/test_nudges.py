@@ -417,3 +417,20 @@ async def test_cpr_nudge_names_what_is_at_risk_and_downtime_sends_one(bot: Bot) 
         )
     )
     assert rows == [("d180", "skipped"), ("d30", "sent"), ("d60", "skipped"), ("d90", "skipped")]
+
+
+async def test_a_sweep_costs_round_trips_by_batch_not_by_nudge(bot: Bot) -> None:
+    """40 trainers due at once: each nudged exactly once, in a handful of round trips (one to
+    claim, then outcomes written together), not two per nudge."""
+    end = datetime.now(MADRID).date() + timedelta(days=30)
+    people = [Person(bot.api, 6000 + n, f"T{n}") for n in range(40)]
+    await bot.db.run(many_due(40, end, 6000))
+    due_at = datetime.combine(end - timedelta(days=7), time(9), MADRID).astimezone(UTC)
+    trips, statements = bot.db.round_trips, bot.db.statements
+    sweep = await run_sweep(bot.application, due_at)
+    assert len(sweep.claims) == 40
+    assert [len(p.inbox) for p in people] == [1] * 40
+    assert bot.db.round_trips - trips <= 1 + 40 // 8 + 2
+    assert bot.db.statements - statements <= 20
+    statuses = await bot.db.run(lambda s: [n.status for n in s.exec(select(Nudge))])
+    assert statuses.count("sent") == 40 and set(statuses) == {"sent", "skipped"}

@@ -18,9 +18,11 @@ from scheduler.team import (
     digest,
     escalation_due,
     next_daily,
+    next_digest,
     next_weekly,
     paginate,
     roster_order,
+    same_week,
 )
 
 TODAY = date(2027, 3, 10)
@@ -127,6 +129,29 @@ def test_weekly_and_daily_times_at_the_local_hour_across_dst() -> None:
     assert next_daily("Europe/Madrid", 9, now) == datetime(2026, 3, 29, 7, tzinfo=UTC)
     exactly = datetime(2026, 3, 29, 7, tzinfo=UTC)
     assert next_daily("Europe/Madrid", 9, exactly) == datetime(2026, 3, 30, 7, tzinfo=UTC)
+
+
+def test_never_two_digests_in_one_local_week() -> None:
+    madrid = ZoneInfo("Europe/Madrid")
+    monday = date(2027, 3, 8)
+    after = datetime(2027, 3, 8, 10, tzinfo=madrid)  # an hour after Monday's 9:00 digest
+    assert same_week(monday, date(2027, 3, 14)) and not same_week(monday, date(2027, 3, 15))
+
+    def local(moment: datetime) -> tuple[date, int]:
+        local = moment.astimezone(madrid)
+        return local.date(), local.hour
+
+    # The hour moved to 11, or the day to Wednesday: next week's, not this week's.
+    assert local(next_digest("Europe/Madrid", 0, 11, after, monday)) == (date(2027, 3, 15), 11)
+    assert local(next_digest("Europe/Madrid", 2, 9, after, monday)) == (date(2027, 3, 17), 9)
+    # No digest yet, or last week's: the coming one.
+    assert local(next_digest("Europe/Madrid", 0, 11, after, None)) == (date(2027, 3, 8), 11)
+    last_week = date(2027, 3, 1)
+    assert local(next_digest("Europe/Madrid", 2, 9, after, last_week)) == (date(2027, 3, 10), 9)
+    # Sunday's digest, moved to Monday: Monday starts a new week.
+    sunday = date(2027, 3, 14)
+    later = datetime(2027, 3, 14, 10, tzinfo=madrid)
+    assert local(next_digest("Europe/Madrid", 0, 9, later, sunday)) == (date(2027, 3, 15), 9)
 
 
 def test_pages_fit_telegrams_limit() -> None:

@@ -545,11 +545,13 @@ async def test_a_supergroup_team_speaks_its_admins_language(bot: Bot) -> None:
 
 
 async def test_a_member_removed_by_an_admin_stops_sharing(bot: Bot) -> None:
-    """With the bot an administrator, Telegram also sends chat_member updates: either way
-    the member removed stops sharing."""
+    """With the bot an administrator, Telegram sends chat_member updates: the `chat_member`
+    update alone (no "left the group" service message) ends the removed member's sharing."""
     g = await gym(bot)
     await bot.api._member_changed(g.group, bot.api.bot_user["id"], "administrator", g.boss.user)
-    await bot.api.leave(g.group, g.ben, by=g.boss)
+    messages = len(g.group.messages)
+    await bot.api._member_changed(g.group, g.ben.id, "kicked", g.boss.user)
+    assert len(g.group.messages) == messages  # no service message was involved
     membership = await bot.db.run(lambda s: teams.membership(s, g.team.id or 0, g.ben.id))
     assert membership is not None and membership.status == "left"
     await g.boss.send("/roster")
@@ -739,3 +741,246 @@ async def test_a_tick_stopped_midway_sends_each_digest_once(bot: Bot) -> None:
     assert 1 <= sent < 3
     await run_team_tick(bot.application, due + timedelta(minutes=1))  # after the restart
     assert [len(bot_texts(bot, group)) for group in groups] == [1, 1, 1]
+
+
+def last_answer(bot: Bot) -> dict[str, Any]:
+    return bot.api.answered_callbacks[list(bot.api.answered_callbacks)[-1]]
+
+
+async def grant(g: Gym, person: Person) -> None:
+    await g.boss.send("/roster")
+    await g.boss.press(person.user["first_name"])
+    await g.boss.press("Make a manager")
+
+
+async def test_a_granted_manager_who_left_the_group_sees_and_hears_nothing(bot: Bot) -> None:
+    g = await gym(bot)
+    team_id = g.team.id or 0
+    await grant(g, g.ben)
+    await g.ben.send("/roster")
+    assert "2 members share" in g.ben.last_text
+    screen = g.ben.last
+    # Ben is removed while Telegram's word of it never reaches the bot: only the Bot API
+    # knows, and it is asked at each use.
+    g.group.members[g.ben.id] = {"status": "kicked"}
+    await g.ben.send("/roster")
+    assert "You do not manage a team" in g.ben.last_text
+    for forged in (
+        f"team:r:{team_id}:0",
+        f"team:m:{team_id}:{g.ana.id}:0",
+        f"team:csv:{team_id}",
+    ):
+        await g.ben.press_data(forged, screen)
+        assert "Only the team's managers" in last_answer(bot)["text"]
+    assert not any("document" in m for m in g.ben.chat.messages)
+    assert not any("Sharing since" in m.get("text", "") for m in g.ben.inbox)
+    posted = len(bot_texts(bot, g.group))
+    await g.ben.send("/announce Party at mine")
+    assert "You do not manage a team" in g.ben.last_text
+    assert len(bot_texts(bot, g.group)) == posted
+
+    # Ana's day-of reminder goes unanswered: the manager in the group hears, Ben does not.
+    end = g.today + timedelta(days=20)
+    await run_sweep(bot.application, madrid(end, 9))
+    ben_before = len(g.ben.inbox)
+    tick = await run_team_tick(bot.application, madrid(end + timedelta(days=1), 9, 30))
+    assert tick.escalations == 1 and "Ana (Iron Gym trainers) has not answered" in (
+        g.boss.last_text
+    )
+    assert len(g.ben.inbox) == ben_before
+
+
+async def test_leaving_the_group_or_the_team_closing_ends_a_grant(bot: Bot) -> None:
+    g = await gym(bot)
+    team_id = g.team.id or 0
+    await grant(g, g.ana)
+    await grant(g, g.ben)
+    await bot.api.leave(g.group, g.ana)  # Ana leaves: her role is forgotten
+    assert await bot.db.run(lambda s: teams.manager_row(s, team_id, g.ana.id)) is None
+    assert await bot.db.run(lambda s: teams.manager_row(s, team_id, g.ben.id)) is not None
+
+    # The bot removed, added again, the team set up again: Ben's old grant is gone.
+    await bot.api.remove_bot(g.group, g.boss)
+    await bot.api.add_bot(g.group, g.boss)
+    await g.boss.send("/team", chat=g.group)
+    team = await stored_team(bot, g.group)
+    assert team is not None and team.active and team.id == team_id
+    await g.ben.send("/roster")
+    assert "You do not manage a team" in g.ben.last_text
+    managers = await bot.db.run(lambda s: teams.managers(s, team_id))
+    assert [(row.user_id, row.source) for row, _name in managers] == [(g.boss.id, "admin")]
+
+
+async def test_an_escalation_that_times_out_is_sent_at_the_next_tick(bot: Bot) -> None:
+    from telegram.error import TimedOut
+
+    from storage.models import TeamAlert
+
+    g = await gym(bot)
+    team_id = g.team.id or 0
+    # The daily check at noon, so the 9:30 tick has only the escalation to send.
+    await bot.db.run(lambda s: teams.configure(s, team_id, datetime.now(UTC), hour=12))
+    end = g.today + timedelta(days=20)
+    await run_sweep(bot.application, madrid(end, 9))
+    await run_team_tick(bot.application, madrid(end, 12, 30))  # what the group is owed
+    before = len(g.boss.inbox)
+    bot.api.faults["sendMessage"] = [TimedOut()]
+    tick = await run_team_tick(bot.application, madrid(end + timedelta(days=1), 9, 30))
+    assert tick.escalations == 0 and len(g.boss.inbox) == before
+    assert not bot.api.faults["sendMessage"]  # tried once in that tick, not again at once
+
+    def escalated(session):  # type: ignore[no-untyped-def]
+        rows = session.exec(select(TeamAlert).where(TeamAlert.kind == "escalated")).all()
+        return len(rows)
+
+    assert await bot.db.run(escalated) == 0  # given back
+    tick = await run_team_tick(bot.application, madrid(end + timedelta(days=1), 9, 31))
+    assert tick.escalations == 1 and "Ana (Iron Gym trainers) has not answered" in (
+        g.boss.last_text
+    )
+    assert len(g.boss.inbox) == before + 1 and await bot.db.run(escalated) == 1
+    again = await run_team_tick(bot.application, madrid(end + timedelta(days=1), 9, 32))
+    assert again.escalations == 0 and len(g.boss.inbox) == before + 1
+
+
+async def test_a_forged_or_stale_leave_button_names_no_team(bot: Bot) -> None:
+    g = await gym(bot)
+    api = bot.api
+    other = api.new_group("Rival Gym")
+    olga = await madrid_trainer(bot, "Olga", 601)
+    await api.join(other, olga, "creator")
+    await api.add_bot(other, olga)
+    await olga.send("/team", chat=other)
+    rival = await stored_team(bot, other)
+    assert rival is not None
+    await g.ana.send("/status")
+    screen = g.ana.last
+    await g.ana.press_data(f"team:lv:{rival.id}", screen)
+    answer = last_answer(bot)
+    assert answer["show_alert"] and "This button no longer works" in answer["text"]
+    assert "Rival" not in str(g.ana.chat.messages)
+    # Pressed again after leaving: nothing to confirm either.
+    await g.ana.press_data(f"team:lv:{g.team.id}", screen)
+    assert "no longer sees your deadlines" in g.ana.last_text
+    await g.ana.press_data(f"team:lv:{g.team.id}", g.ana.last)
+    assert "This button no longer works" in last_answer(bot)["text"]
+    sharing = await bot.db.run(lambda s: teams.sharing_with(s, g.ana.id))
+    assert sharing == []
+
+
+async def test_announcements_keep_their_line_breaks(bot: Bot) -> None:
+    g = await gym(bot)
+    await g.boss.send(
+        "/announce@recert_bot Staff meeting\nbring <towels>\n\n& water", chat=g.group
+    )
+    assert bot_texts(bot, g.group)[-1] == (
+        "📣 Announcement from Maria:\nStaff meeting\nbring <towels>\n\n& water"
+    )
+    await g.boss.send("/announce\nPool closed\nuntil Monday")
+    assert "Posted to Iron Gym trainers" in g.boss.last_text
+    assert bot_texts(bot, g.group)[-1].endswith(":\nPool closed\nuntil Monday")
+
+
+async def test_moving_the_digest_hour_on_digest_day_sends_no_second_digest(bot: Bot) -> None:
+    g = await gym(bot)
+    assert g.team.next_digest_at is not None
+    monday = g.team.next_digest_at.astimezone(MADRID).date()
+    tick = await run_team_tick(bot.application, madrid(monday, 9))
+    assert tick.digests == 1
+    digests = len([t for t in bot_texts(bot, g.group) if "Weekly digest for" in t])
+    # Later that morning the manager moves the digest to 11:00.
+    await g.boss.press("Digest hour", chat=g.group)
+    await g.boss.press("11:00\u202fAM", chat=g.group)
+    assert any("Weekly digest: Monday at 11:00" in t for t in bot_texts(bot, g.group))
+    team = await stored_team(bot, g.group)
+    assert team is not None and team.last_digest_on == monday
+    assert team.next_digest_at == madrid(monday + timedelta(days=7), 11)
+    assert (await run_team_tick(bot.application, madrid(monday, 11, 1))).digests == 0
+    assert len([t for t in bot_texts(bot, g.group) if "Weekly digest for" in t]) == digests
+    # Next week's comes, at the new hour.
+    next_monday = monday + timedelta(days=7)
+    assert (await run_team_tick(bot.application, madrid(next_monday, 10, 59))).digests == 0
+    assert (await run_team_tick(bot.application, madrid(next_monday, 11))).digests == 1
+    assert len([t for t in bot_texts(bot, g.group) if "Weekly digest for" in t]) == digests + 1
+    team = await stored_team(bot, g.group)
+    assert team is not None and team.last_digest_on == next_monday
+
+
+async def test_an_administrator_promoted_later_is_a_manager_in_private(bot: Bot) -> None:
+    g = await gym(bot)
+    team_id = g.team.id or 0
+    # The bot is an administrator: Telegram tells it of promotions (chat_member updates).
+    await bot.api._member_changed(g.group, bot.api.bot_user["id"], "administrator", g.boss.user)
+    await bot.api.set_status(g.group, g.nora, "administrator")
+    await g.nora.send("/roster")  # never acted in the group
+    assert "Iron Gym trainers · 2 members share" in g.nora.last_text
+    await bot.api.set_status(g.group, g.nora, "member")
+    assert await bot.db.run(lambda s: teams.manager_row(s, team_id, g.nora.id)) is None
+    await g.nora.send("/roster")
+    assert "You do not manage a team" in g.nora.last_text
+    # A granted manager made an administrator and back keeps the grant.
+    await grant(g, g.ben)
+    await bot.api.set_status(g.group, g.ben, "administrator")
+    await bot.api.set_status(g.group, g.ben, "member")
+    row = await bot.db.run(lambda s: teams.manager_row(s, team_id, g.ben.id))
+    assert row is not None and row.source == "granted"
+
+    # The bot a plain member again hears of no promotion: the daily check finds it.
+    await bot.api._member_changed(g.group, bot.api.bot_user["id"], "member", g.boss.user)
+    await bot.api.set_status(g.group, g.cai, "administrator")
+    await g.cai.send("/roster")
+    assert "You do not manage a team" in g.cai.last_text
+    team = await stored_team(bot, g.group)
+    assert team is not None and team.next_check_at is not None
+    await run_team_tick(bot.application, team.next_check_at)
+    await g.cai.send("/roster")
+    assert "Iron Gym trainers · 2 members share" in g.cai.last_text
+    await bot.api.set_status(g.group, g.cai, "member")
+    await run_team_tick(bot.application, team.next_check_at + timedelta(days=1))
+    managers = await bot.db.run(lambda s: teams.managers(s, team_id))
+    assert {(row.user_id, row.source) for row, _name in managers} == {
+        (g.boss.id, "admin"),
+        (g.ben.id, "granted"),
+    }
+
+
+async def test_telegram_refusing_an_announcement_is_answered_clearly(bot: Bot) -> None:
+    from bot.offline import ApiError
+
+    g = await gym(bot)
+    api = bot.api
+    # Refused for this message only: the manager is told, the team carries on.
+    posted = len(bot_texts(bot, g.group))
+    api.faults["sendMessage"] = [ApiError(400, "Bad Request: can't parse entities")]
+    await g.boss.send("/announce Meeting at 5", chat=g.group)
+    assert (
+        "Telegram did not accept that announcement for Iron Gym trainers"
+        in (bot_texts(bot, g.group)[-1])
+    )
+    assert len(bot_texts(bot, g.group)) == posted + 1
+    api.faults["sendMessage"] = [ApiError(400, "Bad Request: can't parse entities")]
+    await g.boss.send("/announce Meeting at 5")
+    assert "Telegram did not accept that announcement" in g.boss.last_text
+    assert (await stored_team(bot, g.group)).active  # type: ignore[union-attr]
+    # The group deleted: the team is closed, and the manager told why.
+    api.faults["sendMessage"] = [ApiError(400, "Bad Request: chat not found")]
+    await g.boss.send("/announce Meeting at 6")
+    assert "I am no longer in its group, so the team is closed" in g.boss.last_text
+    assert not (await stored_team(bot, g.group)).active  # type: ignore[union-attr]
+    assert not any("Sorry" in m.get("text", "") for m in g.boss.inbox)
+
+
+async def test_an_introduction_telegram_refuses_is_no_error(bot: Bot) -> None:
+    from bot.offline import ApiError
+
+    api = bot.api
+    boss = await madrid_trainer(bot, "Maria", 501)
+    group = api.new_group("Quiet Gym")
+    await api.join(group, boss, "creator")
+    api.faults["sendMessage"] = [
+        ApiError(400, "Bad Request: not enough rights to send text messages to the chat")
+    ]
+    await api.add_bot(group, boss)
+    assert bot_texts(bot, group) == []
+    await boss.send("/team", chat=group)
+    assert "Quiet Gym is a Recert team" in bot_texts(bot, group)[-1]
