@@ -68,17 +68,20 @@ class RecertApplication(Application[Any, RecertContext, Any, Any, Any, Any]):
             await super().process_update(update)
             return
         started = time.monotonic()
-        shared = self.bot_data["settings"].share_state
-        if shared:  # replicas: this person's state as the last replica left it
-            await self.bot_data["persistence"].refresh_person(self, update)
-        await super().process_update(update)
-        if shared:  # and written back before the next update, wherever it goes
-            await self.update_persistence()
+        user, chat = update.effective_user, update.effective_chat
+        if self.bot_data["settings"].share_state and user is not None:
+            # Replicas: this person's state as the last replica left it, written back before
+            # their next update is handled, wherever it goes.
+            async with self.bot_data["db"].person_lock(user.id):
+                await self.bot_data["persistence"].refresh_person(self, update)
+                await super().process_update(update)
+                await self.update_persistence()
+        else:
+            await super().process_update(update)
         # One line per update: its id and kind, never what was written (bot.logs).
         if logger.isEnabledFor(logging.INFO):
             elapsed = 1000 * (time.monotonic() - started)
             logger.info("%s handled in %d ms", describe_update(update), elapsed)
-        user, chat = update.effective_user, update.effective_chat
         if user is not None and self.user_data.get(user.id) == {}:
             self.drop_user_data(user.id)  # the persistence writes only if a row was stored
         if chat is not None and not self.chat_data.get(chat.id):

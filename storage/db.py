@@ -11,9 +11,10 @@ asynchronous. Either way the caller's code is the same.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
@@ -122,6 +123,25 @@ class Database:
         return await loop.run_in_executor(
             self._executor, functools.partial(self._run_in_session, work)
         )
+
+    @contextlib.asynccontextmanager
+    async def person_lock(self, person_id: int) -> AsyncIterator[None]:
+        """Replicas: one person's updates handled one after another across every copy of the
+        bot, so two at once (a double tap reaching two replicas) cannot both start from the
+        same conversation state and lose one. A PostgreSQL advisory lock on a connection of
+        its own, held while the update is handled; a no-op elsewhere (SQLite is one process).
+        """
+        if self.async_engine is None or self.dialect != "postgresql":
+            yield
+            return
+        async with self.async_engine.connect() as connection:
+            await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": person_id})
+            try:
+                yield
+            finally:
+                await connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": person_id}
+                )
 
     async def ping(self) -> None:
         """One trivial statement: raises when the database cannot be reached (health checks)."""

@@ -125,3 +125,50 @@ async def test_an_update_posted_again_to_any_replica_is_handled_once(
         for (server, _url), application in zip(servers, apps, strict=True):
             await server.stop()
             await shutdown(application)
+
+
+async def test_two_taps_at_once_on_two_replicas_lose_neither(
+    postgres_url: str, i18n: I18n
+) -> None:
+    """A trainer taps two credentials in /log's "which ones" at the same moment; the taps
+    reach different replicas. Both are kept: one person's updates go one after another."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from scheduler.cycles import Cycle
+
+    api = OfflineBotAPI()
+    settings = make_settings(postgres_url, shared_state=True)
+    first = build_application(settings, request=api, i18n=i18n)
+    second = build_application(settings, request=api, i18n=i18n)
+    await startup(first)
+    await startup(second)
+    turn = [0]
+
+    async def load_balancer(payload: dict[str, Any]) -> None:
+        application = (first, second)[turn[0] % 2]
+        turn[0] += 1
+        await application.process_update(Update.de_json(payload, application.bot))
+
+    api.deliver_to(load_balancer)
+    try:
+        kim = Person(api, 4343, "Kim")
+        await kim.send("/start")
+        await kim.press("✓ English")
+        await kim.press(next(b for b in kim.buttons if "New York" in b))
+        today = datetime.now(UTC).date()
+        for catalog_id in ("nasm-cpt", "ace-cpt"):
+            cycle = Cycle(today - timedelta(days=300), today + timedelta(days=400), Decimal(2))
+            await first.bot_data["db"].run(
+                lambda s, c=catalog_id, cy=cycle: credentials.add(s, kim.id, cy, catalog_id=c)
+            )
+        await kim.send("/log 0.5 Webinar")
+        assert "Which credentials" in kim.last_text
+        await asyncio.gather(kim.press("NASM-CPT"), kim.press("ACE-CPT"))
+        await kim.press("Done")
+        logged = [line for line in kim.last_text.split("\n") if line.startswith("Logged")]
+        assert len(logged) == 2, kim.last_text
+    finally:
+        await shutdown(first)
+        await shutdown(second)
