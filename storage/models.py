@@ -116,8 +116,8 @@ class Credit(SQLModel, table=True):
 
 
 class ConversationState(SQLModel, table=True):
-    """Where a person is in a conversation, so a restart can go on. (PTB reads these at
-    start-up: several replicas sharing conversations need more; see issue 7.)"""
+    """Where a person is in a conversation, so a restart can go on. PTB reads these at
+    start-up; replicas also read a person's before each of their updates (SHARED_STATE)."""
 
     __tablename__ = "conversation_states"
 
