@@ -20,7 +20,6 @@ from handlers.render import progress_bar
 from handlers.team_common import (
     GROUP_MESSAGE,
     ICON,
-    NOT_A_MANAGER,
     button_of,
     group_team_for,
     is_manager,
@@ -65,9 +64,8 @@ async def roster_private(update: Update, context: RecertContext) -> None:
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     _ = context.gettext
-    managed = await managed_teams(context, user.id)
+    managed = await managed_teams(update, context)
     if not managed:
-        await message.reply_text(_(NOT_A_MANAGER))
         return
     if len(managed) == 1:
         await show_roster(update, context, managed[0], 0)

@@ -42,7 +42,6 @@ from handlers.team_common import (
     ADMINS,
     GROUP_MESSAGE,
     IN_CHAT,
-    NOT_A_MANAGER,
     PREFIX,
     Delivery,
     admin_of,
@@ -446,9 +445,8 @@ async def announce_private(update: Update, context: RecertContext) -> None:
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     _ = context.gettext
-    managed = await managed_teams(context, user.id)
+    managed = await managed_teams(update, context)
     if not managed:
-        await message.reply_text(_(NOT_A_MANAGER))
         return
     text = _after_command(message)
     if len(managed) == 1 or not text.strip():

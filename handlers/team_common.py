@@ -328,14 +328,20 @@ async def in_group(context: RecertContext, team: Team, user_id: int) -> bool:
     return present(await _member_status(context, team, user_id))
 
 
-async def managed_teams(context: RecertContext, user_id: int) -> list[Team]:
-    candidates = await context.db.run(lambda session: teams.managed_by(session, user_id))
-    return [team for team in candidates if await is_manager(context, team, user_id)]
-
-
 NOT_A_MANAGER = N_(
     "You do not manage a team. A chat administrator sets one up with /team in the group."
 )
+
+
+async def managed_teams(update: Update, context: RecertContext) -> list[Team]:
+    """The teams the person manages now; none, and they are told so."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    candidates = await context.db.run(lambda session: teams.managed_by(session, user.id))
+    managed = [team for team in candidates if await is_manager(context, team, user.id)]
+    if not managed:
+        await message.reply_text(context.gettext(NOT_A_MANAGER))
+    return managed
 
 
 class Delivery(StrEnum):

@@ -15,15 +15,21 @@ from storage import credentials
 from tests.conftest import make_settings
 
 
-async def test_two_replicas_share_one_trainers_add_conversation(
-    postgres_url: str, i18n: I18n
-) -> None:
-    api = OfflineBotAPI()
+async def two_replicas(api: OfflineBotAPI, postgres_url: str, i18n: I18n) -> tuple[Any, Any]:
+    """Two running copies of the bot on one database, sharing conversation state."""
     settings = make_settings(postgres_url, shared_state=True)
     first = build_application(settings, request=api, i18n=i18n)
     second = build_application(settings, request=api, i18n=i18n)
     await startup(first)
     await startup(second)
+    return first, second
+
+
+async def test_two_replicas_share_one_trainers_add_conversation(
+    postgres_url: str, i18n: I18n
+) -> None:
+    api = OfflineBotAPI()
+    first, second = await two_replicas(api, postgres_url, i18n)
     handled_by: list[str] = []
     replicas = [("first", first), ("second", second)]
 
@@ -139,11 +145,7 @@ async def test_two_taps_at_once_on_two_replicas_lose_neither(
     from scheduler.cycles import Cycle
 
     api = OfflineBotAPI()
-    settings = make_settings(postgres_url, shared_state=True)
-    first = build_application(settings, request=api, i18n=i18n)
-    second = build_application(settings, request=api, i18n=i18n)
-    await startup(first)
-    await startup(second)
+    first, second = await two_replicas(api, postgres_url, i18n)
     turn = [0]
 
     async def load_balancer(payload: dict[str, Any]) -> None:

@@ -91,19 +91,25 @@ def _expire_leases(url: str) -> int:
         engine.dispose()
 
 
-def test_sigkill_during_sweeps_loses_no_nudge(
-    tmp_path: Path, slow_api: ThreadingHTTPServer
-) -> None:
+def database_with_due(tmp_path: Path, first_id: int) -> str:
+    """A migrated SQLite file of TRAINERS trainers 29 days before their end: the
+    30-days-before reminder (yesterday) is due for everyone, and nothing else is owed for days
+    (no final-week repeats)."""
     url = f"sqlite:///{tmp_path / 'bot.db'}"
     upgrade(url)
-    # 29 days before the end: the 30-days-before reminder (yesterday) is due for everyone, and
-    # nothing else is owed for days (no final-week repeats).
     end = datetime.now(MADRID).date() + timedelta(days=29)
     engine = create_engine(url)
     with Session(engine) as session:
-        many_due(TRAINERS, end, 20_000)(session)
+        many_due(TRAINERS, end, first_id)(session)
         session.commit()
     engine.dispose()
+    return url
+
+
+def test_sigkill_during_sweeps_loses_no_nudge(
+    tmp_path: Path, slow_api: ThreadingHTTPServer
+) -> None:
+    url = database_with_due(tmp_path, 20_000)
 
     host, port = slow_api.server_address[:2]
     env = bot_env(
@@ -179,13 +185,7 @@ def test_sigkill_during_sweeps_loses_no_nudge(
 def test_sigterm_mid_sweep_finishes_and_records_the_nudges_in_hand(
     tmp_path: Path, slow_api: ThreadingHTTPServer, mode: str
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'bot.db'}"
-    upgrade(url)
-    end = datetime.now(MADRID).date() + timedelta(days=29)
-    engine = create_engine(url)
-    with Session(engine) as session:
-        many_due(TRAINERS, end, 30_000)(session)
-        session.commit()
+    url = database_with_due(tmp_path, 30_000)
     host, port = slow_api.server_address[:2]
     extra = {}
     if mode == "webhook":
@@ -222,6 +222,7 @@ def test_sigterm_mid_sweep_finishes_and_records_the_nudges_in_hand(
     _stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
     assert not tracebacks(stderr)
+    engine = create_engine(url)
     with Session(engine) as session:
         sent = session.exec(select(Nudge).where(col(Nudge.status) == "sent")).all()
         claimed = session.exec(select(Nudge).where(col(Nudge.status) == "claimed")).all()
