@@ -27,8 +27,8 @@ from handlers import SENT_NOT_TEXT, TYPED, command, conversation, drop_buttons, 
 from handlers.basics import cancel, ensure_trainer
 from handlers.dateinput import read_date
 from handlers.render import credential_name, cycle_lines, units
-from scheduler.cycles import Cycle, CycleEnd, Rule, Standing, cycle_from_expiry, cycle_from_start
-from scheduler.cycles import standing as standing_of
+from scheduler.cycles import Cycle, CycleEnd, Rule, State, cycle_from_expiry, cycle_from_start
+from scheduler.cycles import state_of as standing_of
 from storage import credentials
 from storage.catalog import CatalogEntry
 
@@ -241,7 +241,7 @@ def _confirmation(context: RecertContext) -> str:
             )
         )
     state = standing_of(_rule(context), cycle, today)
-    if state in (Standing.IN_GRACE, Standing.EXPIRED) and cycle.end is not None:
+    if state in (State.IN_GRACE, State.EXPIRED) and cycle.end is not None:
         lines.append(
             _(
                 "⚠️ By this date the cycle ended on {date}. If you have renewed since, "

@@ -32,7 +32,7 @@ from scheduler.cycles import (
     cycle_from_expiry,
     cycle_from_start,
     next_cycle,
-    standing,
+    state_of,
 )
 from storage import credentials
 from storage.credentials import Held, rule_for
@@ -58,7 +58,7 @@ def list_view(context: RecertContext, held: list[Held]) -> tuple[str, InlineKeyb
         name = credential_name(credential, context.catalog)
         cycle = Cycle(credential.cycle_start, credential.cycle_end, credential.units_required)
         state = standing_label(
-            context.tr, standing(rule_for(credential, context.catalog), cycle, today)
+            context.tr, state_of(rule_for(credential, context.catalog), cycle, today)
         )
         if credential.cycle_end is None:
             lines.append(_("• {name}: no expiry").format(name=name))

@@ -17,7 +17,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.context import RecertContext
 from handlers import command, is_number
 from handlers.render import credential_name, standing_label, units
-from scheduler.cycles import Cycle, standing
+from scheduler.cycles import Cycle, state_of
 from storage import credits
 from storage.credentials import past_cycles, rule_for
 from storage.exports import (
@@ -86,7 +86,7 @@ async def export(update: Update, context: RecertContext) -> None:
                 units_earned=h.units_earned,
                 unit_name=entry.unit_name if entry else None,
                 number=credential.number,
-                state=standing_label(tr, standing(rule_for(credential, catalog), cycle, today)),
+                state=standing_label(tr, state_of(rule_for(credential, catalog), cycle, today)),
             )
         )
         if credential.cycle_end is not None:

@@ -4,7 +4,7 @@ week, stop these reminders. Each answer edits the nudge, so the chat shows what 
 from __future__ import annotations
 
 import html
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -13,9 +13,15 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.context import RecertContext
 from bot.i18n import Translator
 from handlers import is_number, show
-from handlers.render import credential_name, days_left, progress_bar, units
-from scheduler.cycles import Cycle, RuleError, next_cycle
-from scheduler.plan import at_local_hour
+from handlers.render import (
+    after_grace_lines,
+    credential_name,
+    credit_lines,
+    days_left,
+    grace_lines,
+)
+from scheduler.cycles import Cycle, RuleError, State, next_cycle
+from scheduler.plan import FINAL_WEEK, Kind, Milestone, snooze_until
 from storage import nudges
 from storage.catalog import Catalog
 from storage.credentials import rule_for
@@ -26,75 +32,80 @@ CHECKLIST_FROM = 14  # days before the end: the ready-to-renew checklist is show
 
 
 def nudge_text(tr: Translator, claim: Claim, catalog: Catalog, today: datetime) -> str:
-    """The message for one claimed milestone, in the trainer's language."""
+    """The message for one claimed milestone, in the trainer's language: every figure in it is
+    the credential's standing."""
     _ = tr.gettext
-    credential = claim.credential
-    entry = catalog.get(credential.catalog_id)
-    name = credential_name(credential, catalog)
-    end = credential.cycle_end
-    day = today.date()
-    milestone = claim.milestone
-    lines: list[str] = []
-    if milestone.startswith("pace"):
-        lines.append(_("📈 {name}: you are behind a steady pace.").format(name=name))
-    elif milestone == "after":
-        lines.append(_("❌ {name} has lapsed.").format(name=name))
-        if entry is not None and entry.after_expiry.get(tr.language):
-            lines.append(html.escape(entry.after_expiry[tr.language]))
-        return "\n".join(lines)
-    elif milestone.startswith("grace"):
-        lines.append(
-            _(
-                "🟠 {name} expired on {date}. A late renewal is still possible, but not for long."
-            ).format(name=name, date=tr.date(end) if end else "")
+    standing, entry, kind = claim.standing, claim.entry, claim.milestone.kind
+    name = credential_name(claim.credential, catalog)
+    end = standing.deadline
+    if kind is Kind.AFTER:
+        return "\n".join(
+            [_("❌ {name} has lapsed.").format(name=name), *after_grace_lines(tr, entry)]
         )
-    elif end is not None and end <= day:
-        lines.append(_("🚨 {name} is due today.").format(name=name))
-    elif end is not None:
-        icon = "⚠️" if (end - day).days <= 7 else "⏰"
-        lines.append(
-            _("{icon} {name} is due {left}, on {date}.").format(
-                icon=icon, name=name, left=days_left(tr, end, day), date=tr.date(end, "long")
-            )
-        )
-    if credential.units_required:
-        lines.append(
-            _("Credits: {earned} of {required}").format(
-                earned=units(tr, claim.counted, entry),
-                required=units(tr, credential.units_required, entry),
-            )
-        )
-        lines.append(progress_bar(claim.counted, credential.units_required))
+    lines = [_headline(tr, claim, name)]
+    if kind is Kind.GRACE:
+        lines.extend(grace_lines(tr, standing, entry))
+    elif standing.owed:
+        lines.extend(credit_lines(tr, standing, entry))
     if claim.at_risk:
         lines.append(
             _("Without a current CPR/AED card these cannot be renewed: {names}.").format(
                 names=html.escape(", ".join(claim.at_risk))
             )
         )
-    if end is not None and (end - day).days <= CHECKLIST_FROM and not milestone.startswith("pace"):
-        lines.append("")
-        lines.append(_("<b>Ready to renew?</b>"))
-        complete = not credential.units_required or claim.counted >= credential.units_required
-        lines.append(("✅ " if complete else "⬜ ") + _("credits complete"))
-        if claim.cpr_current is not None:
-            lines.append(("✅ " if claim.cpr_current else "⬜ ") + _("CPR/AED card current"))
-        if entry is not None and entry.renewal_fee_usd is not None:
-            lines.append(
-                "• "
-                + _("renewal fee: about {amount} USD").format(
-                    amount=tr.number(entry.renewal_fee_usd)
-                )
-            )
-        if entry is not None and entry.renew_url:
-            lines.append("• " + _("renew at: {url}").format(url=html.escape(entry.renew_url)))
+    days = standing.days_left
+    if (
+        end is not None
+        and days is not None
+        and 0 <= days <= CHECKLIST_FROM
+        and kind is not Kind.PACE
+    ):
+        lines.extend(_checklist(tr, claim))
     return "\n".join(lines)
 
 
+def _headline(tr: Translator, claim: Claim, name: str) -> str:
+    _ = tr.gettext
+    standing, kind = claim.standing, claim.milestone.kind
+    end = standing.deadline
+    assert end is not None
+    if kind is Kind.PACE:
+        return _("📈 {name}: you are behind a steady pace.").format(name=name)
+    if kind is Kind.GRACE or standing.state in (State.IN_GRACE, State.EXPIRED):
+        return _("🚨 {name} expired on {date}.").format(name=name, date=tr.date(end, "long"))
+    if standing.days_left == 0:
+        return _("🚨 {name} is due today, {date}.").format(name=name, date=tr.date(end, "long"))
+    icon = "⚠️" if (standing.days_left or 0) <= FINAL_WEEK else "⏰"
+    return _("{icon} {name} is due {left}, on {date}.").format(
+        icon=icon,
+        name=name,
+        left=days_left(tr, end, standing.today),
+        date=tr.date(end, "long"),
+    )
+
+
+def _checklist(tr: Translator, claim: Claim) -> list[str]:
+    _ = tr.gettext
+    entry = claim.entry
+    lines = ["", _("<b>Ready to renew?</b>")]
+    lines.append(("✅ " if not claim.standing.remaining else "⬜ ") + _("credits complete"))
+    if claim.cpr_current is not None:
+        lines.append(("✅ " if claim.cpr_current else "⬜ ") + _("CPR/AED card current"))
+    if entry is not None and entry.renewal_fee_usd is not None:
+        lines.append(
+            "• "
+            + _("renewal fee: about {amount} USD").format(amount=tr.number(entry.renewal_fee_usd))
+        )
+    if entry is not None and entry.renew_url:
+        lines.append("• " + _("renew at: {url}").format(url=html.escape(entry.renew_url)))
+    return lines
+
+
 def nudge_buttons(
-    tr: Translator, nudge: int, milestone: str, takes_credits: bool
+    tr: Translator, nudge: int, milestone: Milestone, takes_credits: bool
 ) -> InlineKeyboardMarkup | None:
     _ = tr.gettext
-    if milestone == "after":
+    if milestone.kind is Kind.AFTER:
         return None
     rows = []
     if takes_credits:
@@ -139,19 +150,19 @@ async def button(update: Update, context: RecertContext) -> None:
         trainer = context.trainer
         assert trainer is not None
         prefs = prefs_of(trainer, context.settings.default_time_zone)
-        today = datetime.now(ZoneInfo(prefs.zone)).date()
-        until = at_local_hour(today + timedelta(days=int(rest[1])), prefs)
+        until, shortened = snooze_until(credential.cycle_end, prefs, context.now(), int(rest[1]))
         await context.db.run(lambda session: nudges.snooze(session, user.id, nudge_id, until))
         await query.answer()
-        await show(
-            update,
-            _kept(update)
-            + "\n\n"
-            + _("💤 Snoozed until {date}.").format(
-                date=f"{tr.date(until.astimezone(ZoneInfo(prefs.zone)).date())}, "
-                f"{tr.hour(until.astimezone(ZoneInfo(prefs.zone)).hour)}"
-            ),
+        local = until.astimezone(ZoneInfo(prefs.zone))
+        when = _("{date} at {time}").format(
+            date=tr.date(local.date(), "long"), time=tr.clock(local, tz=ZoneInfo(prefs.zone))
         )
+        note = _("💤 Snoozed until {date}.").format(date=when)
+        if shortened:
+            note += "\n" + _(
+                "Not longer: the deadline is close, so reminders come back daily until it."
+            )
+        await show(update, _kept(update) + "\n\n" + note)
     elif action == "renew":
         await query.answer()  # answered once the renewal is confirmed (the cycle then moves on)
         rule = rule_for(credential, context.catalog)
@@ -233,7 +244,9 @@ async def button(update: Update, context: RecertContext) -> None:
         await show(
             update,
             _kept(update).rsplit("\n\n", 1)[0],
-            nudge_buttons(tr, nudge_id, nudge.milestone, bool(credential.units_required)),
+            nudge_buttons(
+                tr, nudge_id, Milestone.parse(nudge.milestone), bool(credential.units_required)
+            ),
         )
     else:
         await query.answer(_("This button no longer works. Please start again."), show_alert=True)

@@ -6,8 +6,9 @@ import html
 from datetime import date
 from decimal import Decimal
 
-from bot.i18n import Translator
-from scheduler.cycles import Cycle, Standing
+from bot.i18n import N_, Translator
+from scheduler.cycles import Cycle, State
+from scheduler.standing import URGENT_DAYS, Standing
 from storage.catalog import Catalog, CatalogEntry
 from storage.models import Credential
 
@@ -32,17 +33,21 @@ def days_left(tr: Translator, end: date, today: date) -> str:
     days = (end - today).days
     if days == 0:
         return tr.gettext("today")
+    if days == 1:
+        return tr.gettext("tomorrow")
+    if days == -1:
+        return tr.gettext("yesterday")
     if days > 0:
         return tr.ngettext("in {count} day", "in {count} days", days).format(count=days)
     return tr.ngettext("{count} day ago", "{count} days ago", -days).format(count=-days)
 
 
-def standing_label(tr: Translator, value: Standing) -> str:
+def standing_label(tr: Translator, value: State) -> str:
     return {
-        Standing.ON_TRACK: tr.gettext("active"),
-        Standing.DUE_SOON: tr.gettext("due soon"),
-        Standing.IN_GRACE: tr.gettext("expired, in the grace period"),
-        Standing.EXPIRED: tr.gettext("expired"),
+        State.ON_TRACK: tr.gettext("active"),
+        State.DUE_SOON: tr.gettext("due soon"),
+        State.IN_GRACE: tr.gettext("expired, in the grace period"),
+        State.EXPIRED: tr.gettext("expired"),
     }[value]
 
 
@@ -86,3 +91,152 @@ def progress_bar(done: Decimal, required: Decimal, cells: int = 10) -> str:
     share = min(done / required, Decimal(1)) if required else Decimal(1)
     filled = int(share * cells)
     return "▰" * filled + "▱" * (cells - filled) + f" {int(share * 100)}%"
+
+
+def _entry_text(texts: dict[str, str] | None, tr: Translator) -> str | None:
+    if not texts:
+        return None
+    text = texts.get(tr.language) or texts.get("en")
+    return html.escape(text) if text else None
+
+
+def after_grace_lines(tr: Translator, entry: CatalogEntry | None) -> list[str]:
+    """What can still be done once the grace period is over (the body's own path)."""
+    text = _entry_text(
+        getattr(entry, "after_grace", None) or getattr(entry, "after_expiry", None), tr
+    )
+    return [text] if text else []
+
+
+def fee_text(tr: Translator, entry: CatalogEntry | None, day_after: int) -> str | None:
+    """The late fee the catalog records for this many days after the deadline, if any."""
+    for tier in getattr(entry, "late_fees", ()) or ():
+        if tier.from_day <= day_after <= tier.to_day:
+            return tr.gettext("Late fee: about {amount} USD.").format(amount=tr.number(tier.usd))
+    return None
+
+
+def credit_lines(tr: Translator, standing: Standing, entry: CatalogEntry | None) -> list[str]:
+    """Credits against what this cycle owes, with the bar and what is left by when."""
+    _ = tr.gettext
+    owed = standing.owed
+    if not owed:
+        return []
+    lines = [
+        _("Credits: {earned} of {required}").format(
+            earned=units(tr, standing.counted, entry), required=units(tr, owed, entry)
+        ),
+        progress_bar(standing.counted, owed),
+    ]
+    left, days = standing.remaining, standing.days_left
+    if left and days is not None and 0 <= days <= URGENT_DAYS:
+        lines.append(
+            _("{left} to go {when}.").format(
+                left=units(tr, left, entry),
+                when=days_left(tr, standing.deadline, standing.today) if standing.deadline else "",
+            )
+        )
+    return lines
+
+
+def grace_lines(tr: Translator, standing: Standing, entry: CatalogEntry | None) -> list[str]:
+    """In the grace period: until when a late renewal is accepted, the fee, and the credits
+    still owed by when (or that their window has closed, and what remains)."""
+    _ = tr.gettext
+    lines = []
+    if standing.grace_end is not None:
+        lines.append(
+            _("A late renewal is accepted until {date} ({left}).").format(
+                date=tr.date(standing.grace_end, "long"),
+                left=days_left(tr, standing.grace_end, standing.today),
+            )
+        )
+    if standing.deadline is not None:
+        fee = fee_text(tr, entry, (standing.today - standing.deadline).days)
+        if fee:
+            lines.append(fee)
+    if standing.remaining and standing.credits_close is not None:
+        if standing.credits_open:
+            lines.append(
+                _("{left} to go by {date}.").format(
+                    left=units(tr, standing.remaining, entry),
+                    date=tr.date(standing.credits_close, "long"),
+                )
+            )
+        else:
+            lines.append(
+                _("The window for credits closed on {date}.").format(
+                    date=tr.date(standing.credits_close, "long")
+                )
+            )
+            lines.extend(after_grace_lines(tr, entry))
+    elif standing.remaining == 0 and standing.owed:
+        lines.append(_("Your credits are complete: renew now to keep it."))
+    return lines
+
+
+# The catalog's uncertain facts as a trainer reads them (see catalog.toml's `uncertain`).
+UNCERTAIN_FACTS = {
+    "cycle_end": N_("the exact expiry day"),
+    "cycle_months": N_("how long a cycle lasts"),
+    "units_required": N_("how many credits are required"),
+    "unit_name": N_("the unit of credits"),
+    "hours_per_unit": N_("how many hours a credit unit is"),
+    "cpr_aed_required": N_("whether a CPR/AED card is required"),
+    "grace_period_days": N_("how long the grace period is"),
+    "grace_end": N_("when the grace period ends"),
+    "credits_until_days": N_("how long after expiry credits still count"),
+    "late_fees": N_("the late fees"),
+    "renewal_fee_usd": N_("the renewal fee"),
+    "reinstatement_fee_usd": N_("the reinstatement fee"),
+    "counts_toward": N_("what it counts toward"),
+    "category_caps": N_("the category limits"),
+    "prorated": N_("the reduced requirement for a late start"),
+}
+# Facts about the dates matter only when the bot worked the dates out.
+DATE_FACTS = frozenset({"cycle_end", "cycle_months"})
+
+
+def uncertain_lines(
+    tr: Translator, entry: CatalogEntry | None, standing: Standing | None = None
+) -> list[str]:
+    """The facts the body does not confirm, said as uncertain, with where to check; and,
+    only when the bot computed the deadline, that it did."""
+    _ = tr.gettext
+    if entry is None:
+        return []
+    computed = standing is not None and standing.deadline_from_rule
+    facts = [
+        tr.gettext(UNCERTAIN_FACTS[name])
+        for name in entry.uncertain
+        if name in UNCERTAIN_FACTS and (computed or name not in DATE_FACTS)
+    ]
+    lines = []
+    if computed and not standing.card_only:
+        lines.append(
+            _(
+                "(Worked out from {body}'s published rule; please compare it with your card.)"
+            ).format(body=html.escape(entry.body))
+        )
+    if facts:
+        url = getattr(entry, "check_url", None) or entry.renew_url or entry.sources[0]
+        lines.append(
+            _("❔ Not confirmed by {body}: {facts}. Check at {url}").format(
+                body=html.escape(entry.body), facts=", ".join(facts), url=html.escape(url)
+            )
+        )
+    return lines
+
+
+def no_deadline_text(tr: Translator, entry: CatalogEntry | None, short: bool = False) -> str:
+    """A credential without an expiry date: unknown for a catalog entry that publishes no
+    cycle (ask for the card's date), none for a custom one that does not expire."""
+    _ = tr.gettext
+    if entry is None:
+        return _("no expiry") if short else _("It does not expire.")
+    if short:
+        return _("expiry date unknown")
+    return _(
+        "Expiry date unknown: {body} publishes no renewal rule for it. Check the date in your "
+        "{body} account, then add it in /credentials."
+    ).format(body=html.escape(entry.body))

@@ -19,70 +19,85 @@ from bot.i18n import Translator
 from handlers import command
 from handlers.card import CardLine, status_card
 from handlers.loader import with_trainer
-from handlers.render import credential_name, days_left, progress_bar, units
-from scheduler.credits import pace
-from scheduler.cycles import Cycle, Standing, standing
-from scheduler.plan import Subject, upcoming
+from handlers.render import (
+    after_grace_lines,
+    credential_name,
+    credit_lines,
+    days_left,
+    grace_lines,
+    no_deadline_text,
+    uncertain_lines,
+    units,
+)
+from scheduler.cycles import State
+from scheduler.standing import URGENT_DAYS, Standing, Urgency, cpr_covers, standing_of
 from storage import credits
-from storage.catalog import Catalog, CatalogEntry
-from storage.credentials import rule_for
+from storage.catalog import CatalogEntry
 from storage.credits import Progress
 from storage.nudges import prefs_of
 
 PREFIX = "status:"
-TONE = {
-    Standing.ON_TRACK: "ok",
-    Standing.DUE_SOON: "soon",
-    Standing.IN_GRACE: "grace",
-    Standing.EXPIRED: "expired",
+ICON = {
+    Urgency.OK: "🟢",
+    Urgency.BEHIND: "🟡",
+    Urgency.SOON: "🟡",
+    Urgency.URGENT: "🔴",
+    Urgency.GRACE: "🟠",
+    Urgency.LAPSED: "🔴",
 }
-ICON = {"ok": "🟢", "behind": "🟡", "soon": "🟡", "grace": "🟠", "expired": "🔴"}
+# The picture's palette: urgent is red there too.
+CARD_TONE = {
+    Urgency.OK: "ok",
+    Urgency.BEHIND: "soon",
+    Urgency.SOON: "soon",
+    Urgency.URGENT: "expired",
+    Urgency.GRACE: "grace",
+    Urgency.LAPSED: "expired",
+}
 
 
 @dataclass(frozen=True)
 class Row:
-    """One credential, worked out once for the text and the picture."""
+    """One credential, worked out once (its standing) for the text and the picture."""
 
     progress: Progress
     entry: CatalogEntry | None
-    cycle: Cycle
-    state: Standing
-    behind: bool
+    standing: Standing
 
     @property
-    def tone(self) -> str:
-        return "behind" if self.state is Standing.ON_TRACK and self.behind else TONE[self.state]
+    def tone(self) -> Urgency:
+        return self.standing.urgency
 
 
-def rows_of(progresses: list[Progress], catalog: Catalog, today: date) -> list[Row]:
-    rows = []
-    for progress in progresses:
-        credential = progress.credential
-        cycle = Cycle(credential.cycle_start, credential.cycle_end, credential.units_required)
-        state = standing(rule_for(credential, catalog), cycle, today)
-        steady = pace(cycle, progress.counted, today)
-        rows.append(
-            Row(
-                progress,
-                catalog.get(credential.catalog_id),
-                cycle,
-                state,
-                bool(steady and steady.behind),
-            )
+def rows_of(progresses: list[Progress], context: RecertContext) -> list[Row]:
+    if not progresses:
+        return []
+    assert context.trainer is not None  # credentials belong to a trainer row
+    prefs = prefs_of(context.trainer, context.settings.default_time_zone)
+    now = context.now()
+    return [
+        Row(
+            progress,
+            context.catalog.get(progress.credential.catalog_id),
+            standing_of(progress.holding, progress.earned, prefs, now, progress.recorded),
         )
-    return rows
+        for progress in progresses
+    ]
 
 
 def state_label(tr: Translator, row: Row) -> str:
     _ = tr.gettext
-    if row.tone == "behind":
+    urgency = row.standing.urgency
+    if urgency is Urgency.BEHIND:
         return _("behind pace")
+    if urgency is Urgency.URGENT and row.standing.state is State.DUE_SOON:
+        return _("urgent")
     return {
-        Standing.ON_TRACK: _("on track"),
-        Standing.DUE_SOON: _("due soon"),
-        Standing.IN_GRACE: _("in the grace period"),
-        Standing.EXPIRED: _("expired"),
-    }[row.state]
+        State.ON_TRACK: _("on track"),
+        State.DUE_SOON: _("due soon"),
+        State.IN_GRACE: _("in the grace period"),
+        State.EXPIRED: _("expired"),
+    }[row.standing.state]
 
 
 def summary(tr: Translator, rows: list[Row]) -> str:
@@ -90,13 +105,13 @@ def summary(tr: Translator, rows: list[Row]) -> str:
     count = len(rows)
     head = tr.ngettext("{count} credential", "{count} credentials", count).format(count=count)
     worries = []
-    for tone, label in (
-        ("expired", _("{count} expired")),
-        ("grace", _("{count} in grace")),
-        ("soon", _("{count} due soon")),
-        ("behind", _("{count} behind pace")),
+    for tones, label in (
+        ((Urgency.LAPSED,), _("{count} expired")),
+        ((Urgency.GRACE,), _("{count} in grace")),
+        ((Urgency.URGENT, Urgency.SOON), _("{count} due soon")),
+        ((Urgency.BEHIND,), _("{count} behind pace")),
     ):
-        number = sum(1 for row in rows if row.tone == tone)
+        number = sum(1 for row in rows if row.tone in tones)
         if number:
             worries.append(label.format(count=number))
     return head + ": " + (", ".join(worries) if worries else _("all on track")) + "."
@@ -105,38 +120,86 @@ def summary(tr: Translator, rows: list[Row]) -> str:
 def _cpr_lines(context: RecertContext, row: Row, cards: list[Row], today: date) -> list[str]:
     _ = context.gettext
     tr = context.tr
-    if row.entry is None:
+    if row.entry is None or row.entry.is_cpr or not row.entry.cpr_aed_required:
         return []
-    if row.entry.is_cpr:
-        return []
-    if not row.entry.cpr_aed_required:
-        return []
-    valid = [card for card in cards if card.cycle.end is None or card.cycle.end >= today]
+    ends = [card.standing.deadline for card in cards]
     if not cards:
         return [
             _("⚠️ CPR/AED: no card on file, and {name} needs one to renew.").format(
                 name=html.escape(row.entry.name)
             )
         ]
-    if not valid:
-        latest = max(card.cycle.end for card in cards if card.cycle.end is not None)
+    if not cpr_covers(ends, today):
+        latest = max(end for end in ends if end is not None)
         return [
             _("⚠️ CPR/AED: expired on {date}, which puts {name} at risk.").format(
-                date=tr.date(latest), name=html.escape(row.entry.name)
+                date=tr.date(latest, "long"), name=html.escape(row.entry.name)
             )
         ]
-    best = max(valid, key=lambda card: card.cycle.end or date.max)
-    if best.cycle.end is not None and row.cycle.end is not None and best.cycle.end < row.cycle.end:
+    best = max(end or date.max for end in ends if end is None or end >= today)
+    deadline = row.standing.deadline
+    if best != date.max and deadline is not None and best < deadline:
         return [
             _("CPR/AED: valid until {date}, before {name} is due: renew it first.").format(
-                date=tr.date(best.cycle.end), name=html.escape(row.entry.name)
+                date=tr.date(best, "long"), name=html.escape(row.entry.name)
             )
         ]
     return [
         _("CPR/AED: valid until {date}.").format(
-            date=tr.date(best.cycle.end) if best.cycle.end else "—"
+            date=tr.date(best, "long") if best != date.max else "—"
         )
     ]
+
+
+def _deadline_lines(context: RecertContext, row: Row) -> list[str]:
+    _ = context.gettext
+    tr, standing, entry = context.tr, row.standing, row.entry
+    lines = []
+    if standing.waived is not None:
+        start, end = standing.waived
+        lines.append(_("Nothing owed for {period}.").format(period=f"{start.year}–{end.year}"))
+    if standing.deadline is None:
+        lines.append(no_deadline_text(tr, entry))
+    else:
+        lines.append(
+            _("Deadline: {date} ({left})").format(
+                date=tr.date(standing.deadline, "long"),
+                left=days_left(tr, standing.deadline, standing.today),
+            )
+        )
+    if standing.state in (State.IN_GRACE, State.EXPIRED):
+        lines.extend(
+            grace_lines(tr, standing, entry)
+            if standing.state is State.IN_GRACE
+            else after_grace_lines(tr, entry)
+        )
+    return lines
+
+
+def _credit_lines(context: RecertContext, row: Row) -> list[str]:
+    _ = context.gettext
+    tr, standing, entry = context.tr, row.standing, row.entry
+    if standing.owed is None:
+        return []
+    if standing.owed == 0:
+        return [_("Credits: nothing owed this cycle.")]
+    lines = credit_lines(tr, standing, entry)
+    steady = standing.pace
+    if standing.complete:
+        lines.append(_("Requirement complete ✅"))
+    elif steady is not None and (standing.days_left or 0) > URGENT_DAYS:
+        template = (
+            _("Behind pace: {left} to go, about {per_month} a month.")
+            if steady.behind
+            else _("On pace: {left} to go, about {per_month} a month.")
+        )
+        lines.append(
+            template.format(
+                left=units(tr, steady.remaining, entry),
+                per_month=units(tr, steady.per_month, entry),
+            )
+        )
+    return lines
 
 
 def status_text(context: RecertContext, rows: list[Row], today: date) -> str:
@@ -151,40 +214,8 @@ def status_text(context: RecertContext, rows: list[Row], today: date) -> str:
         entry = row.entry
         name = credential_name(credential, context.catalog)
         lines = [f"{ICON[row.tone]} <b>{name}</b>: {state_label(tr, row)}"]
-        if row.cycle.end is None:
-            lines.append(_("No expiry date on file."))
-        else:
-            lines.append(
-                _("Deadline: {date} ({left})").format(
-                    date=tr.date(row.cycle.end, "long"), left=days_left(tr, row.cycle.end, today)
-                )
-            )
-        required = row.cycle.units_required
-        if required:
-            lines.append(
-                _("Credits: {earned} of {required}").format(
-                    earned=units(tr, row.progress.counted, entry),
-                    required=units(tr, required, entry),
-                )
-            )
-            lines.append(progress_bar(row.progress.counted, required))
-            steady = pace(row.cycle, row.progress.counted, today)
-            if steady is not None and steady.remaining == 0:
-                lines.append(_("Requirement complete ✅"))
-            elif steady is not None and steady.behind:
-                lines.append(
-                    _("Behind pace: {left} to go, about {per_month} a month.").format(
-                        left=units(tr, steady.remaining, entry),
-                        per_month=units(tr, steady.per_month, entry),
-                    )
-                )
-            elif steady is not None:
-                lines.append(
-                    _("On pace: {left} to go, about {per_month} a month.").format(
-                        left=units(tr, steady.remaining, entry),
-                        per_month=units(tr, steady.per_month, entry),
-                    )
-                )
+        lines.extend(_deadline_lines(context, row))
+        lines.extend(_credit_lines(context, row))
         if row.progress.categories:
             uncategorized = _("no category")
             lines.append(
@@ -206,29 +237,21 @@ def status_text(context: RecertContext, rows: list[Row], today: date) -> str:
                     _("Needed for: {names}").format(names=html.escape(", ".join(needing)))
                 )
         lines.extend(_cpr_lines(context, row, cards, today))
+        lines.extend(uncertain_lines(tr, entry, row.standing))
         if row.progress.cost:
             lines.append(
                 _("Spent this cycle: {amount}").format(amount=tr.number(row.progress.cost))
             )
         if credential.nudges_stopped:
             lines.append(_("Reminders are off (turn them on in /credentials)."))
-        elif context.trainer is not None:
-            prefs = prefs_of(context.trainer, context.settings.default_time_zone)
-            subject = Subject(
-                row.cycle,
-                entry.rule.grace_period_days if entry else None,
-                row.progress.counted,
-                credential.cycle_set_at,
-                credential.snoozed_until,
-            )
-            moment = upcoming(subject, prefs, context.now())
-            if moment is not None:
-                local = moment.astimezone(ZoneInfo(prefs.zone))
-                lines.append(
-                    _("Next reminder: {date} at {hour}").format(
-                        date=tr.date(local.date()), hour=tr.hour(local.hour)
-                    )
+        elif row.standing.next_reminder_at is not None and context.trainer is not None:
+            zone = ZoneInfo(context.trainer.time_zone or context.settings.default_time_zone)
+            local = row.standing.next_reminder_at.astimezone(zone)
+            lines.append(
+                _("Next reminder: {date} at {hour}").format(
+                    date=tr.date(local.date(), "long"), hour=tr.clock(local, tz=zone)
                 )
+            )
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
@@ -242,7 +265,7 @@ async def show_status(update: Update, context: RecertContext) -> None:
         update, context, lambda session, _trainer: credits.status(session, user.id, catalog)
     )
     today = context.today()
-    rows = rows_of(progresses, catalog, today)
+    rows = rows_of(progresses, context)
     markup = None
     if rows:
         markup = InlineKeyboardMarkup(
@@ -265,7 +288,7 @@ async def send_card(update: Update, context: RecertContext) -> None:
     catalog = context.catalog
     progresses = await context.db.run(lambda session: credits.status(session, user.id, catalog))
     today = context.today()
-    rows = rows_of(progresses, catalog, today)
+    rows = rows_of(progresses, context)
     if not rows:
         await chat.send_message(
             context.gettext("You have no credentials on file yet. Add one with /add.")
@@ -274,28 +297,32 @@ async def send_card(update: Update, context: RecertContext) -> None:
     tr = context.tr
     lines = []
     for row in rows:
-        credential = row.progress.credential
-        required = row.cycle.units_required
-        detail = (
-            tr.gettext("no expiry")
-            if row.cycle.end is None
-            else f"{tr.date(row.cycle.end)} · {days_left(tr, row.cycle.end, today)}"
-        )
+        standing = row.standing
+        owed, end = standing.owed, standing.deadline
+        details = [
+            no_deadline_text(tr, row.entry, short=True)
+            if end is None
+            else f"{tr.date(end, 'long')} · {days_left(tr, end, today)}"
+        ]
+        if standing.state is State.IN_GRACE and standing.grace_end is not None:
+            details.append(
+                tr.gettext("late renewal until {date}").format(
+                    date=tr.date(standing.grace_end, "long")
+                )
+            )
         lines.append(
             CardLine(
-                name=html.unescape(credential_name(credential, catalog)),
-                detail=detail,
+                name=html.unescape(credential_name(row.progress.credential, catalog)),
+                detail=" · ".join(details),
                 state=state_label(tr, row),
-                tone="soon" if row.tone == "behind" else row.tone,
-                progress=float(min(row.progress.counted / required, Decimal(1)))
-                if required
-                else None,
+                tone=CARD_TONE[row.tone],
+                progress=float(min(standing.counted / owed, Decimal(1))) if owed else None,
                 progress_text=tr.gettext("{earned} of {required}").format(
-                    earned=units(tr, row.progress.counted, row.entry),
-                    required=units(tr, required, row.entry),
+                    earned=units(tr, standing.counted, row.entry),
+                    required=units(tr, owed, row.entry),
                 )
-                if required
-                else "",
+                if owed
+                else (tr.gettext("nothing owed this cycle") if owed == 0 else ""),
             )
         )
     title = tr.gettext("Recert status")

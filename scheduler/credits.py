@@ -1,17 +1,16 @@
 """The fine print of continuing education, as pure functions: what a credit counts for,
-category caps, pace, and when the next reminder is due."""
+category caps and pace."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from scheduler.cycles import Cycle
 
-MILESTONES = (180, 90, 60, 30, 14, 7, 3, 1, 0)  # days before a cycle ends
 AVERAGE_MONTH_DAYS = Decimal("30.44")
 CENT = Decimal("0.01")
 
@@ -118,14 +117,3 @@ def pace(cycle: Cycle, counted_units: Decimal, today: date) -> Pace | None:
         (remaining / months_left).quantize(CENT, ROUND_HALF_UP) if remaining else Decimal(0)
     )
     return Pace(remaining, per_month, counted_units < expected and remaining > 0, expected)
-
-
-def next_reminder_day(cycle_end: date | None, today: date) -> date | None:
-    """The next milestone before the deadline (180, 90, ... 1, 0 days), or None after it."""
-    if cycle_end is None:
-        return None
-    for days_before in MILESTONES:
-        day = cycle_end - timedelta(days=days_before)
-        if day >= today:
-            return day
-    return None

@@ -26,7 +26,7 @@ class CycleEnd(StrEnum):
     CARD_ONLY = "card_only"  # no published cycle: only what the card says
 
 
-class Standing(StrEnum):
+class State(StrEnum):
     ON_TRACK = "on_track"
     DUE_SOON = "due_soon"
     IN_GRACE = "in_grace"
@@ -43,6 +43,11 @@ class Rule:
     period_years: int | None = None
     # (certified before, units owed) bands for the anchor period, oldest first (NSCA).
     prorated: tuple[tuple[date, Decimal], ...] = field(default_factory=tuple)
+    # The grace period ends on this (month, day), the first after the deadline (ACSM: 30 June,
+    # a date, not a count of days: leap years move it).
+    grace_end: tuple[int, int] | None = None
+    # Credits earned up to this many days after the deadline still count (NASM: 90).
+    credits_until_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -100,8 +105,58 @@ def cycle_from_start(rule: Rule, start: date, today: date) -> Cycle:
             if start >= period_start
             else rule.units_required
         )
+        if units is not None and units == 0:
+            # Certified too late in the period to owe anything for it (NSCA: 1 July to
+            # 31 December of its last year): the real deadline is the next period's end.
+            following = period_end + timedelta(days=1)
+            return Cycle(following, _period_containing(rule, following)[1], rule.units_required)
         return Cycle(max(start, period_start), period_end, units)
     return Cycle(start, _end_after(rule, start), rule.units_required)
+
+
+def waived_period(rule: Rule, certified_on: date | None, cycle: Cycle) -> tuple[date, date] | None:
+    """The reporting period that owed nothing because the trainer certified late in it (NSCA),
+    when the current cycle is the one after it."""
+    if rule.cycle_end is not CycleEnd.FIXED_PERIOD or certified_on is None:
+        return None
+    if certified_on >= cycle.start:
+        return None
+    period_start, period_end = _period_containing(rule, certified_on)
+    if period_end + timedelta(days=1) != cycle.start:
+        return None
+    units = _prorated_units(rule, period_start, certified_on)
+    return (period_start, period_end) if units is not None and units == 0 else None
+
+
+def grace_end(rule: Rule, deadline: date) -> date | None:
+    """The last day a late renewal is accepted, or None where the body allows none."""
+    if rule.grace_end is not None:
+        month, day = rule.grace_end
+        candidate = _month_day(deadline.year, month, day)
+        return candidate if candidate > deadline else _month_day(deadline.year + 1, month, day)
+    if rule.grace_period_days:
+        return deadline + timedelta(days=rule.grace_period_days)
+    return None
+
+
+def _month_day(year: int, month: int, day: int) -> date:
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def credits_close(rule: Rule, deadline: date) -> date:
+    """The last day a credit can be earned toward the cycle ending on `deadline`: the body's
+    own window after expiry (NASM: 90 days), else the end of the grace period (a late renewal
+    still needs the credits), else the deadline."""
+    if rule.credits_until_days is not None:
+        return deadline + timedelta(days=rule.credits_until_days)
+    return grace_end(rule, deadline) or deadline
+
+
+def counts_on(rule: Rule, cycle: Cycle, day: date) -> bool:
+    """Whether a credit earned on `day` belongs to this cycle."""
+    if day < cycle.start:
+        return False
+    return cycle.end is None or day <= credits_close(rule, cycle.end)
 
 
 def cycle_from_expiry(rule: Rule, expiry: date) -> Cycle:
@@ -132,11 +187,13 @@ def next_cycle(rule: Rule, cycle: Cycle) -> Cycle:
     return Cycle(cycle.end + timedelta(days=1), end, rule.units_required)
 
 
-def standing(rule: Rule, cycle: Cycle, today: date) -> Standing:
+def state_of(rule: Rule, cycle: Cycle, today: date) -> State:
+    """Where the cycle is in its life: the one rule every screen's state word comes from."""
     if cycle.end is None or today <= cycle.end - timedelta(days=DUE_SOON_DAYS):
-        return Standing.ON_TRACK
+        return State.ON_TRACK
     if today <= cycle.end:
-        return Standing.DUE_SOON
-    if today <= cycle.end + timedelta(days=rule.grace_period_days or 0):
-        return Standing.IN_GRACE
-    return Standing.EXPIRED
+        return State.DUE_SOON
+    last = grace_end(rule, cycle.end)
+    if last is not None and today <= last:
+        return State.IN_GRACE
+    return State.EXPIRED

@@ -107,9 +107,8 @@ async def _deliver(
     tr = data["i18n"].translator(claim.language)
     local_now = now.astimezone(ZoneInfo(claim.zone))
     text = nudge_text(tr, claim, data["catalog"], local_now)
-    markup = nudge_buttons(
-        tr, claim.nudge_id, claim.milestone, bool(claim.credential.units_required)
-    )
+    takes_credits = bool(claim.standing.owed) and claim.standing.credits_open
+    markup = nudge_buttons(tr, claim.nudge_id, claim.milestone, takes_credits)
     result: Result
     try:
         message = await application.bot.send_message(

@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from scheduler.cycles import Standing
+from scheduler.cycles import State
 
 ALERT_DAYS = 30  # a member's credential "enters its last 30 days"
 # The day-of reminder ("d0") left unanswered this long reaches the managers: a whole day to
@@ -42,10 +42,10 @@ URGENCY = {
 }
 # A credential's standing as a member state (the member's is the most urgent of theirs).
 STATE_OF = {
-    Standing.EXPIRED: MemberState.EXPIRED,
-    Standing.IN_GRACE: MemberState.IN_GRACE,
-    Standing.DUE_SOON: MemberState.DUE_SOON,
-    Standing.ON_TRACK: MemberState.OK,
+    State.EXPIRED: MemberState.EXPIRED,
+    State.IN_GRACE: MemberState.IN_GRACE,
+    State.DUE_SOON: MemberState.DUE_SOON,
+    State.ON_TRACK: MemberState.OK,
 }
 
 
@@ -56,7 +56,7 @@ class Shared:
     credential_id: int
     name: str  # plain text (escape it for HTML)
     end: date | None
-    standing: Standing
+    standing: State
     counted: Decimal
     required: Decimal | None
     unit: str | None
@@ -133,9 +133,9 @@ def digest(members: Sequence[Member], today: date, renewed: Sequence[Renewal] = 
         for credential in member.credentials:
             if credential.end is None:
                 continue
-            if credential.standing is Standing.EXPIRED:
+            if credential.standing is State.EXPIRED:
                 expired.append(Mention(member, credential))
-            elif credential.standing is Standing.IN_GRACE:
+            elif credential.standing is State.IN_GRACE:
                 grace.append(Mention(member, credential))
             elif (credential.end - today).days <= ALERT_DAYS:
                 due.append(Mention(member, credential))

@@ -3,11 +3,12 @@ trainer id and touches only that trainer's rows: a forged id finds nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, bindparam, func
+from sqlalchemy import and_, bindparam, func, update
 from sqlmodel import Session, col, select
 
 from scheduler.cycles import Cycle, CycleEnd, Rule
@@ -22,6 +23,24 @@ class Held:
 
     credential: Credential
     units_earned: Decimal
+
+
+def plan_again(credential: Credential) -> None:
+    """Its state changed (credits, dates, snooze, stop): the next sweep plans it again. The
+    one place that asks for re-planning; the sweep alone sets the real next moment."""
+    credential.next_nudge_at = utcnow()
+
+
+def plan_again_all(
+    session: Session, *, trainer_id: int | None = None, credential_ids: Iterable[int] = ()
+) -> None:
+    """`plan_again` for many rows in one statement: a trainer's (settings changed) or some."""
+    where = (
+        col(Credential.trainer_id) == trainer_id
+        if trainer_id is not None
+        else col(Credential.id).in_(list(credential_ids))
+    )
+    session.execute(update(Credential).where(where).values(next_nudge_at=utcnow()))
 
 
 def rule_for(credential: Credential, catalog: Catalog) -> Rule:
@@ -112,8 +131,8 @@ def add(
         cycle_start=cycle.start,
         cycle_end=cycle.end,
         units_required=cycle.units_required,
-        next_nudge_at=utcnow(),  # the next sweep plans its reminders
     )
+    plan_again(credential)  # the next sweep plans its reminders
     session.add(credential)
     session.flush()  # assigns the id
     return credential
@@ -134,8 +153,9 @@ def set_cycle(
     if certified_on is not None:
         credential.certified_on = certified_on
     # New dates: plan again from now on, owing nothing that fell due before.
-    credential.updated_at = credential.cycle_set_at = credential.next_nudge_at = utcnow()
+    credential.updated_at = credential.cycle_set_at = utcnow()
     credential.snoozed_until = None
+    plan_again(credential)
     return credential
 
 

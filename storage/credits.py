@@ -7,6 +7,7 @@ database round trip. Every function takes the owner's trainer id.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -15,12 +16,30 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, delete, select
 
-from scheduler.credits import Earned, Fineprint, Refusal, counted, excess, over_cap, refusal
+from scheduler.credits import (
+    Earned,
+    Fineprint,
+    Refusal,
+    by_category,
+    counted,
+    excess,
+    over_cap,
+    refusal,
+)
 from scheduler.cycles import Cycle
+from scheduler.plan import Milestone
+from scheduler.standing import Holding
 from storage.catalog import Catalog, CatalogEntry
-from storage.credentials import Held, credentials_of, held_by, owned
-from storage.models import Credential, Credit
-from storage.types import utcnow
+from storage.credentials import (
+    Held,
+    credentials_of,
+    held_by,
+    owned,
+    plan_again,
+    plan_again_all,
+    rule_for,
+)
+from storage.models import Credential, Credit, Nudge
 
 CENT = Decimal("0.01")
 MAX_UNITS = Decimal(100)
@@ -106,6 +125,29 @@ def _caps(credential: Credential, entry: CatalogEntry) -> dict[str, Decimal] | N
     return {key: Decimal(str(value)) for key, value in band.items() if len(key) == 1}
 
 
+def holding_of(
+    credential: Credential, catalog: Catalog, recorded: Iterable[Nudge] = ()
+) -> Holding:
+    """The core's view of a stored credential (its cycle's recorded nudges say whether the
+    final week is repeating an unanswered reminder)."""
+    final = [
+        nudge
+        for nudge in recorded
+        if nudge.status == "sent" and Milestone.parse(nudge.milestone).final_week
+    ]
+    unanswered = final and not any(nudge.answered for nudge in final)
+    return Holding(
+        rule=rule_for(credential, catalog),
+        cycle=_cycle(credential),
+        certified_on=credential.certified_on,
+        cycle_set_at=credential.cycle_set_at,
+        snoozed_until=credential.snoozed_until,
+        stopped=credential.nudges_stopped,
+        fineprint=fineprint_for(credential, catalog),
+        final_unanswered_at=max(n.sent_at or n.due_at for n in final) if unanswered else None,
+    )
+
+
 def units_for(credential: Credential, amount: Amount, catalog: Catalog) -> Decimal | None:
     """The amount in this credential's units (hours divided by its hours per unit)."""
     if not amount.hours:
@@ -180,7 +222,7 @@ def log(
         outcome.excess = excess(credential.units_required, before, units - outcome.over_cap)
         outcome.units = units
         outcome.counted = counted([*existing, candidate], rules)
-        credential.next_nudge_at = utcnow()  # pace may have changed: plan again
+        plan_again(credential)  # pace may have changed
         session.add(
             Credit(
                 credential_id=credential_id,
@@ -211,18 +253,8 @@ def undo(session: Session, trainer_id: int, batch: str) -> int:
             select(Credit.credential_id).where(col(Credit.id).in_(ids))
         ).all()
         session.exec(delete(Credit).where(col(Credit.id).in_(ids)))
-        _replan(session, set(credential_ids))
+        plan_again_all(session, credential_ids=set(credential_ids))
     return len(ids)
-
-
-def _replan(session: Session, credential_ids: set[int]) -> None:
-    from sqlalchemy import update as sql_update
-
-    session.execute(
-        sql_update(Credential)
-        .where(col(Credential.id).in_(credential_ids))
-        .values(next_nudge_at=utcnow())
-    )
 
 
 def get(session: Session, trainer_id: int, credit_id: int) -> tuple[Credit, Credential] | None:
@@ -266,7 +298,7 @@ def update(session: Session, trainer_id: int, credit_id: int, **changes: object)
     credit = found[0]
     for name, value in changes.items():
         setattr(credit, name, value)
-    found[1].next_nudge_at = utcnow()  # the pace may have changed: plan again
+    plan_again(found[1])  # the pace may have changed
     return credit
 
 
@@ -274,16 +306,19 @@ def remove(session: Session, trainer_id: int, credit_id: int) -> Credit | None:
     found = get(session, trainer_id, credit_id)
     if found is not None:
         session.delete(found[0])
-        found[1].next_nudge_at = utcnow()  # the pace may have changed: plan again
+        plan_again(found[1])  # the pace may have changed
     return found[0] if found else None
 
 
 @dataclass(frozen=True)
 class Progress:
-    """A credential on the status screen: what counts, what it cost, per category."""
+    """A credential on the status screen: the core's view of it, its credits (the core says
+    which count), this cycle's recorded reminders, and what the cycle cost per category."""
 
     credential: Credential
-    counted: Decimal
+    holding: Holding
+    earned: list[Earned]
+    recorded: frozenset[str]
     cost: Decimal
     categories: dict[str, Decimal]
     credits: int
@@ -300,40 +335,50 @@ _STATUS_CREDITS = select(
     _credit.category,
     _credit.cost,
 ).where(_credit.credential_id.in_(bindparam("ids", expanding=True)))
+_STATUS_NUDGES = select(Nudge).where(
+    col(Nudge.credential_id).in_(bindparam("ids", expanding=True))
+)
 
 
 def status(session: Session, trainer_id: int, catalog: Catalog) -> list[Progress]:
-    """Everything /status shows, in two queries."""
+    """Everything /status shows, in three queries: credentials, credits, reminders."""
     held = credentials_of(session, trainer_id)
     if not held:
         return []
+    ids = [c.id for c in held]
     by_credential: dict[int, list[tuple[Earned, Decimal | None]]] = {}
     for credential_id, units, earned_on, title, category, cost in session.execute(
-        _STATUS_CREDITS, {"ids": [c.id for c in held]}
+        _STATUS_CREDITS, {"ids": ids}
     ):
         by_credential.setdefault(credential_id, []).append(
             (Earned(units, earned_on, title, category), cost)
         )
+    recorded: dict[int, list[Nudge]] = {}
+    ends = {c.id: c.cycle_end for c in held}
+    for (nudge,) in session.execute(_STATUS_NUDGES, {"ids": ids}):
+        if nudge.cycle_end == ends[nudge.credential_id]:
+            recorded.setdefault(nudge.credential_id, []).append(nudge)
     standings = []
     for credential in held:
-        in_cycle = [
-            (earned, cost)
-            for earned, cost in by_credential.get(credential.id or 0, [])
-            if earned.earned_on >= credential.cycle_start
-            and (credential.cycle_end is None or earned.earned_on <= credential.cycle_end)
-        ]
-        rules = fineprint_for(credential, catalog)
-        earned = [item for item, _cost in in_cycle]
+        mine = recorded.get(credential.id or 0, [])
+        holding = holding_of(credential, catalog, mine)
+        every = by_credential.get(credential.id or 0, [])
+        earned = [item for item, _cost in every]
+        in_cycle = holding.earned_in_cycle(earned)
+        counted_ids = {id(item) for item in in_cycle}
         categories: dict[str, Decimal] = {}
-        if rules.caps:
-            for credit in earned:
-                key = credit.category or "?"
-                categories[key] = categories.get(key, Decimal(0)) + credit.units
+        if holding.fineprint.caps:
+            categories = by_category(in_cycle)
         standings.append(
             Progress(
                 credential=credential,
-                counted=counted(earned, rules),
-                cost=sum((cost for _item, cost in in_cycle if cost is not None), Decimal(0)),
+                holding=holding,
+                earned=earned,
+                recorded=frozenset(n.milestone for n in mine),
+                cost=sum(
+                    (cost for item, cost in every if cost is not None and id(item) in counted_ids),
+                    Decimal(0),
+                ),
                 categories=categories,
                 credits=len(in_cycle),
             )

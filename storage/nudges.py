@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -15,21 +14,15 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from scheduler.credits import Earned, counted
-from scheduler.cycles import Cycle
-from scheduler.plan import Prefs, Subject, due, next_at
-from storage.catalog import Catalog
-from storage.credits import fineprint_for
+from scheduler.credits import Earned
+from scheduler.plan import Milestone, Prefs, due, next_at
+from scheduler.standing import Standing, cpr_covers, standing_of, subject_for
+from storage.catalog import Catalog, CatalogEntry
+from storage.credentials import plan_again, plan_again_all
+from storage.credits import holding_of
 from storage.models import Credential, Credit, Nudge, Trainer
-from storage.types import utcnow
 
 LEASE = timedelta(minutes=5)
-FINAL = {"d7", "d6", "d5", "d4", "d3", "d2", "d1", "d0"}
-
-
-def _in_final_week(milestone: str) -> bool:
-    """Reminders whose silence the final week repeats (a snooze counts: it was promised)."""
-    return milestone in FINAL or milestone.startswith(("repeat", "snooze"))
 
 
 @dataclass
@@ -37,12 +30,13 @@ class Claim:
     """A nudge this worker may send now, with what its message needs."""
 
     nudge_id: int
-    milestone: str
+    milestone: Milestone
     trainer_id: int
     language: str
     zone: str
     credential: Credential
-    counted: Decimal
+    standing: Standing
+    entry: CatalogEntry | None = None
     # For a CPR/AED card: the held certifications that need it.
     at_risk: tuple[str, ...] = ()
     cpr_current: bool | None = None  # for certifications that need a card: is one current?
@@ -65,37 +59,13 @@ def prefs_of(trainer: Trainer, default_zone: str) -> Prefs:
     )
 
 
-def subject_of(
-    credential: Credential,
-    catalog: Catalog,
-    recorded: dict[str, Nudge],
-    earned: list[Earned],
-) -> Subject:
-    """The planner's view of a credential, from its cycle's credits and recorded nudges."""
-    entry = catalog.get(credential.catalog_id)
-    final = [
-        n
-        for n in recorded.values()
-        if (n.milestone in FINAL or n.milestone.startswith("repeat")) and n.status == "sent"
-    ]
-    return Subject(
-        cycle=Cycle(credential.cycle_start, credential.cycle_end, credential.units_required),
-        grace_days=entry.rule.grace_period_days if entry else None,
-        counted=counted(earned, fineprint_for(credential, catalog)),
-        cycle_set_at=credential.cycle_set_at,
-        snoozed_until=credential.snoozed_until,
-        stopped=credential.nudges_stopped,
-        final_unanswered=bool(final) and not any(n.answered for n in final),
-    )
-
-
 @dataclass
 class _Batch:
     """What the sweep needs of the credentials it looks at, read in one query per table (its
     cost follows what is due, not how many trainers there are)."""
 
     recorded: dict[int, dict[str, Nudge]]  # credential id -> milestone -> nudge, this cycle
-    earned: dict[int, list[Earned]]  # credential id -> credits in the current cycle
+    earned: dict[int, list[Earned]]  # credential id -> its credits
     held: dict[int, list[tuple[str | None, date | None]]]  # trainer -> (catalog id, cycle end)
 
 
@@ -113,11 +83,9 @@ def _read_batch(session: Session, credentials: list[Credential]) -> _Batch:
         .order_by(col(Credit.earned_on), col(Credit.id))
     )
     for credential_id, units, earned_on, title, category in rows:
-        credential = by_id[credential_id]
-        if earned_on >= credential.cycle_start and (
-            credential.cycle_end is None or earned_on <= credential.cycle_end
-        ):
-            earned[credential_id].append(Earned(units, earned_on, title, category))
+        # Every credit: the core decides which count toward the cycle (its window may reach
+        # past the deadline).
+        earned[credential_id].append(Earned(units, earned_on, title, category))
     held: dict[int, list[tuple[str | None, date | None]]] = {}
     trainer_ids = {c.trainer_id for c in credentials}
     for trainer_id, catalog_id, cycle_end in session.execute(
@@ -150,7 +118,7 @@ def _cpr_context(
     if not entry.cpr_aed_required:
         return (), None
     cards = [end for catalog_id, end in held if (card := catalog.get(catalog_id)) and card.is_cpr]
-    return (), any(end is None or end >= today for end in cards)
+    return (), cpr_covers(cards, today)
 
 
 def _expired_leases(session: Session, now: datetime, worker: str, limit: int) -> list[Nudge]:
@@ -225,24 +193,23 @@ def claim_due(
         return sweep
     batch = _read_batch(session, [credential for credential, _trainer in known.values()])
 
-    plans = []  # (credential, trainer, prefs, subject, what is owed now)
+    plans = []  # (credential, trainer, prefs, holding, subject, what is owed now)
     claimed_rows: list[dict[str, object]] = []
     for credential, trainer in rows:
         sweep.planned += 1
         assert credential.id is not None
         prefs = prefs_of(trainer, default_zone)
         recorded = batch.recorded[credential.id]
-        subject = subject_of(credential, catalog, recorded, batch.earned[credential.id])
-        owed_now = due(subject, prefs, now, recorded.keys())
-        if credential.cycle_end is None:
-            owed_now = []
-        plans.append((credential, trainer, prefs, subject, owed_now))
+        holding = holding_of(credential, catalog, recorded.values())
+        subject = subject_for(holding, batch.earned[credential.id], prefs, now)
+        owed_now = due(subject, prefs, now, recorded.keys()) if credential.cycle_end else []
+        plans.append((credential, trainer, prefs, holding, subject, owed_now))
         if owed_now:
             claimed_rows.append(
                 dict(
                     credential_id=credential.id,
                     cycle_end=credential.cycle_end,
-                    milestone=owed_now[0].milestone,
+                    milestone=owed_now[0].milestone.key,
                     due_at=owed_now[0].due_at,
                     status="claimed",
                     claimed_by=worker,
@@ -255,19 +222,20 @@ def claim_due(
     won = _insert_nudges(session, claimed_rows)
 
     skipped_rows: list[dict[str, object]] = []
-    for credential, trainer, prefs, subject, owed_now in plans:
+    for credential, trainer, prefs, holding, subject, owed_now in plans:
         assert credential.id is not None
         recorded = batch.recorded[credential.id]
+        taken = recorded.keys() | {item.milestone.key for item in owed_now}
         if owed_now:
             first, rest = owed_now[0], owed_now[1:]
-            nudge_id = won.get((credential.id, first.milestone))
+            nudge_id = won.get((credential.id, first.milestone.key))
             if nudge_id is None:
                 continue  # another copy claimed it first: it plans this credential
             skipped_rows.extend(  # after downtime: no floods
                 dict(
                     credential_id=credential.id,
                     cycle_end=credential.cycle_end,
-                    milestone=item.milestone,
+                    milestone=item.milestone.key,
                     due_at=item.due_at,
                     status="skipped",
                     attempts=0,
@@ -277,24 +245,40 @@ def claim_due(
                 for item in rest
             )
             sweep.skipped += len(rest)
-            if _in_final_week(first.milestone):
+            if first.milestone.final_week:
                 # Being sent now: until it is answered, the final week repeats it daily.
-                subject = replace(subject, final_unanswered=True)
+                holding = replace(holding, final_unanswered_at=now)
+                subject = replace(subject, final_unanswered_since=prefs.today(now))
             sweep.claims.append(
-                _claim(nudge_id, first.milestone, credential, trainer, prefs, subject.counted)
+                _claim(
+                    nudge_id,
+                    first.milestone,
+                    credential,
+                    trainer,
+                    prefs,
+                    standing_of(holding, batch.earned[credential.id], prefs, now, taken),
+                    catalog,
+                )
             )
-        taken = recorded.keys() | {item.milestone for item in owed_now}
         credential.next_nudge_at = next_at(subject, prefs, now, taken)
     _insert_nudges(session, skipped_rows)
 
     resumed = []
     for nudge in retaken:
         credential, trainer = known[nudge.credential_id]
-        earned = batch.earned[nudge.credential_id]
-        counted_units = subject_of(credential, catalog, {}, earned).counted
         prefs = prefs_of(trainer, default_zone)
+        holding = holding_of(credential, catalog)
+        state = standing_of(holding, batch.earned[nudge.credential_id], prefs, now)
         resumed.append(
-            _claim(nudge.id or 0, nudge.milestone, credential, trainer, prefs, counted_units)
+            _claim(
+                nudge.id or 0,
+                Milestone.parse(nudge.milestone),
+                credential,
+                trainer,
+                prefs,
+                state,
+                catalog,
+            )
         )
     sweep.claims[:0] = resumed
     for claim in sweep.claims:
@@ -306,14 +290,22 @@ def claim_due(
 
 def _claim(
     nudge_id: int,
-    milestone: str,
+    milestone: Milestone,
     credential: Credential,
     trainer: Trainer,
     prefs: Prefs,
-    counted_units: Decimal,
+    state: Standing,
+    catalog: Catalog,
 ) -> Claim:
     return Claim(
-        nudge_id, milestone, trainer.id, trainer.language, prefs.zone, credential, counted_units
+        nudge_id,
+        milestone,
+        trainer.id,
+        trainer.language,
+        prefs.zone,
+        credential,
+        state,
+        catalog.get(credential.catalog_id),
     )
 
 
@@ -378,7 +370,7 @@ def snooze(session: Session, trainer_id: int, nudge_id: int, until: datetime) ->
         return None
     credential = found[1]
     credential.snoozed_until = until
-    credential.next_nudge_at = until
+    plan_again(credential)
     return credential
 
 
@@ -389,17 +381,13 @@ def stop(
     if credential is None or credential.trainer_id != trainer_id:
         return None
     credential.nudges_stopped = stopped
-    credential.next_nudge_at = None if stopped else utcnow()
+    plan_again(credential)  # stopped: the sweep plans nothing and clears it
     return credential
 
 
 def replan_trainer(session: Session, trainer_id: int, now: datetime) -> None:
     """Settings changed (hour, zone, intensity): every credential is planned again."""
-    session.execute(
-        update(Credential)
-        .where(col(Credential.trainer_id) == trainer_id)
-        .values(next_nudge_at=now)
-    )
+    plan_again_all(session, trainer_id=trainer_id)
 
 
 def keep_lease(session: Session, nudge_id: int, worker: str, now: datetime) -> bool:

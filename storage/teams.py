@@ -15,7 +15,7 @@ from sqlalchemy import delete, exists, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from scheduler.cycles import Cycle, standing
+from scheduler.cycles import Cycle, state_of
 from scheduler.team import (
     ESCALATE_AFTER,
     ESCALATE_MILESTONE,
@@ -335,7 +335,7 @@ def shared_credentials(
                 credential_id=credential.id or 0,
                 name=entry.name if entry else credential.custom_name or "?",
                 end=credential.cycle_end,
-                standing=standing(rule_for(credential, catalog), cycle, today),
+                standing=state_of(rule_for(credential, catalog), cycle, today),
                 counted=progress.counted,
                 required=credential.units_required,
                 unit=entry.unit_name if entry else None,

@@ -11,7 +11,6 @@ from scheduler.credits import (
     Refusal,
     counted,
     excess,
-    next_reminder_day,
     over_cap,
     pace,
     refusal,
@@ -62,10 +61,3 @@ def test_excess_and_pace() -> None:
     ahead = pace(CYCLE, D("1.8"), TODAY)
     assert ahead is not None and not ahead.behind
     assert pace(Cycle(date(2025, 1, 1), None, D(1)), D(0), TODAY) is None
-
-
-def test_next_reminder_day() -> None:
-    assert next_reminder_day(date(2027, 3, 15), TODAY) == date(2026, 12, 15)  # 90 days before
-    assert next_reminder_day(date(2026, 11, 25), TODAY) == date(2026, 11, 24)  # 1 day before
-    assert next_reminder_day(date(2026, 11, 1), TODAY) is None
-    assert next_reminder_day(None, TODAY) is None

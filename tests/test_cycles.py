@@ -12,11 +12,15 @@ from scheduler.cycles import (
     CycleEnd,
     Rule,
     RuleError,
-    Standing,
+    State,
+    counts_on,
+    credits_close,
     cycle_from_expiry,
     cycle_from_start,
+    grace_end,
     next_cycle,
-    standing,
+    state_of,
+    waived_period,
 )
 
 TODAY = date(2026, 11, 24)
@@ -66,7 +70,6 @@ def test_acsm_ends_on_december_31() -> None:
         (date(2024, 3, 1), "4.0"),
         (date(2025, 12, 31), "2.0"),
         (date(2026, 2, 1), "1.0"),
-        (date(2026, 8, 1), "0.0"),
     ],
 )
 def test_nsca_shares_one_period_and_prorates_by_certification_date(
@@ -76,6 +79,40 @@ def test_nsca_shares_one_period_and_prorates_by_certification_date(
     assert cycle.end == date(2026, 12, 31)
     assert cycle.units_required == Decimal(units)
     assert cycle.start == max(certified, date(2024, 1, 1))
+
+
+def test_nsca_certified_late_in_the_last_year_owes_nothing_until_the_next_period() -> None:
+    # Certified from 1 July to 31 December of 2026 (the 2024-2026 period's last year): 0.0
+    # CEUs for 2024-2026, so the real deadline is the end of 2027-2029, with the full 6.0.
+    for certified in (date(2026, 7, 1), date(2026, 8, 1), date(2026, 12, 31)):
+        cycle = cycle_from_start(NSCA, certified, certified)
+        assert cycle == Cycle(date(2027, 1, 1), date(2029, 12, 31), Decimal("6.0"))
+        assert waived_period(NSCA, certified, cycle) == (date(2024, 1, 1), date(2026, 12, 31))
+    # Certified on 30 June still owes its 1.0 for 2024-2026; nothing is waived.
+    june = cycle_from_start(NSCA, date(2026, 6, 30), date(2026, 6, 30))
+    assert june == Cycle(date(2026, 6, 30), date(2026, 12, 31), Decimal("1.0"))
+    assert waived_period(NSCA, date(2026, 6, 30), june) is None
+
+
+def test_acsm_grace_ends_on_30_june_in_leap_years_too() -> None:
+    acsm = Rule(CycleEnd.DECEMBER_31, 36, Decimal(45), grace_end=(6, 30))
+    assert grace_end(acsm, date(2026, 12, 31)) == date(2027, 6, 30)
+    assert grace_end(acsm, date(2027, 12, 31)) == date(2028, 6, 30)  # 2028 is a leap year
+    assert state_of(
+        acsm, Cycle(date(2025, 1, 1), date(2027, 12, 31), None), date(2028, 6, 30)
+    ) is (State.IN_GRACE)
+    assert state_of(acsm, Cycle(date(2025, 1, 1), date(2027, 12, 31), None), date(2028, 7, 1)) is (
+        State.EXPIRED
+    )
+
+
+def test_nasm_credits_count_until_90_days_after_expiry() -> None:
+    nasm = Rule(CycleEnd.ANNIVERSARY, 24, Decimal(2), grace_period_days=365, credits_until_days=90)
+    cycle = Cycle(date(2024, 5, 1), date(2026, 5, 1), Decimal(2))
+    assert credits_close(nasm, date(2026, 5, 1)) == date(2026, 7, 30)
+    assert counts_on(nasm, cycle, date(2026, 7, 30)) and not counts_on(
+        nasm, cycle, date(2026, 7, 31)
+    )
 
 
 def test_nsca_next_period_and_its_own_proration() -> None:
@@ -101,14 +138,14 @@ def test_card_only_has_no_expiry_unless_the_card_says() -> None:
 @pytest.mark.parametrize(
     ("today", "expected"),
     [
-        (date(2026, 12, 1), Standing.ON_TRACK),
-        (date(2026, 12, 16), Standing.DUE_SOON),
-        (date(2027, 3, 15), Standing.DUE_SOON),
-        (date(2027, 3, 16), Standing.IN_GRACE),
-        (date(2028, 3, 14), Standing.IN_GRACE),
-        (date(2028, 3, 15), Standing.EXPIRED),
+        (date(2026, 12, 1), State.ON_TRACK),
+        (date(2026, 12, 16), State.DUE_SOON),
+        (date(2027, 3, 15), State.DUE_SOON),
+        (date(2027, 3, 16), State.IN_GRACE),
+        (date(2028, 3, 14), State.IN_GRACE),
+        (date(2028, 3, 15), State.EXPIRED),
     ],
 )
-def test_standing(today: date, expected: Standing) -> None:
+def test_standing(today: date, expected: State) -> None:
     cycle = Cycle(date(2025, 3, 15), date(2027, 3, 15), Decimal("2.0"))
-    assert standing(NASM, cycle, today) is expected
+    assert state_of(NASM, cycle, today) is expected

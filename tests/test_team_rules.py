@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from scheduler.cycles import Standing
+from scheduler.cycles import State
 from scheduler.team import (
     ESCALATE_AFTER,
     Member,
@@ -28,7 +28,7 @@ from scheduler.team import (
 TODAY = date(2027, 3, 10)
 
 
-def shared(cid: int, days: int | None, state: Standing, name: str = "ACE-CPT") -> Shared:
+def shared(cid: int, days: int | None, state: State, name: str = "ACE-CPT") -> Shared:
     end = None if days is None else TODAY + timedelta(days=days)
     return Shared(cid, name, end, state, Decimal(1), Decimal(2), "CEC")
 
@@ -39,24 +39,24 @@ def member(uid: int, name: str, *credentials: Shared, joined: date = date(2027, 
 
 def test_member_state_is_the_most_urgent_credential() -> None:
     assert member(1, "A").state is MemberState.NO_CREDENTIALS
-    assert member(1, "A", shared(1, 400, Standing.ON_TRACK)).state is MemberState.OK
-    mixed = member(1, "A", shared(1, 400, Standing.ON_TRACK), shared(2, -10, Standing.IN_GRACE))
+    assert member(1, "A", shared(1, 400, State.ON_TRACK)).state is MemberState.OK
+    mixed = member(1, "A", shared(1, 400, State.ON_TRACK), shared(2, -10, State.IN_GRACE))
     assert mixed.state is MemberState.IN_GRACE
     assert (
-        member(1, "A", shared(1, 20, Standing.DUE_SOON), shared(2, -400, Standing.EXPIRED)).state
+        member(1, "A", shared(1, 20, State.DUE_SOON), shared(2, -400, State.EXPIRED)).state
         is MemberState.EXPIRED
     )
 
 
 def test_roster_order_by_urgency_then_deadline_then_name() -> None:
     people = [
-        member(1, "ok", shared(1, 400, Standing.ON_TRACK)),
+        member(1, "ok", shared(1, 400, State.ON_TRACK)),
         member(2, "none"),
-        member(3, "soon later", shared(3, 60, Standing.DUE_SOON)),
-        member(4, "soon first", shared(4, 5, Standing.DUE_SOON)),
-        member(5, "grace", shared(5, -3, Standing.IN_GRACE)),
-        member(6, "expired", shared(6, -400, Standing.EXPIRED)),
-        member(7, "Bea", shared(7, 60, Standing.DUE_SOON)),
+        member(3, "soon later", shared(3, 60, State.DUE_SOON)),
+        member(4, "soon first", shared(4, 5, State.DUE_SOON)),
+        member(5, "grace", shared(5, -3, State.IN_GRACE)),
+        member(6, "expired", shared(6, -400, State.EXPIRED)),
+        member(7, "Bea", shared(7, 60, State.DUE_SOON)),
     ]
     assert [m.name for m in roster_order(people)] == [
         "expired",
@@ -71,10 +71,10 @@ def test_roster_order_by_urgency_then_deadline_then_name() -> None:
 
 def test_digest_lists_30_days_grace_expired_and_renewals() -> None:
     people = [
-        member(1, "Ana", shared(1, 30, Standing.DUE_SOON), shared(2, 31, Standing.DUE_SOON)),
-        member(2, "Ben", shared(3, -5, Standing.IN_GRACE)),
-        member(3, "Cai", shared(4, -500, Standing.EXPIRED), shared(5, None, Standing.ON_TRACK)),
-        member(4, "Dan", shared(6, 2, Standing.DUE_SOON)),
+        member(1, "Ana", shared(1, 30, State.DUE_SOON), shared(2, 31, State.DUE_SOON)),
+        member(2, "Ben", shared(3, -5, State.IN_GRACE)),
+        member(3, "Cai", shared(4, -500, State.EXPIRED), shared(5, None, State.ON_TRACK)),
+        member(4, "Dan", shared(6, 2, State.DUE_SOON)),
     ]
     result = digest(people, TODAY, [Renewal("Eva", "NASM-CPT")])
     assert [(m.member.name, m.credential.credential_id) for m in result.due] == [
@@ -85,23 +85,23 @@ def test_digest_lists_30_days_grace_expired_and_renewals() -> None:
     assert [m.member.name for m in result.expired] == ["Cai"]
     assert result.renewed == (Renewal("Eva", "NASM-CPT"),) and result.members == 4
     assert not result.all_clear
-    assert digest([member(1, "Ok", shared(1, 300, Standing.ON_TRACK))], TODAY).all_clear
+    assert digest([member(1, "Ok", shared(1, 300, State.ON_TRACK))], TODAY).all_clear
 
 
 def test_alerts_once_and_never_for_what_happened_before_joining() -> None:
-    soon = shared(1, 30, Standing.DUE_SOON)
+    soon = shared(1, 30, State.DUE_SOON)
     assert alert_owed(soon, date(2027, 1, 1), TODAY, set()) == "d30"
     assert alert_owed(soon, date(2027, 1, 1), TODAY, {"d30"}) is None
-    assert alert_owed(shared(1, 31, Standing.DUE_SOON), date(2027, 1, 1), TODAY, ()) is None
+    assert alert_owed(shared(1, 31, State.DUE_SOON), date(2027, 1, 1), TODAY, ()) is None
     # Joined when already inside the last 30 days: the digest shows it, no alert.
-    inside = shared(1, 10, Standing.DUE_SOON)
+    inside = shared(1, 10, State.DUE_SOON)
     assert alert_owed(inside, TODAY - timedelta(days=5), TODAY, ()) is None
-    lapsed = shared(1, -1, Standing.IN_GRACE)
+    lapsed = shared(1, -1, State.IN_GRACE)
     assert alert_owed(lapsed, date(2027, 1, 1), TODAY, {"d30"}) == "lapsed"
     assert alert_owed(lapsed, date(2027, 1, 1), TODAY, {"lapsed"}) is None
     assert alert_owed(lapsed, TODAY, TODAY, ()) is None  # lapsed the day before joining
     assert alert_owed(lapsed, TODAY - timedelta(days=1), TODAY, ()) == "lapsed"
-    assert alert_owed(shared(1, None, Standing.ON_TRACK), date(2027, 1, 1), TODAY, ()) is None
+    assert alert_owed(shared(1, None, State.ON_TRACK), date(2027, 1, 1), TODAY, ()) is None
 
 
 def test_escalation_only_after_a_day_without_an_answer() -> None:
