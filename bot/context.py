@@ -17,10 +17,10 @@ if TYPE_CHECKING:
     from storage.models import Trainer
 
 
-def local_today(trainer: Trainer | None, default_zone: str) -> date:
+def local_today(trainer: Trainer | None, default_zone: str, now: datetime | None = None) -> date:
     """Today where the trainer is (the operator's default zone until they pick one)."""
     zone = (trainer.time_zone if trainer else None) or default_zone
-    return datetime.now(ZoneInfo(zone)).date()
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(zone)).date()
 
 
 class RecertContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -69,11 +69,13 @@ class RecertContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
         return self.bot_data["catalog"]  # type: ignore[no-any-return]
 
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        """The application's clock (tests move it with `bot_data["clock"]`; nobody sleeps)."""
+        clock = self.bot_data.get("clock")
+        return clock() if clock is not None else datetime.now(UTC)  # type: ignore[no-any-return]
 
     def today(self) -> date:
         """Today in the trainer's time zone (the operator's default until they pick one)."""
-        return local_today(self.trainer, self.settings.default_time_zone)
+        return local_today(self.trainer, self.settings.default_time_zone, self.now())
 
     @property
     def tr(self) -> Translator:

@@ -11,8 +11,8 @@ it; nothing else works these out. Pure: no I/O, no Telegram, no storage.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 
@@ -198,6 +198,13 @@ def standing_of(
         deadline_from_rule=holding.deadline_from_rule,
         card_only=rule.cycle_end is CycleEnd.CARD_ONLY,
     )
+
+
+def standing_on(holding: Holding, earned: Sequence[Earned], today: date) -> Standing:
+    """The standing as of a day, for what is seen without a trainer's reminder settings (a
+    team's roster and digest): the same figures, without the next reminder."""
+    now = datetime.combine(today, time(12), UTC)
+    return standing_of(replace(holding, stopped=True), earned, Prefs("UTC", 12), now)
 
 
 def worst(urgencies: Sequence[Urgency]) -> Urgency:

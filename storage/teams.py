@@ -15,7 +15,7 @@ from sqlalchemy import delete, exists, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from scheduler.cycles import Cycle, state_of
+from scheduler.standing import standing_on
 from scheduler.team import (
     ESCALATE_AFTER,
     ESCALATE_MILESTONE,
@@ -30,7 +30,6 @@ from scheduler.team import (
 )
 from storage import credits
 from storage.catalog import Catalog
-from storage.credentials import rule_for
 from storage.models import (
     Credential,
     Nudge,
@@ -329,15 +328,15 @@ def shared_credentials(
     for progress in credits.status(session, trainer_id, catalog):
         credential = progress.credential
         entry = catalog.get(credential.catalog_id)
-        cycle = Cycle(credential.cycle_start, credential.cycle_end, credential.units_required)
+        standing = standing_on(progress.holding, progress.earned, today)
         shared.append(
             Shared(
                 credential_id=credential.id or 0,
                 name=entry.name if entry else credential.custom_name or "?",
-                end=credential.cycle_end,
-                standing=state_of(rule_for(credential, catalog), cycle, today),
-                counted=progress.counted,
-                required=credential.units_required,
+                end=standing.deadline,
+                standing=standing.state,
+                counted=standing.counted,
+                required=standing.owed,
                 unit=entry.unit_name if entry else None,
             )
         )

@@ -83,7 +83,7 @@ async def test_status_in_english(bot: Bot) -> None:
     first_next = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
     after_today = min(first_next, today + timedelta(days=30))
     reminder = today if datetime.now(ZoneInfo("America/New_York")).hour < 9 else after_today
-    assert f"Next reminder: {reminder:%b} {reminder.day}, {reminder.year} at 9:00" in nasm
+    assert f"Next reminder: {reminder:%B} {reminder.day}, {reminder.year} at 9:00" in nasm
     assert "ACE-CPT: in the grace period" in text
     assert "NCSF-CPT: expired" in text
     needed = text.split("Needed for: ", 1)[1].split("\n")[0]

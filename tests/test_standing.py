@@ -1,0 +1,144 @@
+"""A credential's one standing, as a trainer meets it: the cases where a certification really
+lapses (NSCA's late band, ACSM's grace in a leap year, NASM's credit window), snoozes near the
+deadline, and /status agreeing with the sweep about the next reminder."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+
+from bot.offline import Person
+from scheduler.cycles import Cycle
+from scheduler.jobs import run_sweep
+from scheduler.plan import Prefs
+from scheduler.standing import Holding, Urgency, standing_of
+from storage import credentials
+from storage.catalog import Catalog
+from storage.models import Credential, Nudge
+from tests.conftest import Bot
+
+MADRID = ZoneInfo("Europe/Madrid")
+CATALOG = Catalog.load()
+
+
+def at(day: date, hour: int = 9) -> datetime:
+    return datetime.combine(day, time(hour), MADRID).astimezone(UTC)
+
+
+def test_acsm_grace_ends_on_30_june_of_a_leap_year() -> None:
+    acsm = CATALOG.get("acsm-cpt")
+    assert acsm is not None
+    holding = Holding(acsm.rule, Cycle(date(2025, 1, 1), date(2027, 12, 31), Decimal(45)))
+    prefs = Prefs("Europe/Madrid", 9)
+    june_30 = standing_of(holding, [], prefs, at(date(2028, 6, 30)))
+    assert june_30.grace_end == date(2028, 6, 30) and june_30.urgency is Urgency.GRACE
+    assert june_30.pace is None  # no monthly pace after the deadline
+    july_1 = standing_of(holding, [], prefs, at(date(2028, 7, 1)))
+    assert july_1.urgency is Urgency.LAPSED
+
+
+def test_short_with_30_days_left_is_urgent_and_on_track_when_complete() -> None:
+    nasm = CATALOG.get("nasm-cpt")
+    assert nasm is not None
+    end = date(2027, 3, 1)
+    holding = Holding(nasm.rule, Cycle(end - timedelta(days=730), end, Decimal(2)))
+    prefs = Prefs("Europe/Madrid", 9)
+    short = standing_of(holding, [], prefs, at(end - timedelta(days=30)))
+    assert short.urgency is Urgency.URGENT and short.remaining == 2
+    soon = standing_of(holding, [], prefs, at(end - timedelta(days=31)))
+    assert soon.urgency is Urgency.SOON
+
+
+async def in_madrid(person: Person) -> Person:
+    await person.send("/start")
+    await person.press("✓ English")
+    await person.send("Madrid")
+    return person
+
+
+async def test_nsca_certified_late_in_the_period_owes_nothing_for_it(bot: Bot) -> None:
+    leo = await in_madrid(bot.person("Leo"))
+    today = datetime.now(MADRID).date()
+    # The second half of the current period's last year (2024-2026 today: August 2026).
+    period_start = 2024 + 3 * ((today.year - 2024) // 3)
+    certified = date(period_start + 2, 8, 1)
+    if certified > today:  # early in a period: use the previous period's late band
+        certified = date(period_start - 1, 8, 1)
+        period_start -= 3
+    await leo.send("/add")
+    await leo.press("NSCA")
+    await leo.press(next(b for b in leo.buttons if "CSCS" in b))
+    await leo.send(certified.isoformat())
+    await leo.press("Skip")
+    text = leo.last_text
+    next_end = date(period_start + 5, 12, 31)
+    assert f"Nothing owed for {period_start}–{period_start + 2}." in text
+    assert f"Expires: {next_end:%B} {next_end.day}, {next_end.year}" in text
+    assert "Credits required: 6 CEU (60 hours)" in text
+    await leo.press("✅ Save")
+    [stored] = await bot.db.run(lambda s: list(s.exec(select(Credential))))
+    assert (stored.cycle_start, stored.cycle_end, stored.units_required) == (
+        date(period_start + 3, 1, 1),
+        next_end,
+        Decimal("6.00"),
+    )
+    await leo.send("/status")
+    cscs = leo.last_text.split("CSCS: ", 1)[1]
+    assert f"Nothing owed for {period_start}–{period_start + 2}." in cscs
+    assert "Credits: 0 CEU of 6 CEU" in cscs
+    assert "Next reminder:" in cscs  # planned for the real deadline
+
+
+async def test_snooze_a_week_the_day_before_the_deadline_stops_at_the_deadline(bot: Bot) -> None:
+    ana = await in_madrid(bot.person("Ana", user_id=951))
+    end = datetime.now(MADRID).date() + timedelta(days=40)
+
+    def register(session):  # type: ignore[no-untyped-def]
+        credentials.add(
+            session, ana.id, Cycle(end - timedelta(days=730), end, None), catalog_id="aha-cpr"
+        )
+
+    await bot.db.run(register)
+    await run_sweep(bot.application, at(end - timedelta(days=1)))  # d1
+    assert "is due tomorrow" in ana.last_text
+    day_before = at(end - timedelta(days=1), 10)
+    bot.application.bot_data["clock"] = lambda: day_before
+    await ana.press("Snooze a week")
+    assert f"Snoozed until {end:%B} {end.day}, {end.year} at 9:00" in ana.last_text
+    assert "reminders come back daily" in ana.last_text
+    [stored] = await bot.db.run(lambda s: list(s.exec(select(Credential))))
+    assert stored.snoozed_until == at(end)
+
+
+async def test_status_and_the_sweep_agree_in_the_final_week(bot: Bot) -> None:
+    ana = await in_madrid(bot.person("Ana", user_id=952))
+    end = datetime.now(MADRID).date() + timedelta(days=60)
+
+    def register(session):  # type: ignore[no-untyped-def]
+        credentials.add(
+            session,
+            ana.id,
+            Cycle(end - timedelta(days=730), end, Decimal(2)),
+            catalog_id="nasm-cpt",
+        )
+
+    await bot.db.run(register)
+    shown: list[str] = []
+    sent: list[datetime] = []
+    for days in range(8, -1, -1):
+        now = at(end - timedelta(days=days), 12)  # midday: between two reminder hours
+        bot.application.bot_data["clock"] = lambda now=now: now
+        await ana.send("/status")
+        shown.append(ana.last_text.split("Next reminder: ", 1)[1].split("\n")[0])
+        await run_sweep(bot.application, at(end - timedelta(days=days - 1)) if days else now)
+        nudges = await bot.db.run(
+            lambda s: list(s.exec(select(Nudge).where(Nudge.status == "sent")))
+        )
+        sent = sorted(n.due_at for n in nudges)
+    # Every day, /status named the very moment the next reminder then went out.
+    for shown_text, moment in zip(shown, sent[-len(shown) :], strict=False):
+        local = moment.astimezone(MADRID)
+        assert f"{local:%B} {local.day}, {local.year} at 9:00" in shown_text
