@@ -18,10 +18,62 @@ from scheduler.cycles import CycleEnd, Rule
 
 CATALOG_PATH = Path(__file__).with_name("catalog.toml")
 KINDS = ("certification", "specialization", "cpr")
+# The facts an entry's `uncertain` may name; anything else is a typo that would hide one.
+UNCERTAIN_FIELDS = frozenset(
+    {
+        "cycle_months",
+        "cycle_end",
+        "units_required",
+        "unit_name",
+        "hours_per_unit",
+        "cpr_aed_required",
+        "grace_period_days",
+        "grace_end",
+        "credits_until_days",
+        "renewal_fee_usd",
+        "late_fees",
+        "reinstatement_fee_usd",
+        "counts_toward",
+        "category_caps",
+        "prorated",
+    }
+)
 
 
 def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
+
+
+@dataclass(frozen=True)
+class LateFee:
+    """A late fee tier, in days counted from the day after expiry (day 1), both ends included."""
+
+    from_day: int
+    to_day: int
+    usd: Decimal
+
+
+def _month_day(entry_id: str, value: str) -> tuple[int, int]:
+    """Reads "06-30" as (6, 30), checked against a leap year so that 02-29 is a real day."""
+    try:
+        month, day = (int(part) for part in value.split("-"))
+        date(2000, month, day)
+    except ValueError:
+        raise ValueError(f"catalog entry {entry_id}: grace_end {value!r} is not MM-DD") from None
+    return month, day
+
+
+def _late_fees(entry_id: str, raw: list[dict[str, Any]]) -> tuple[LateFee, ...]:
+    tiers = tuple(
+        LateFee(int(tier["from_day"]), int(tier["to_day"]), Decimal(str(tier["usd"])))
+        for tier in raw
+    )
+    previous_end = 0
+    for tier in tiers:
+        if not previous_end < tier.from_day <= tier.to_day:
+            raise ValueError(f"catalog entry {entry_id}: late fee tiers must not overlap")
+        previous_end = tier.to_day
+    return tiers
 
 
 @dataclass(frozen=True)
@@ -46,6 +98,16 @@ class CatalogEntry:
     last_checked: date
     sources: tuple[str, ...]
     after_expiry: dict[str, str]
+    # What can still be done in the grace period, and what remains after it, per language.
+    in_grace: dict[str, str] = field(default_factory=dict)
+    after_grace: dict[str, str] = field(default_factory=dict)
+    grace_end: tuple[int, int] | None = None
+    # Credits earned up to this many days after the deadline still count toward that cycle.
+    credits_until_days: int | None = None
+    late_fees: tuple[LateFee, ...] = ()
+    reinstatement_fee_usd: Decimal | None = None
+    # Where the trainer can check what is uncertain: check_url, else renew_url, else a source.
+    check_url: str | None = None
     counts_toward: tuple[tuple[str, Decimal], ...] = ()
     notes: str = ""
     category_caps: tuple[dict[str, Any], ...] = field(default_factory=tuple)
@@ -57,7 +119,9 @@ class CatalogEntry:
 
 
 def _entry(raw: dict[str, Any], default_checked: date) -> CatalogEntry:
+    entry_id = raw["id"]
     cycle_end = CycleEnd(raw["cycle_end"])
+    grace_end = _month_day(entry_id, raw["grace_end"]) if "grace_end" in raw else None
     prorated = tuple(
         (date.fromisoformat(band["certified_before"]), Decimal(str(band["units"])))
         for band in raw.get("prorated", [])
@@ -67,19 +131,32 @@ def _entry(raw: dict[str, Any], default_checked: date) -> CatalogEntry:
         cycle_months=raw.get("cycle_months"),
         units_required=_decimal(raw.get("units_required")),
         grace_period_days=raw.get("grace_period_days"),
+        grace_end=grace_end,
         period_anchor=date.fromisoformat(raw["period_anchor"]) if "period_anchor" in raw else None,
         period_years=raw.get("period_years"),
         prorated=prorated,
     )
     if raw["kind"] not in KINDS:
-        raise ValueError(f"catalog entry {raw['id']}: unknown kind {raw['kind']!r}")
+        raise ValueError(f"catalog entry {entry_id}: unknown kind {raw['kind']!r}")
     if cycle_end is not CycleEnd.CARD_ONLY and not rule.cycle_months:
-        raise ValueError(f"catalog entry {raw['id']}: a {cycle_end} rule needs cycle_months")
-    if not raw.get("sources"):
-        raise ValueError(f"catalog entry {raw['id']}: every fact needs a source")
+        raise ValueError(f"catalog entry {entry_id}: a {cycle_end} rule needs cycle_months")
+    uncertain = tuple(raw.get("uncertain", ()))
+    if unknown := set(uncertain) - UNCERTAIN_FIELDS:
+        raise ValueError(f"catalog entry {entry_id}: unknown uncertain {sorted(unknown)}")
+    sources = tuple(raw.get("sources", ()))
+    if not sources and not (raw.get("ask_card_date") and set(uncertain) >= UNCERTAIN_FIELDS):
+        # Without a source nothing is a fact: every rule is unverified and the card decides.
+        raise ValueError(f"catalog entry {entry_id}: every fact needs a source")
+    if grace_end is not None and rule.grace_period_days is not None:
+        raise ValueError(f"catalog entry {entry_id}: grace_end or grace_period_days, not both")
+    has_grace = bool(rule.grace_period_days) or grace_end is not None
+    if not raw.get("after_grace"):
+        raise ValueError(f"catalog entry {entry_id}: after_grace is required")
+    if has_grace and not raw.get("in_grace"):
+        raise ValueError(f"catalog entry {entry_id}: a grace period needs in_grace")
     checked = raw.get("last_checked")
     return CatalogEntry(
-        id=raw["id"],
+        id=entry_id,
         body=raw["body"],
         name=raw["name"],
         full_name=raw.get("full_name", raw["name"]),
@@ -94,10 +171,17 @@ def _entry(raw: dict[str, Any], default_checked: date) -> CatalogEntry:
         no_rollover=bool(raw.get("no_rollover", False)),
         no_repeats=bool(raw.get("no_repeats", False)),
         confidence=raw.get("confidence", "medium"),
-        uncertain=tuple(raw.get("uncertain", ())),
+        uncertain=uncertain,
         last_checked=date.fromisoformat(checked) if checked else default_checked,
-        sources=tuple(raw["sources"]),
+        sources=sources,
         after_expiry=dict(raw.get("after_expiry", {})),
+        in_grace=dict(raw.get("in_grace", {})),
+        after_grace=dict(raw["after_grace"]),
+        grace_end=grace_end,
+        credits_until_days=raw.get("credits_until_days"),
+        late_fees=_late_fees(entry_id, raw.get("late_fees", [])),
+        reinstatement_fee_usd=_decimal(raw.get("reinstatement_fee_usd")),
+        check_url=raw.get("check_url") or raw.get("renew_url") or next(iter(sources), None),
         counts_toward=tuple(
             (target["credential"], Decimal(str(target["units"])))
             for target in raw.get("counts_toward", [])
