@@ -28,9 +28,11 @@ from handlers.basics import cancel, ensure_trainer
 from handlers.dateinput import read_date
 from handlers.render import credential_name, cycle_lines, units
 from scheduler.cycles import Cycle, CycleEnd, Rule, State, cycle_from_expiry, cycle_from_start
-from scheduler.cycles import state_of as standing_of
+from scheduler.plan import Prefs
+from scheduler.standing import Holding, standing_of
 from storage import credentials
 from storage.catalog import CatalogEntry
+from storage.nudges import prefs_of
 
 (BODY, CREDENTIAL, DUPLICATE, DATE, NUMBER, CONFIRM, CUSTOM_NAME, CUSTOM_CYCLE, CUSTOM_UNITS) = (
     range(9)
@@ -183,29 +185,24 @@ def _date_question(context: RecertContext) -> tuple[str, list[list[InlineKeyboar
     draft = _draft(context)
     entry = _entry(context)
     example = context.tr.date(EXAMPLE_DATE, "short")
-    card_only = entry is not None and entry.rule.cycle_end is CycleEnd.CARD_ONLY
-    must_use_card = entry is not None and entry.ask_card_date and not card_only
-    if must_use_card:
-        draft["mode"] = "expiry"
-    draft.setdefault("mode", "start")
-    switch: list[InlineKeyboardButton] = []
+    card_first = entry is not None and entry.ask_card_date
+    draft.setdefault("mode", "expiry" if card_first else "start")
     if draft["mode"] == "expiry":
         text = _(
             "Type the expiry date printed on your {name} card or certificate, for "
             "example {example}."
         ).format(name=_name(context), example=example)
-        if must_use_card:
+        if card_first:
             assert entry is not None
             text += "\n" + _(
                 "({body} does not publish on which day a cycle ends, so your card "
                 "is the surest source.)"
             ).format(body=html.escape(entry.body))
-        else:
-            switch = [
-                InlineKeyboardButton(
-                    _("I have the date I certified"), callback_data=PREFIX + "mode:start"
-                )
-            ]
+        switch = [
+            InlineKeyboardButton(
+                _("I only know when I earned it"), callback_data=PREFIX + "mode:start"
+            )
+        ]
     else:
         text = _(
             "When did you earn {name}, or last renew it? Type the date, for example {example}."
@@ -227,10 +224,18 @@ def _confirmation(context: RecertContext) -> str:
     today = context.today()
     title = f"<b>{_name(context)}</b>" + (f" ({html.escape(entry.full_name)})" if entry else "")
     certified = date.fromisoformat(draft["date"]) if draft["mode"] == "start" else None
+    standing = standing_of(
+        Holding(_rule(context), cycle, certified_on=certified),
+        [],
+        prefs_of(context.trainer, context.settings.default_time_zone)
+        if context.trainer
+        else Prefs(context.settings.default_time_zone, 9),
+        context.now(),
+    )
     lines = [
         _("Please check:"),
         title,
-        *cycle_lines(context.tr, entry, cycle, today, certified_on=certified),
+        *cycle_lines(context.tr, entry, cycle, today, certified_on=certified, standing=standing),
     ]
     if draft.get("number"):
         lines.append(_("Number: {number}").format(number=html.escape(draft["number"])))
@@ -240,19 +245,12 @@ def _confirmation(context: RecertContext) -> str:
                 date=context.tr.date(date.fromisoformat(draft["date"]), "long")
             )
         )
-    state = standing_of(_rule(context), cycle, today)
-    if state in (State.IN_GRACE, State.EXPIRED) and cycle.end is not None:
+    if standing.state in (State.IN_GRACE, State.EXPIRED) and cycle.end is not None:
         lines.append(
             _(
                 "⚠️ By this date the cycle ended on {date}. If you have renewed since, "
                 "go back and type your last renewal date or the expiry on your card."
             ).format(date=context.tr.date(cycle.end, "long"))
-        )
-    if entry is not None and "cycle_end" in entry.uncertain:
-        lines.append(
-            _(
-                "(Worked out from {body}'s published rule; please compare it with your card.)"
-            ).format(body=html.escape(entry.body))
         )
     return "\n".join(lines)
 

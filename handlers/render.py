@@ -57,14 +57,19 @@ def cycle_lines(
     cycle: Cycle,
     today: date,
     certified_on: date | None = None,
+    standing: Standing | None = None,
 ) -> list[str]:
-    """The facts of one cycle, one per line: dates, requirement, CPR/AED."""
+    """The facts of one cycle, one per line: dates, requirement, grace and what follows it,
+    CPR/AED, and what the body does not confirm (from the standing, when given)."""
     _ = tr.gettext
     lines = []
     if certified_on is not None:
         lines.append(_("Certified: {date}").format(date=tr.date(certified_on, "long")))
+    if standing is not None and standing.waived is not None:
+        start, end = standing.waived
+        lines.append(_("Nothing owed for {period}.").format(period=f"{start.year}–{end.year}"))
     if cycle.end is None:
-        lines.append(_("Expires: no expiry date on file"))
+        lines.append(_("Expires: {date}").format(date=no_deadline_text(tr, entry)))
     else:
         lines.append(
             _("Expires: {date} ({left})").format(
@@ -77,12 +82,26 @@ def cycle_lines(
             hours = cycle.units_required * entry.hours_per_unit
             requirement += " " + _("({hours} hours)").format(hours=tr.number(hours))
         lines.append(_("Credits required: {requirement}").format(requirement=requirement))
+    elif cycle.units_required is not None:
+        lines.append(_("Credits: nothing owed this cycle."))
+    if standing is not None and standing.grace_end is not None:
+        lines.append(
+            _("Grace period: a late renewal is accepted until {date}.").format(
+                date=tr.date(standing.grace_end, "long")
+            )
+        )
+    if standing is not None and standing.deadline is not None:
+        after = after_grace_lines(tr, entry)
+        if after:
+            lines.append(_("After that: {text}").format(text=after[0]))
     if entry is not None and not entry.is_cpr:
         lines.append(
             _("Current CPR/AED card: required")
             if entry.cpr_aed_required
             else _("Current CPR/AED card: not required")
         )
+    if standing is not None:
+        lines.extend(uncertain_lines(tr, entry, standing))
     return lines
 
 
@@ -219,10 +238,15 @@ def uncertain_lines(
             ).format(body=html.escape(entry.body))
         )
     if facts:
-        url = getattr(entry, "check_url", None) or entry.renew_url or entry.sources[0]
+        url = entry.check_url or entry.renew_url or next(iter(entry.sources), None)
+        template = (
+            _("❔ Not confirmed by {body}: {facts}. Check at {url}")
+            if url
+            else _("❔ Not confirmed by {body}: {facts}. Check with {body}.")
+        )
         lines.append(
-            _("❔ Not confirmed by {body}: {facts}. Check at {url}").format(
-                body=html.escape(entry.body), facts=", ".join(facts), url=html.escape(url)
+            template.format(
+                body=html.escape(entry.body), facts=", ".join(facts), url=html.escape(url or "")
             )
         )
     return lines

@@ -39,7 +39,6 @@ class Rule:
     cycle_months: int | None = None
     units_required: Decimal | None = None
     grace_period_days: int | None = None
-    grace_end: tuple[int, int] | None = None  # (month, day) ending the grace period (ACSM)
     period_anchor: date | None = None
     period_years: int | None = None
     # (certified before, units owed) bands for the anchor period, oldest first (NSCA).

@@ -132,6 +132,7 @@ def _entry(raw: dict[str, Any], default_checked: date) -> CatalogEntry:
         units_required=_decimal(raw.get("units_required")),
         grace_period_days=raw.get("grace_period_days"),
         grace_end=grace_end,
+        credits_until_days=raw.get("credits_until_days"),
         period_anchor=date.fromisoformat(raw["period_anchor"]) if "period_anchor" in raw else None,
         period_years=raw.get("period_years"),
         prorated=prorated,

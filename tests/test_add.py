@@ -189,10 +189,14 @@ async def test_specialization_counts_toward_the_base_in_one_tap(bot: Bot) -> Non
     await zoe.send("/add")
     await zoe.press("NASM")
     await zoe.press("NASM-CES")
+    # NASM publishes no cycle for the CES: the card's date first, earning it the alternative.
+    assert "expiry date printed on your NASM-CES card" in zoe.last_text
+    await zoe.press("I only know when I earned it")
     assert "When did you earn NASM-CES" in zoe.last_text
     await zoe.send("4/2/2026")
     await zoe.press("Skip")
-    assert "no expiry date on file" in zoe.last_text
+    assert "no expiry date on file" not in zoe.last_text
+    assert "Expiry date unknown: NASM publishes no renewal rule for it" in zoe.last_text
     await zoe.press("✅ Save")
     assert "counts as 1.9 CEU toward your NASM-CPT renewal" in zoe.last_text
     offer = zoe.last
