@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, CallbackContext, ExtBot
+
+from scheduler.credits import Earned
+from scheduler.plan import Prefs
+from scheduler.standing import Holding, Standing, standing_of
 
 if TYPE_CHECKING:
     from bot.i18n import I18n, Translator
@@ -72,6 +77,22 @@ class RecertContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
         """The application's clock (tests move it with `bot_data["clock"]`; nobody sleeps)."""
         clock = self.bot_data.get("clock")
         return clock() if clock is not None else datetime.now(UTC)  # type: ignore[no-any-return]
+
+    @property
+    def prefs(self) -> Prefs:
+        """The trainer's reminder settings (the operator's defaults before /start)."""
+        from storage.nudges import prefs_of
+
+        default_zone = self.settings.default_time_zone
+        if self.trainer is None:
+            return Prefs(default_zone, 9)
+        return prefs_of(self.trainer, default_zone)
+
+    def standing(
+        self, holding: Holding, earned: Sequence[Earned], recorded: Collection[str] = ()
+    ) -> Standing:
+        """A credential's one standing now, for this trainer."""
+        return standing_of(holding, earned, self.prefs, self.now(), recorded)
 
     def today(self) -> date:
         """Today in the trainer's time zone (the operator's default until they pick one)."""

@@ -28,11 +28,9 @@ from handlers.basics import cancel, ensure_trainer
 from handlers.dateinput import read_date
 from handlers.render import credential_name, cycle_lines, units
 from scheduler.cycles import Cycle, CycleEnd, Rule, State, cycle_from_expiry, cycle_from_start
-from scheduler.plan import Prefs
-from scheduler.standing import Holding, standing_of
+from scheduler.standing import Holding
 from storage import credentials
 from storage.catalog import CatalogEntry
-from storage.nudges import prefs_of
 
 (BODY, CREDENTIAL, DUPLICATE, DATE, NUMBER, CONFIRM, CUSTOM_NAME, CUSTOM_CYCLE, CUSTOM_UNITS) = (
     range(9)
@@ -224,14 +222,7 @@ def _confirmation(context: RecertContext) -> str:
     today = context.today()
     title = f"<b>{_name(context)}</b>" + (f" ({html.escape(entry.full_name)})" if entry else "")
     certified = date.fromisoformat(draft["date"]) if draft["mode"] == "start" else None
-    standing = standing_of(
-        Holding(_rule(context), cycle, certified_on=certified),
-        [],
-        prefs_of(context.trainer, context.settings.default_time_zone)
-        if context.trainer
-        else Prefs(context.settings.default_time_zone, 9),
-        context.now(),
-    )
+    standing = context.standing(Holding(_rule(context), cycle, certified_on=certified), [])
     lines = [
         _("Please check:"),
         title,
@@ -483,7 +474,7 @@ async def _save(update: Update, context: RecertContext) -> int:
                 number=draft.get("number"),
                 certified_on=certified_on,
             )
-        held = credentials.held_by(session, user.id)
+        held = credentials.held_by(session, user.id, context.catalog)
         return saved, held
 
     saved, held = await context.db.run(store)
@@ -604,7 +595,7 @@ async def log_specialization(update: Update, context: RecertContext) -> None:
             entry.full_name if entry else "",
             from_credential_id=source_id,
         )
-        return target, credentials.units_earned(session, target)
+        return target, credentials.units_earned(session, target, context.catalog)
 
     target, earned = await context.db.run(log)
     _ = context.gettext

@@ -24,7 +24,15 @@ from handlers import SENT_NOT_TEXT, TYPED, command, conversation, is_number, sho
 from handlers.add import MAX_NUMBER, has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
-from handlers.render import credential_name, cycle_lines, days_left, standing_label, units
+from handlers.render import (
+    credential_name,
+    cycle_lines,
+    days_left,
+    no_deadline_text,
+    renewal_lines,
+    standing_label,
+    units,
+)
 from scheduler.cycles import (
     Cycle,
     CycleEnd,
@@ -32,8 +40,8 @@ from scheduler.cycles import (
     cycle_from_expiry,
     cycle_from_start,
     next_cycle,
-    state_of,
 )
+from scheduler.standing import Standing
 from storage import credentials
 from storage.credentials import Held, rule_for
 from storage.models import Credential
@@ -47,6 +55,11 @@ def _button(label: str, action: str, credential_id: int | None = None, extra: st
     return InlineKeyboardButton(label, callback_data=data + (f":{extra}" if extra else ""))
 
 
+def _standing(context: RecertContext, held: Held) -> Standing:
+    assert held.holding is not None
+    return context.standing(held.holding, held.earned)
+
+
 def list_view(context: RecertContext, held: list[Held]) -> tuple[str, InlineKeyboardMarkup | None]:
     _ = context.gettext
     if not held:
@@ -56,19 +69,21 @@ def list_view(context: RecertContext, held: list[Held]) -> tuple[str, InlineKeyb
     for h in held:
         credential = h.credential
         name = credential_name(credential, context.catalog)
-        cycle = Cycle(credential.cycle_start, credential.cycle_end, credential.units_required)
-        state = standing_label(
-            context.tr, state_of(rule_for(credential, context.catalog), cycle, today)
-        )
-        if credential.cycle_end is None:
-            lines.append(_("• {name}: no expiry").format(name=name))
+        standing = _standing(context, h)
+        if standing.deadline is None:
+            entry = context.catalog.get(credential.catalog_id)
+            lines.append(
+                _("• {name}: {state}").format(
+                    name=name, state=no_deadline_text(context.tr, entry, True)
+                )
+            )
         else:
             lines.append(
                 _("• {name}: expires {date} ({left}), {state}").format(
                     name=name,
-                    date=context.tr.date(credential.cycle_end),
-                    left=days_left(context.tr, credential.cycle_end, today),
-                    state=state,
+                    date=context.tr.date(standing.deadline, "long"),
+                    left=days_left(context.tr, standing.deadline, today),
+                    state=standing_label(context.tr, standing.state),
                 )
             )
     lines.append("")
@@ -89,19 +104,25 @@ def detail_view(context: RecertContext, held: Held, past: int) -> tuple[str, Inl
     credential = held.credential
     entry = context.catalog.get(credential.catalog_id)
     cycle = Cycle(credential.cycle_start, credential.cycle_end, credential.units_required)
+    standing = _standing(context, held)
     title = f"<b>{credential_name(credential, context.catalog)}</b>"
     if entry is not None:
         title += f" ({html.escape(entry.full_name)})"
     lines = [
         title,
         *cycle_lines(
-            context.tr, entry, cycle, context.today(), certified_on=credential.certified_on
+            context.tr,
+            entry,
+            cycle,
+            context.today(),
+            certified_on=credential.certified_on,
+            standing=standing,
         ),
     ]
     if credential.units_required:
         lines.append(
             _("Credits this cycle: {earned} of {required}").format(
-                earned=units(context.tr, held.units_earned, entry),
+                earned=units(context.tr, standing.counted, entry),
                 required=units(context.tr, credential.units_required, entry),
             )
         )
@@ -149,9 +170,8 @@ async def _held(
         credential = credentials.owned(session, user_id, credential_id)
         if credential is None:
             return None
-        earned = credentials.units_earned(session, credential)
         past = len(credentials.past_cycles(session, user_id, credential_id))
-        return Held(credential, earned), past
+        return credentials.held_one(session, credential, context.catalog), past
 
     return await context.db.run(load)
 
@@ -160,7 +180,9 @@ async def show_list(update: Update, context: RecertContext) -> int:
     """/credentials: every credential with its deadline, as buttons."""
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    held = await context.db.run(lambda session: credentials.held_by(session, user.id))
+    held = await context.db.run(
+        lambda session: credentials.held_by(session, user.id, context.catalog)
+    )
     text, buttons = list_view(context, held)
     await chat.send_message(text, reply_markup=buttons)
     return ConversationHandler.END
@@ -183,7 +205,9 @@ async def button(update: Update, context: RecertContext) -> int:
     action, *rest = query.data.removeprefix(PREFIX).split(":")
     if action == "l":
         await query.answer()
-        every = await context.db.run(lambda session: credentials.held_by(session, user.id))
+        every = await context.db.run(
+            lambda session: credentials.held_by(session, user.id, context.catalog)
+        )
         await show(update, *list_view(context, every))
         return ConversationHandler.END
     if not rest or not is_number(rest[0]):
@@ -200,7 +224,7 @@ async def button(update: Update, context: RecertContext) -> int:
         await show(update, *detail_view(context, held, past))
         return ConversationHandler.END
     if action == "r":
-        return await _ask_renew(update, context, credential, name)
+        return await _ask_renew(update, context, held, name)
     if action == "ry" and len(rest) == 2:
         return await _renew(update, context, credential, rest[1])
     if action == "x":
@@ -235,9 +259,8 @@ async def button(update: Update, context: RecertContext) -> int:
     return await _gone(update, context)
 
 
-async def _ask_renew(
-    update: Update, context: RecertContext, credential: Credential, name: str
-) -> int:
+async def _ask_renew(update: Update, context: RecertContext, held: Held, name: str) -> int:
+    credential = held.credential
     query = update.callback_query
     assert query is not None
     _ = context.gettext
@@ -265,6 +288,7 @@ async def _ask_renew(
         end=context.tr.date(following.end, "long") if following.end else "—",
         units=units(context.tr, following.units_required, entry),
     )
+    text = "\n\n".join([text, *renewal_lines(context.tr, _standing(context, held), entry)])
     # The button carries the cycle it renews: pressed twice, it cannot roll forward twice.
     current_end = credential.cycle_end.isoformat() if credential.cycle_end else ""
     await show(
@@ -298,7 +322,9 @@ async def _renew(
     )
     credential_id = credential.id
     await context.db.run(
-        lambda session: credentials.renew(session, user.id, credential_id, following)
+        lambda session: credentials.renew(
+            session, user.id, credential_id, following, context.catalog
+        )
     )
     loaded = await _held(context, user.id, credential_id)
     assert loaded is not None

@@ -16,10 +16,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import RecertContext
 from handlers import command, is_number
-from handlers.render import credential_name, standing_label, units
-from scheduler.cycles import Cycle, state_of
+from handlers.render import after_grace_lines, credential_name, standing_label, units
 from storage import credits
-from storage.credentials import past_cycles, rule_for
+from storage.credentials import past_cycles
 from storage.exports import (
     CredentialRow,
     CreditRow,
@@ -63,30 +62,36 @@ async def export(update: Update, context: RecertContext) -> None:
     """/export: three files, built off the event loop."""
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    held, every_credit = await context.db.run(lambda session: credits.everything(session, user.id))
+    held, every_credit = await context.db.run(
+        lambda session: credits.everything(session, user.id, context.catalog)
+    )
     _ = context.gettext
     if not held:
         await chat.send_message(_("You have no credentials on file yet. Add one with /add."))
         return
-    tr, catalog, today = context.tr, context.catalog, context.today()
+    tr, catalog = context.tr, context.catalog
     names = {h.credential.id: html.unescape(credential_name(h.credential, catalog)) for h in held}
     credential_rows, deadlines = [], []
     for h in held:
         credential = h.credential
         entry = catalog.get(credential.catalog_id)
-        cycle = Cycle(credential.cycle_start, credential.cycle_end, credential.units_required)
+        assert h.holding is not None
+        standing = context.standing(h.holding, h.earned)
         name = names[credential.id]
+        after = after_grace_lines(tr, entry)
         credential_rows.append(
             CredentialRow(
                 name=name,
                 body=entry.body if entry else None,
                 cycle_start=credential.cycle_start,
-                cycle_end=credential.cycle_end,
-                units_required=credential.units_required,
-                units_earned=h.units_earned,
+                cycle_end=standing.deadline,
+                units_required=standing.owed,
+                units_earned=standing.counted,
                 unit_name=entry.unit_name if entry else None,
                 number=credential.number,
-                state=standing_label(tr, state_of(rule_for(credential, catalog), cycle, today)),
+                state=standing_label(tr, standing.state),
+                grace_end=standing.grace_end,
+                after_grace=html.unescape(after[0]) if after else None,
             )
         )
         if credential.cycle_end is not None:
@@ -95,6 +100,12 @@ async def export(update: Update, context: RecertContext) -> None:
                 description += " " + _("Credits required: {requirement}").format(
                     requirement=units(tr, credential.units_required, entry)
                 )
+            if standing.grace_end is not None:
+                description += "\n" + _(
+                    "Grace period: a late renewal is accepted until {date}."
+                ).format(date=tr.date(standing.grace_end, "long"))
+            if after:
+                description += "\n" + _("After that: {text}").format(text=html.unescape(after[0]))
             if entry is not None and entry.renew_url:
                 description += "\n" + entry.renew_url
             deadlines.append(
@@ -131,6 +142,8 @@ async def export(update: Update, context: RecertContext) -> None:
         _("Credits required"),
         _("Credits earned"),
         _("Unit"),
+        _("Grace period ends"),
+        _("After the grace period"),
     ]
 
     def build() -> tuple[bytes, bytes, bytes]:
@@ -161,7 +174,7 @@ async def audit(update: Update, context: RecertContext) -> None:
     _ = context.gettext
 
     def load(session):  # type: ignore[no-untyped-def]
-        held, _credits = credits.everything(session, user.id)
+        held, _credits = credits.everything(session, user.id, context.catalog)
         return [(h.credential, past_cycles(session, user.id, h.credential.id or 0)) for h in held]
 
     choices = await context.db.run(load)

@@ -39,7 +39,7 @@ async def start_history(update: Update, context: RecertContext) -> None:
     """/history: one credential's page straight away, or a choice of credentials."""
     user = update.effective_user
     assert user is not None
-    held = await context.db.run(lambda session: held_by(session, user.id))
+    held = await context.db.run(lambda session: held_by(session, user.id, context.catalog))
     _ = context.gettext
     if not held:
         await show(update, _("You have no credentials on file yet. Add one with /add."), None)

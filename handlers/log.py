@@ -97,7 +97,9 @@ def _skip_row(context: RecertContext) -> list[InlineKeyboardButton]:
 async def _held(update: Update, context: RecertContext) -> list[Held]:
     user = update.effective_user
     assert user is not None
-    held = await with_trainer(update, context, lambda session, _t: held_by(session, user.id))
+    held = await with_trainer(
+        update, context, lambda session, _t: held_by(session, user.id, context.catalog)
+    )
     return _eligible(held, context.catalog)
 
 
@@ -285,7 +287,7 @@ async def _log_at_once(update: Update, context: RecertContext, draft: dict[str, 
     def read_and_log(
         session: Session, trainer: Trainer | None
     ) -> tuple[list[Held], dict[str, Any], Logged | None]:
-        held = _eligible(held_by(session, user.id), catalog)
+        held = _eligible(held_by(session, user.id, catalog), catalog)
         today = local_today(trainer, zone)
         ready = {**draft, "date": today.isoformat()}
         if len(held) == 1:

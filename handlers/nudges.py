@@ -19,10 +19,11 @@ from handlers.render import (
     credit_lines,
     days_left,
     grace_lines,
+    renewal_lines,
 )
 from scheduler.cycles import Cycle, RuleError, State, next_cycle
 from scheduler.plan import FINAL_WEEK, Kind, Milestone, snooze_until
-from storage import nudges
+from storage import credentials, nudges
 from storage.catalog import Catalog
 from storage.credentials import rule_for
 from storage.nudges import Claim, prefs_of
@@ -182,15 +183,20 @@ async def button(update: Update, context: RecertContext) -> None:
             )
             return
         end = credential.cycle_end.isoformat() if credential.cycle_end else ""
+        held = await context.db.run(
+            lambda session: credentials.held_one(session, credential, context.catalog)
+        )
+        assert held.holding is not None
+        standing = context.standing(held.holding, held.earned)
+        question = _("Mark {name} renewed? The new cycle runs from {start} to {end}.").format(
+            name=name,
+            start=tr.date(following.start, "long"),
+            end=tr.date(following.end, "long") if following.end else "—",
+        )
+        entry = context.catalog.get(credential.catalog_id)
         await show(
             update,
-            _kept(update)
-            + "\n\n"
-            + _("Mark {name} renewed? The new cycle runs from {start} to {end}.").format(
-                name=name,
-                start=tr.date(following.start, "long"),
-                end=tr.date(following.end, "long") if following.end else "—",
-            ),
+            _kept(update) + "\n\n" + "\n".join([question, *renewal_lines(tr, standing, entry)]),
             InlineKeyboardMarkup(
                 [
                     [

@@ -264,3 +264,29 @@ def no_deadline_text(tr: Translator, entry: CatalogEntry | None, short: bool = F
         "Expiry date unknown: {body} publishes no renewal rule for it. Check the date in your "
         "{body} account, then add it in /credentials."
     ).format(body=html.escape(entry.body))
+
+
+def renewal_lines(tr: Translator, standing: Standing, entry: CatalogEntry | None) -> list[str]:
+    """Before "I renewed" is confirmed: what is still missing, and the one rule for renewing
+    early (the new cycle starts when the current one ends)."""
+    _ = tr.gettext
+    lines = []
+    if standing.owed and standing.remaining:
+        lines.append(
+            _(
+                "⚠️ Your credits look short: {earned} of {required} on file, {left} missing. "
+                "Renew only if the body accepted your renewal; otherwise log them first."
+            ).format(
+                earned=units(tr, standing.counted, entry),
+                required=units(tr, standing.owed, entry),
+                left=units(tr, standing.remaining, entry),
+            )
+        )
+    if standing.deadline is not None and standing.today < standing.deadline:
+        lines.append(
+            _(
+                "Renewing early: the new cycle starts when this one ends, on {date}; credits "
+                "earned until then count toward this cycle."
+            ).format(date=tr.date(standing.deadline, "long"))
+        )
+    return lines

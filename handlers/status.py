@@ -30,11 +30,10 @@ from handlers.render import (
     units,
 )
 from scheduler.cycles import State
-from scheduler.standing import URGENT_DAYS, Standing, Urgency, cpr_covers, standing_of
+from scheduler.standing import URGENT_DAYS, Standing, Urgency, cpr_covers
 from storage import credits
 from storage.catalog import CatalogEntry
 from storage.credits import Progress
-from storage.nudges import prefs_of
 
 PREFIX = "status:"
 ICON = {
@@ -70,16 +69,11 @@ class Row:
 
 
 def rows_of(progresses: list[Progress], context: RecertContext) -> list[Row]:
-    if not progresses:
-        return []
-    assert context.trainer is not None  # credentials belong to a trainer row
-    prefs = prefs_of(context.trainer, context.settings.default_time_zone)
-    now = context.now()
     return [
         Row(
             progress,
             context.catalog.get(progress.credential.catalog_id),
-            standing_of(progress.holding, progress.earned, prefs, now, progress.recorded),
+            context.standing(progress.holding, progress.earned, progress.recorded),
         )
         for progress in progresses
     ]

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from scheduler.cycles import CycleEnd, Rule
+from scheduler.entries import CatalogEntry, LateFee
+
+__all__ = ["CATALOG_PATH", "Catalog", "CatalogEntry", "LateFee"]
 
 CATALOG_PATH = Path(__file__).with_name("catalog.toml")
 KINDS = ("certification", "specialization", "cpr")
@@ -44,15 +46,6 @@ def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-@dataclass(frozen=True)
-class LateFee:
-    """A late fee tier, in days counted from the day after expiry (day 1), both ends included."""
-
-    from_day: int
-    to_day: int
-    usd: Decimal
-
-
 def _month_day(entry_id: str, value: str) -> tuple[int, int]:
     """Reads "06-30" as (6, 30), checked against a leap year so that 02-29 is a real day."""
     try:
@@ -74,48 +67,6 @@ def _late_fees(entry_id: str, raw: list[dict[str, Any]]) -> tuple[LateFee, ...]:
             raise ValueError(f"catalog entry {entry_id}: late fee tiers must not overlap")
         previous_end = tier.to_day
     return tiers
-
-
-@dataclass(frozen=True)
-class CatalogEntry:
-    id: str
-    body: str
-    name: str
-    full_name: str
-    kind: str
-    rule: Rule
-    unit_name: str | None
-    hours_per_unit: Decimal | None
-    cpr_aed_required: bool
-    # True when the body does not say which day a cycle ends: ask for the card's date.
-    ask_card_date: bool
-    renewal_fee_usd: Decimal | None
-    renew_url: str | None
-    no_rollover: bool
-    no_repeats: bool
-    confidence: str
-    uncertain: tuple[str, ...]
-    last_checked: date
-    sources: tuple[str, ...]
-    after_expiry: dict[str, str]
-    # What can still be done in the grace period, and what remains after it, per language.
-    in_grace: dict[str, str] = field(default_factory=dict)
-    after_grace: dict[str, str] = field(default_factory=dict)
-    grace_end: tuple[int, int] | None = None
-    # Credits earned up to this many days after the deadline still count toward that cycle.
-    credits_until_days: int | None = None
-    late_fees: tuple[LateFee, ...] = ()
-    reinstatement_fee_usd: Decimal | None = None
-    # Where the trainer can check what is uncertain: check_url, else renew_url, else a source.
-    check_url: str | None = None
-    counts_toward: tuple[tuple[str, Decimal], ...] = ()
-    notes: str = ""
-    category_caps: tuple[dict[str, Any], ...] = field(default_factory=tuple)
-    min_categories: int | None = None
-
-    @property
-    def is_cpr(self) -> bool:
-        return self.kind == "cpr"
 
 
 def _entry(raw: dict[str, Any], default_checked: date) -> CatalogEntry:

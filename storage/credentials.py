@@ -8,21 +8,60 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, bindparam, func, update
+from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, col, select
 
+from scheduler.credits import Earned, Fineprint, counted
 from scheduler.cycles import Cycle, CycleEnd, Rule
+from scheduler.entries import fineprint_of
+from scheduler.plan import Milestone
+from scheduler.standing import Holding
 from storage.catalog import Catalog
-from storage.models import Credential, Credit, PastCycle
+from storage.models import Credential, Credit, Nudge, PastCycle
 from storage.types import utcnow
 
 
 @dataclass(frozen=True)
 class Held:
-    """A credential with the credits earned in its current cycle."""
+    """A credential, the core's view of it and its credits; `units_earned` is what counts
+    toward the current cycle (the core's count, capped where the body caps)."""
 
     credential: Credential
     units_earned: Decimal
+    holding: Holding | None = None
+    earned: tuple[Earned, ...] = ()
+
+
+def _cycle(credential: Credential) -> Cycle:
+    return Cycle(credential.cycle_start, credential.cycle_end, credential.units_required)
+
+
+def fineprint_for(credential: Credential, catalog: Catalog) -> Fineprint:
+    entry = catalog.get(credential.catalog_id)
+    return fineprint_of(entry, _cycle(credential), credential.certified_on)
+
+
+def holding_of(
+    credential: Credential, catalog: Catalog, recorded: Iterable[Nudge] = ()
+) -> Holding:
+    """The core's view of a stored credential (its cycle's recorded nudges say whether the
+    final week is repeating an unanswered reminder)."""
+    final = [
+        nudge
+        for nudge in recorded
+        if nudge.status == "sent" and Milestone.parse(nudge.milestone).final_week
+    ]
+    unanswered = final and not any(nudge.answered for nudge in final)
+    return Holding(
+        rule=rule_for(credential, catalog),
+        cycle=_cycle(credential),
+        certified_on=credential.certified_on,
+        cycle_set_at=credential.cycle_set_at,
+        snoozed_until=credential.snoozed_until,
+        stopped=credential.nudges_stopped,
+        fineprint=fineprint_for(credential, catalog),
+        final_unanswered_at=max(n.sent_at or n.due_at for n in final) if unanswered else None,
+    )
 
 
 def plan_again(credential: Credential) -> None:
@@ -54,28 +93,35 @@ def rule_for(credential: Credential, catalog: Catalog) -> Rule:
     )
 
 
-def _earned_in_cycle():  # type: ignore[no-untyped-def]
-    """Credits dated inside the credential's current cycle (an open end counts all after)."""
-    return and_(
-        Credit.credential_id == Credential.id,
-        Credit.earned_on >= Credential.cycle_start,
-        (col(Credential.cycle_end).is_(None)) | (Credit.earned_on <= Credential.cycle_end),
+_credit = Credit.__table__.c  # type: ignore[attr-defined]
+# Every credit of a trainer's credentials, as plain rows: the core says which count.
+_CREDITS_OF = (
+    select(
+        _credit.credential_id, _credit.units, _credit.earned_on, _credit.title, _credit.category
     )
-
-
-_HELD_BY = (
-    select(Credential, func.coalesce(func.sum(Credit.units), 0))
-    .outerjoin(Credit, _earned_in_cycle())
-    .where(Credential.trainer_id == bindparam("trainer_id"))
-    .group_by(col(Credential.id))
-    .order_by(col(Credential.cycle_end).is_(None), col(Credential.cycle_end), col(Credential.id))
+    .where(_credit.credential_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_credit.earned_on, _credit.id)
 )
 
 
-def held_by(session: Session, trainer_id: int) -> list[Held]:
-    """All of a trainer's credentials, soonest deadline first, with credits, in one query."""
-    rows = session.exec(_HELD_BY, params={"trainer_id": trainer_id})
-    return [Held(credential, Decimal(str(units))) for credential, units in rows]
+def held_by(session: Session, trainer_id: int, catalog: Catalog) -> list[Held]:
+    """All of a trainer's credentials, soonest deadline first, each with what counts toward
+    its current cycle, in two queries."""
+    held = credentials_of(session, trainer_id)
+    if not held:
+        return []
+    earned: dict[int, list[Earned]] = {}
+    for credential_id, units, earned_on, title, category in session.execute(
+        _CREDITS_OF, {"ids": [c.id for c in held]}
+    ):
+        earned.setdefault(credential_id, []).append(Earned(units, earned_on, title, category))
+    result = []
+    for credential in held:
+        holding = holding_of(credential, catalog)
+        mine = tuple(earned.get(credential.id or 0, ()))
+        points = counted(holding.earned_in_cycle(mine), holding.fineprint)
+        result.append(Held(credential, points, holding, mine))
+    return result
 
 
 # Built once: building a statement costs SQLAlchemy more than running it on SQLite.
@@ -176,19 +222,23 @@ def remove(session: Session, trainer_id: int, credential_id: int) -> Credential 
     return credential
 
 
-def units_earned(session: Session, credential: Credential) -> Decimal:
-    total = session.exec(
-        select(func.coalesce(func.sum(Credit.units), 0)).where(
-            Credit.credential_id == credential.id,
-            Credit.earned_on >= credential.cycle_start,
-            (col(Credit.earned_on) <= credential.cycle_end) if credential.cycle_end else True,
-        )
-    ).one()
-    return Decimal(str(total))
+def held_one(session: Session, credential: Credential, catalog: Catalog) -> Held:
+    """One credential as `held_by` gives each."""
+    rows = session.execute(_CREDITS_OF, {"ids": [credential.id]})
+    earned = tuple(Earned(units, on, title, category) for _cid, units, on, title, category in rows)
+    holding = holding_of(credential, catalog)
+    return Held(
+        credential, counted(holding.earned_in_cycle(earned), holding.fineprint), holding, earned
+    )
+
+
+def units_earned(session: Session, credential: Credential, catalog: Catalog) -> Decimal:
+    """What counts toward the credential's current cycle (the core's count)."""
+    return held_one(session, credential, catalog).units_earned
 
 
 def renew(
-    session: Session, trainer_id: int, credential_id: int, following: Cycle
+    session: Session, trainer_id: int, credential_id: int, following: Cycle, catalog: Catalog
 ) -> Credential | None:
     """Close the current cycle (kept in past_cycles, with what was earned) and start the next:
     the credit count starts again."""
@@ -201,7 +251,7 @@ def renew(
             cycle_start=credential.cycle_start,
             cycle_end=credential.cycle_end,
             units_required=credential.units_required,
-            units_earned=units_earned(session, credential),
+            units_earned=units_earned(session, credential, catalog),
         )
     )
     return set_cycle(session, trainer_id, credential_id, following)

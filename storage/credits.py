@@ -7,18 +7,15 @@ database round trip. Every function takes the owner's trainer id.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from dateutil.relativedelta import relativedelta
 from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, delete, select
 
 from scheduler.credits import (
     Earned,
-    Fineprint,
     Refusal,
     by_category,
     counted,
@@ -27,17 +24,17 @@ from scheduler.credits import (
     refusal,
 )
 from scheduler.cycles import Cycle
-from scheduler.plan import Milestone
 from scheduler.standing import Holding
-from storage.catalog import Catalog, CatalogEntry
+from storage.catalog import Catalog
 from storage.credentials import (
     Held,
     credentials_of,
+    fineprint_for,
     held_by,
+    holding_of,
     owned,
     plan_again,
     plan_again_all,
-    rule_for,
 )
 from storage.models import Credential, Credit, Nudge
 
@@ -89,63 +86,6 @@ class Logged:
     @property
     def stored(self) -> bool:
         return any(outcome.units is not None for outcome in self.outcomes)
-
-
-def fineprint_for(credential: Credential, catalog: Catalog) -> Fineprint:
-    entry = catalog.get(credential.catalog_id)
-    if entry is None:
-        return Fineprint()
-    return Fineprint(
-        entry.no_repeats, entry.no_rollover, _caps(credential, entry), entry.min_categories
-    )
-
-
-def _caps(credential: Credential, entry: CatalogEntry) -> dict[str, Decimal] | None:
-    """NSCA's category caps: the pro-rated band only in the period the trainer certified in
-    (its dates move with each period, like the requirement's); the full band after that."""
-    if not entry.category_caps:
-        return None
-    band = entry.category_caps[0]
-    rule = entry.rule
-    certified = credential.certified_on
-    if (
-        certified is not None
-        and certified >= credential.cycle_start
-        and credential.cycle_end is not None
-        and rule.period_anchor
-        and rule.period_years
-    ):
-        shift = relativedelta(
-            years=credential.cycle_end.year - rule.period_years + 1 - rule.period_anchor.year
-        )
-        for candidate in entry.category_caps:
-            if certified < date.fromisoformat(candidate["certified_before"]) + shift:
-                band = candidate
-                break
-    return {key: Decimal(str(value)) for key, value in band.items() if len(key) == 1}
-
-
-def holding_of(
-    credential: Credential, catalog: Catalog, recorded: Iterable[Nudge] = ()
-) -> Holding:
-    """The core's view of a stored credential (its cycle's recorded nudges say whether the
-    final week is repeating an unanswered reminder)."""
-    final = [
-        nudge
-        for nudge in recorded
-        if nudge.status == "sent" and Milestone.parse(nudge.milestone).final_week
-    ]
-    unanswered = final and not any(nudge.answered for nudge in final)
-    return Holding(
-        rule=rule_for(credential, catalog),
-        cycle=_cycle(credential),
-        certified_on=credential.certified_on,
-        cycle_set_at=credential.cycle_set_at,
-        snoozed_until=credential.snoozed_until,
-        stopped=credential.nudges_stopped,
-        fineprint=fineprint_for(credential, catalog),
-        final_unanswered_at=max(n.sent_at or n.due_at for n in final) if unanswered else None,
-    )
 
 
 def units_for(credential: Credential, amount: Amount, catalog: Catalog) -> Decimal | None:
@@ -386,9 +326,11 @@ def status(session: Session, trainer_id: int, catalog: Catalog) -> list[Progress
     return standings
 
 
-def everything(session: Session, trainer_id: int) -> tuple[list[Held], list[Credit]]:
+def everything(
+    session: Session, trainer_id: int, catalog: Catalog
+) -> tuple[list[Held], list[Credit]]:
     """All of a trainer's credentials and credits, for /export, in two queries."""
-    held = held_by(session, trainer_id)
+    held = held_by(session, trainer_id, catalog)
     ids = [h.credential.id for h in held]
     rows = (
         session.exec(

@@ -32,6 +32,8 @@ CREDENTIAL_COLUMNS = (
     "units_required",
     "units_earned",
     "unit_name",
+    "grace_end",
+    "after_grace",
 )
 CREDIT_COLUMNS = (
     "credential",
@@ -62,6 +64,8 @@ class CredentialRow:
     unit_name: str | None
     number: str | None
     state: str
+    grace_end: date | None = None  # the last day a late renewal is accepted
+    after_grace: str | None = None  # what remains once the grace period is over
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,8 @@ def credentials_csv(headers: Sequence[str], rows: Sequence[CredentialRow]) -> by
                 _number(row.units_required),
                 _number(row.units_earned),
                 _text(row.unit_name),
+                _day(row.grace_end),
+                _text(row.after_grace),
             ]
             for row in rows
         ),

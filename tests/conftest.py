@@ -19,6 +19,7 @@ from bot.app import build_application, shutdown, startup
 from bot.i18n import I18n
 from bot.offline import OFFLINE_TOKEN, OfflineBotAPI, Person
 from bot.settings import Settings
+from storage.catalog import Catalog
 from storage.db import Database
 
 POSTGRES_URL = os.environ.get(
@@ -85,6 +86,10 @@ class Bot:
     people: list[Person] = field(default_factory=list)
     # Tests that provoke the error handler say how many errors they expect.
     expected_errors: int = 0
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.application.bot_data["catalog"]  # type: ignore[no-any-return]
 
     @property
     def db(self) -> Database:

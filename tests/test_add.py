@@ -12,7 +12,10 @@ from tests.helpers import nsca_now, onboard
 
 
 async def held(bot: Bot, user_id: int) -> list[Credential]:
-    return [h.credential for h in await bot.db.run(lambda s: credentials.held_by(s, user_id))]
+    return [
+        h.credential
+        for h in await bot.db.run(lambda s: credentials.held_by(s, user_id, bot.catalog))
+    ]
 
 
 async def test_ncsf_by_certification_date_with_number(bot: Bot) -> None:
@@ -206,7 +209,7 @@ async def test_specialization_counts_toward_the_base_in_one_tap(bot: Bot) -> Non
     await zoe.press_data(log_data, offer)
     assert "already logged" in zoe.last_text  # a second tap logs nothing more
     cpt = next(c for c in await held(bot, zoe.id) if c.catalog_id == "nasm-cpt")
-    earned = await bot.db.run(lambda s: credentials.units_earned(s, cpt))
+    earned = await bot.db.run(lambda s: credentials.units_earned(s, cpt, bot.catalog))
     assert earned == Decimal("1.9")
 
 

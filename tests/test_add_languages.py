@@ -28,7 +28,7 @@ async def test_russian_nsca_with_a_month_name(bot: Bot) -> None:
     assert "через" in text and "дн" in text  # "через 37 дней", a Russian plural
     await ivan.press("✅ Сохранить")
     assert "Сохранено: CSCS." in ivan.inbox[-2]["text"]
-    [held] = await bot.db.run(lambda s: credentials.held_by(s, ivan.id))
+    [held] = await bot.db.run(lambda s: credentials.held_by(s, ivan.id, bot.catalog))
     assert (
         held.credential.certified_on,
         held.credential.cycle_end,
@@ -56,6 +56,6 @@ async def test_spanish_day_first_expiry_and_credentials_list(bot: Bot) -> None:
     assert "ACE-CPT" in lucia.last_text and "2027" in lucia.last_text
     await lucia.press("ACE-CPT")
     assert "ACE-778" in lucia.last_text
-    [held] = await bot.db.run(lambda s: credentials.held_by(s, lucia.id))
+    [held] = await bot.db.run(lambda s: credentials.held_by(s, lucia.id, bot.catalog))
     assert held.credential.cycle_end == date(2027, 5, 4)
     assert held.credential.number == "ACE-778"

@@ -387,7 +387,7 @@ async def test_one_credential_of_each_body(bot: Bot, catalog: Catalog) -> None:
         assert "Please check" in tess.last_text, (body, tess.last_text)
         await tess.press("✅ Save")
         assert f"Saved: {name}" in "\n".join(m.get("text", "") for m in tess.inbox[-3:])
-    held = await bot.db.run(lambda s: credentials.held_by(s, tess.id))
+    held = await bot.db.run(lambda s: credentials.held_by(s, tess.id, bot.catalog))
     stored = {
         catalog.get(h.credential.catalog_id).name: h.credential  # type: ignore[union-attr]
         for h in held

@@ -32,7 +32,7 @@ async def test_list_edit_number_and_dates(bot: Bot) -> None:
     assert "no credentials on file yet" in ana.last_text
     credential_id = await add_ncsf(bot, ana.id, date(2025, 2, 3))
     await ana.send("/credentials")
-    assert "NCSF-CPT: expires Feb 28, 2027" in ana.last_text
+    assert "NCSF-CPT: expires February 28, 2027" in ana.last_text
     await ana.press("NCSF-CPT")
     assert (
         "Number: N-1" in ana.last_text and "Credits this cycle: 0 CEU of 10 CEU" in ana.last_text
@@ -101,7 +101,7 @@ async def test_remove_with_confirmation(bot: Bot) -> None:
     await eva.press("Remove")
     await eva.press("Yes, remove it")
     assert "Removed NCSF-CPT." in eva.last_text
-    assert await bot.db.run(lambda s: credentials.held_by(s, eva.id)) == []
+    assert await bot.db.run(lambda s: credentials.held_by(s, eva.id, bot.catalog)) == []
 
 
 async def test_nobody_touches_what_is_not_theirs(bot: Bot) -> None:

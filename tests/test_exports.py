@@ -39,6 +39,8 @@ CREDENTIAL_HEADERS = [
     "Нужно",
     "Набрано",
     "Единица",
+    "Льготный период до",
+    "После льготного периода",
 ]
 CREDIT_HEADERS = [
     "Credential",
@@ -69,6 +71,8 @@ def test_credentials_csv_round_trips_with_bom_headers_and_cyrillic() -> None:
             unit_name="CEU",
             number="1234567",
             state="скоро истекает",
+            grace_end=date(2028, 3, 14),
+            after_grace="Сдать экзамен заново.",
         ),
         CredentialRow(
             name="Сертификат тренера, «Фитнес»",
@@ -94,6 +98,8 @@ def test_credentials_csv_round_trips_with_bom_headers_and_cyrillic() -> None:
         "2",
         "1.5",
         "CEU",
+        "2028-03-14",
+        "Сдать экзамен заново.",
     ]
     assert table[2] == [
         "Сертификат тренера, «Фитнес»",
@@ -104,6 +110,8 @@ def test_credentials_csv_round_trips_with_bom_headers_and_cyrillic() -> None:
         "",
         "",
         "0",
+        "",
+        "",
         "",
     ]
     assert len(table) == 3

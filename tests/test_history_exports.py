@@ -64,7 +64,7 @@ async def test_history_pages_proof_edit_delete(bot: Bot) -> None:
     await ana.press("Delete")
     await ana.press("Yes, delete it")
     assert "Deleted “Photo course, part 1”." in ana.last_text
-    held = await bot.db.run(lambda s: credentials.held_by(s, ana.id))
+    held = await bot.db.run(lambda s: credentials.held_by(s, ana.id, bot.catalog))
     assert held[0].units_earned == Decimal("0.7")
 
 
@@ -91,7 +91,7 @@ async def test_history_is_only_the_owners(bot: Bot) -> None:
         await mallory.press_data(forged, screen)
         assert len(mallory.inbox) == before
         assert "Private course" not in str(mallory.inbox)
-    held = await bot.db.run(lambda s: credentials.held_by(s, ana.id))
+    held = await bot.db.run(lambda s: credentials.held_by(s, ana.id, bot.catalog))
     assert held[0].units_earned == Decimal("0.5")
 
 

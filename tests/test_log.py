@@ -207,7 +207,7 @@ async def test_nsca_category_cap(bot: Bot) -> None:
     await onboard(ivy, "✓ English")
     # Certified on the first day of the current shared period: its first-year band applies
     # (4.0 CEU owed, category A capped at 3.5), whichever period today falls in.
-    period_end, _units = nsca_now(TODAY, TODAY)
+    period_end, _units = nsca_now(date(2000, 1, 1), TODAY)  # the current period's end
     certified = date(period_end.year - 2, 1, 1)
     nsca = await give(bot, ivy, "nsca-cscs", certified, period_end, "4.0", certified=certified)
     await ivy.send("/log 3 National conference")
@@ -240,7 +240,7 @@ async def test_nsca_caps_after_the_period_rolls_over(bot: Bot) -> None:
     the period they certified in."""
     ivy = bot.person("Ivo")
     await onboard(ivy, "✓ English")
-    period_end, _units = nsca_now(TODAY, TODAY)
+    period_end, _units = nsca_now(date(2000, 1, 1), TODAY)  # the current period's end
     period_start = date(period_end.year - 2, 1, 1)
     certified = date(period_start.year - 2, 3, 1)  # during the previous period
     await give(bot, ivy, "nsca-cscs", period_start, period_end, "6.0", certified=certified)

@@ -49,7 +49,7 @@ async def test_personal_commands_and_buttons_stay_out_of_groups(bot: Bot) -> Non
     answer = list(bot.api.answered_callbacks.values())[-1]
     assert answer["show_alert"] and "private chat" in answer["text"]
     assert "NASM-SECRET-123" not in str(group.messages)
-    held = await bot.db.run(lambda s: credentials.held_by(s, ana.id))
+    held = await bot.db.run(lambda s: credentials.held_by(s, ana.id, bot.catalog))
     assert held[0].units_earned == Decimal(0)  # the /log in the group logged nothing
 
 
@@ -68,7 +68,7 @@ async def test_an_edited_log_is_not_logged_twice(bot: Bot) -> None:
     mine = [m for m in leo.chat.messages if m["from"]["id"] == leo.id][-1]
     await leo.edit(mine, "/log 0.5 Webinar")
     assert "edited a message" in leo.last_text
-    held = await bot.db.run(lambda s: credentials.held_by(s, leo.id))
+    held = await bot.db.run(lambda s: credentials.held_by(s, leo.id, bot.catalog))
     assert held[0].units_earned == Decimal("0.5")
 
 

@@ -61,7 +61,7 @@ async def test_two_replicas_share_one_trainers_add_conversation(
         assert "I answer to commands and buttons" in ana.last_text
         assert set(handled_by) == {"first", "second"} and len(handled_by) == 10
         db = first.bot_data["db"]
-        held = await db.run(lambda s: credentials.held_by(s, ana.id))
+        held = await db.run(lambda s: credentials.held_by(s, ana.id, first.bot_data["catalog"]))
         assert [(h.credential.catalog_id, h.credential.number) for h in held] == [
             ("ncsf-cpt", "NC-777")
         ]

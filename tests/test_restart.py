@@ -32,7 +32,9 @@ async def test_add_survives_a_restart(database_url: str, i18n: I18n) -> None:
         await ana.press(ana.buttons[0])  # Skip, in Spanish: the question was the number
         assert "28 de febrero de 2027" in ana.last_text
         await ana.press(ana.buttons[0])  # Save
-        held = await second.bot_data["db"].run(lambda s: credentials.held_by(s, ana.id))
+        held = await second.bot_data["db"].run(
+            lambda s: credentials.held_by(s, ana.id, second.bot_data["catalog"])
+        )
         assert [h.credential.cycle_end for h in held] == [date(2027, 2, 28)]
     finally:
         await stop_bot(second)

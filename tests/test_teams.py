@@ -272,12 +272,13 @@ async def test_digest_alert_escalation_at_the_teams_local_hour(bot: Bot) -> None
     renewed_at = madrid(digest_day + timedelta(days=20), 12)
 
     def renew(session):  # type: ignore[no-untyped-def]
-        held = credentials.held_by(session, g.ben.id)[0].credential
+        held = credentials.held_by(session, g.ben.id, bot.catalog)[0].credential
         credentials.renew(
             session,
             g.ben.id,
             held.id,
             Cycle(held.cycle_end, held.cycle_end + timedelta(days=730), Decimal("2.0")),
+            bot.catalog,
         )
         session.flush()
         for past in session.exec(select(PastCycle)):
