@@ -5,11 +5,49 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 
+from sqlalchemy.engine import make_url
 from telegram import Update
+from telegram.error import InvalidToken, NetworkError
 
 from bot.settings import Settings, SettingsError, load_settings
+
+# Seconds the start-up waits for the database's first answer (asyncpg alone waits a minute).
+DATABASE_TIMEOUT = 10.0
+# Polling: retry getMe and deleteWebhook forever, with PTB's growing pauses (1 s up to 30 s),
+# so a bot started before the network is up starts when it comes.
+RETRY_FOREVER = -1
+
+
+def check_database(settings: Settings) -> None:
+    """One statement before anything starts: a wrong or unreachable DATABASE_URL is one line
+    for the operator (exit 2), not a traceback from the migrations or the first update."""
+    from storage.db import Database
+
+    async def ping() -> None:
+        db = Database(settings.database_url)
+        try:
+            await asyncio.wait_for(db.ping(), DATABASE_TIMEOUT)
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(ping())
+    except Exception as error:  # whatever the driver raises: refused, unknown host, auth
+        cause = getattr(error, "orig", None) or error
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+        if isinstance(cause, TimeoutError):
+            reason = f"no answer in {DATABASE_TIMEOUT:g} s"
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        hint = ""
+        if settings.sqlite_path is not None:
+            folder = settings.sqlite_path.parent.resolve()
+            hint = f"; can this user (uid {os.getuid()}) write to {folder}?"
+        raise SettingsError(
+            f"DATABASE_URL: cannot use {where} ({type(cause).__name__}: {reason}){hint}"
+        ) from None
 
 
 def run(settings: Settings) -> None:
@@ -28,7 +66,10 @@ def run(settings: Settings) -> None:
 
         upgrade(settings.database_url)
     # run_polling stops cleanly on SIGINT/SIGTERM: the update in hand is finished first.
-    application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
+    application.bot_data["retrying_start"] = True
+    application.run_polling(
+        allowed_updates=Update.ALL_TYPES, close_loop=False, bootstrap_retries=RETRY_FOREVER
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         setup_logging(level, settings.log_json, secrets)
         settings.ensure_data_dir()
+        check_database(settings)
         if args.command == "migrate":
             from storage.migrate import upgrade
 
@@ -71,6 +113,16 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"recert: {error}", file=sys.stderr)
         return 2
+    except InvalidToken:
+        print(
+            "recert: TELEGRAM_BOT_TOKEN: Telegram refused it (revoked, or a typo); "
+            "@BotFather's /token shows the current one",
+            file=sys.stderr,
+        )
+        return 2
+    except NetworkError:
+        # Webhook mode does not retry: the line is logged; a restart policy starts it again.
+        return 1
     except KeyboardInterrupt:
         return 0
     return 0

@@ -12,6 +12,7 @@ from typing import Any
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import NetworkError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -62,6 +63,26 @@ class RecertApplication(Application[Any, RecertContext, Any, Any, Any, Any]):
     the life of the process (and, as chat data is not persisted, every chat id too): memory
     that grows with every distinct user. What a conversation needs is non-empty and stays.
     """
+
+    async def initialize(self) -> None:
+        """PTB's start-up (getMe first), saying once, in one line, that Telegram cannot be
+        reached; polling retries it (run_polling's bootstrap retries)."""
+        try:
+            await super().initialize()
+        except NetworkError as error:
+            if not self.bot_data.get("told_unreachable"):
+                self.bot_data["told_unreachable"] = True
+                retrying = self.bot_data.get("retrying_start")
+                logger.warning(
+                    "Telegram is unreachable (%s)%s",
+                    error,
+                    ": retrying with growing pauses, up to 30 s, until it answers"
+                    if retrying
+                    else "",
+                )
+            raise
+        if self.bot_data.pop("told_unreachable", False):
+            logger.warning("Telegram answers again")
 
     async def process_update(self, update: object) -> None:
         if not isinstance(update, Update):
