@@ -1,5 +1,5 @@
 """`python -m bot` / `recert`: run the bot; `migrate`: apply migrations; `chat`: the terminal
-chat against the offline Bot API (no token needed)."""
+chat against the offline Bot API (no token needed); `health`: the container's health check."""
 
 from __future__ import annotations
 
@@ -65,11 +65,17 @@ def run(settings: Settings) -> None:
         from storage.migrate import upgrade
 
         upgrade(settings.database_url)
+    from bot.health import stop_heartbeat
+
+    # Polling: start-up retried until Telegram answers; a heartbeat for `recert health`.
+    application.bot_data["polling"] = True
     # run_polling stops cleanly on SIGINT/SIGTERM: the update in hand is finished first.
-    application.bot_data["retrying_start"] = True
-    application.run_polling(
-        allowed_updates=Update.ALL_TYPES, close_loop=False, bootstrap_retries=RETRY_FOREVER
-    )
+    try:
+        application.run_polling(
+            allowed_updates=Update.ALL_TYPES, close_loop=False, bootstrap_retries=RETRY_FOREVER
+        )
+    finally:
+        stop_heartbeat(settings)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,12 +84,19 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "migrate", "chat"],
-        help="run the bot (default), apply database migrations, or chat in the terminal",
+        choices=["run", "migrate", "chat", "health"],
+        help="run the bot (default), apply database migrations, chat in the terminal, or "
+        "check that the running bot is healthy (exit 0) or not (exit 1)",
     )
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
+        if args.command == "health":
+            from bot.health import check
+
+            healthy, why = check(settings)
+            print(f"recert: {'healthy' if healthy else 'unhealthy'}: {why}")
+            return 0 if healthy else 1
         from bot.logs import setup_logging
 
         secrets = [

@@ -25,6 +25,7 @@ from telegram.request import BaseRequest
 from bot.commands import register_menus
 from bot.context import RecertContext
 from bot.errors import on_error
+from bot.health import start_heartbeat
 from bot.i18n import LANGUAGES, I18n
 from bot.logs import describe_update
 from bot.persistence import DatabasePersistence
@@ -72,7 +73,7 @@ class RecertApplication(Application[Any, RecertContext, Any, Any, Any, Any]):
         except NetworkError as error:
             if not self.bot_data.get("told_unreachable"):
                 self.bot_data["told_unreachable"] = True
-                retrying = self.bot_data.get("retrying_start")
+                retrying = self.bot_data.get("polling")
                 logger.warning(
                     "Telegram is unreachable (%s)%s",
                     error,
@@ -151,6 +152,8 @@ async def post_init(application: RecertApplication) -> None:
     schedule(application, application.bot_data["settings"].sweep_interval)
     # Digests, alerts and escalations tick at the same interval (SWEEP_INTERVAL=0: neither).
     schedule_teams(application, application.bot_data["settings"].sweep_interval)
+    if application.bot_data.get("polling"):
+        await start_heartbeat(application, application.bot_data["settings"])
     logger.info("Recert started as @%s", application.bot.username)
 
 

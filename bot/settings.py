@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -46,6 +47,8 @@ class Settings(BaseSettings):
     # Conversation state read from the database on every update, so several replicas share
     # it. Unset: on in webhook mode on PostgreSQL (replicas), off otherwise (pays nothing).
     shared_state: bool | None = None
+    # Polling: touched while the bot polls, read by `recert health` (the image's health check).
+    heartbeat_file: Path = Path(tempfile.gettempdir()) / "recert.heartbeat"
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -60,6 +60,7 @@ class Screen:
         self.inline: list[Button] = []  # the buttons of the newest message printed with some
         self.keyboard: list[Button] = []
         self._writes: list[asyncio.Future[None]] = []
+        self._printed: dict[tuple[int, int], str] = {}  # each message's text as last printed
 
     @property
     def choices(self) -> list[Button]:
@@ -74,6 +75,12 @@ class Screen:
         self._print(message, self._who(message))
 
     def show_edit(self, message: dict[str, Any]) -> None:
+        key = (message["chat"]["id"], message["message_id"])
+        if self._printed.get(key) == _content(message) and "reply_markup" not in message:
+            # Only its buttons went (the usual end of a step): no need to print it again.
+            if self.inline and self.inline[0].message is message:
+                self.inline = []
+            return
         self._print(message, f"{self._who(message)} (updated)")
 
     def show_answer(self, params: dict[str, Any]) -> None:
@@ -83,7 +90,8 @@ class Screen:
             self.out.flush()
 
     def _print(self, message: dict[str, Any], who: str) -> None:
-        text = message.get("text") or message.get("caption") or ""
+        text = _content(message)
+        self._printed[(message["chat"]["id"], message["message_id"])] = text
         saved = self._save_attachment(message)
         self.out.write(f"\n{who}: {text}\n")
         if saved is not None:
@@ -138,6 +146,10 @@ class Screen:
     def say(self, text: str) -> None:
         self.out.write(f"({text})\n")
         self.out.flush()
+
+
+def _content(message: dict[str, Any]) -> str:
+    return str(message.get("text") or message.get("caption") or "")
 
 
 def _write(path: Path, data: bytes) -> None:
