@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import subprocess
@@ -13,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.settings import TOKEN_PATTERN
 from tests.test_process import TOKEN, USER, FakeBotAPI, bot_env
+
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def env_with_database(tmp_path: Path, url: str) -> dict[str, str]:
@@ -166,3 +170,8 @@ def test_sqlite_file_it_cannot_open_names_the_user_and_the_folder(tmp_path: Path
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, lines
     assert "unable to open database file" in lines[0] and f"write to {folder}?" in lines[0]
+
+
+def test_the_readme_example_token_is_well_formed() -> None:
+    examples = re.findall(r"TELEGRAM_BOT_TOKEN=(\d\S*)", README.read_text())
+    assert examples and all(TOKEN_PATTERN.match(token) for token in examples), examples

@@ -180,8 +180,9 @@ def _whole_bot(chat: TerminalChat, tmp_path: Path) -> None:
     assert "asks to see your certification deadlines" in consent
     assert "NC-12345" not in consent  # never the credential number
     assert chat.out.endswith("\n> ")  # back in the private chat
-    chat.press("Agree")
-    assert "Demo gym" in chat.out
+    assert "You now share your deadlines with Demo gym" in chat.press("Agree and share")
+    roster = chat.type("/roster")  # the owner manages the team: she sees herself on it
+    assert "1 member shares" in roster
     chat.quit()
 
 
