@@ -10,7 +10,7 @@ import sys
 
 from sqlalchemy.engine import make_url
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import NetworkError
 
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -125,13 +125,6 @@ def main(argv: list[str] | None = None) -> int:
             run(settings)
     except SettingsError as error:
         print(f"recert: {error}", file=sys.stderr)
-        return 2
-    except InvalidToken:
-        print(
-            "recert: TELEGRAM_BOT_TOKEN: Telegram refused it (revoked, or a typo); "
-            "@BotFather's /token shows the current one",
-            file=sys.stderr,
-        )
         return 2
     except NetworkError:
         # Webhook mode does not retry: the line is logged; a restart policy starts it again.

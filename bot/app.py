@@ -12,7 +12,7 @@ from typing import Any
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import NetworkError
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -30,7 +30,7 @@ from bot.i18n import LANGUAGES, I18n
 from bot.logs import describe_update
 from bot.persistence import DatabasePersistence
 from bot.ratelimit import TelegramLimits
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.timezones import ZoneIndex
 from handlers import (
     add,
@@ -70,6 +70,13 @@ class RecertApplication(Application[Any, RecertContext, Any, Any, Any, Any]):
         reached; polling retries it (run_polling's bootstrap retries)."""
         try:
             await super().initialize()
+        except InvalidToken:
+            # Not a TelegramError any more: PTB's retry loop neither retries nor logs a
+            # traceback; bot.__main__ prints the line and exits 2.
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN: Telegram refused it (revoked, or a typo); "
+                "@BotFather's /token shows the current one"
+            ) from None
         except NetworkError as error:
             if not self.bot_data.get("told_unreachable"):
                 self.bot_data["told_unreachable"] = True

@@ -69,7 +69,11 @@ class Screen:
 
     def _who(self, message: dict[str, Any]) -> str:
         chat = message.get("chat", {})
-        return "Recert" if chat.get("type") == "private" else f"Recert in {chat.get('title')}"
+        if chat.get("type") != "private":
+            return f"Recert in {chat.get('title')}"
+        if chat.get("id") != TERMINAL_USER_ID:  # a demo trainer's private chat
+            return f"Recert to {chat.get('first_name')}"
+        return "Recert"
 
     def show(self, message: dict[str, Any]) -> None:
         self._print(message, self._who(message))

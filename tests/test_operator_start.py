@@ -175,3 +175,31 @@ def test_sqlite_file_it_cannot_open_names_the_user_and_the_folder(tmp_path: Path
 def test_the_readme_example_token_is_well_formed() -> None:
     examples = re.findall(r"TELEGRAM_BOT_TOKEN=(\d\S*)", README.read_text())
     assert examples and all(TOKEN_PATTERN.match(token) for token in examples), examples
+
+
+def test_a_token_telegram_refuses_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    revoked = "123456789:AAE-revoked-token-the-fake-api-refuses"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeBotAPI)
+    server.state = {"calls": [], "sent": [], "updates": []}  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host, port = server.server_address[:2]
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot"],
+            cwd=tmp_path,
+            env=bot_env(
+                tmp_path,
+                TELEGRAM_BOT_TOKEN=revoked,
+                TELEGRAM_API_BASE_URL=f"http://{host}:{port}/bot",
+            ),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "TELEGRAM_BOT_TOKEN: Telegram refused it" in lines[0], lines
+    assert revoked.split(":")[1] not in result.stderr
