@@ -8,10 +8,6 @@ import asyncio
 import os
 import sys
 
-from sqlalchemy.engine import make_url
-from telegram import Update
-from telegram.error import NetworkError
-
 from bot.settings import Settings, SettingsError, load_settings
 
 # Seconds the start-up waits for the database's first answer (asyncpg alone waits a minute).
@@ -24,6 +20,8 @@ RETRY_FOREVER = -1
 def check_database(settings: Settings) -> None:
     """One statement before anything starts: a wrong or unreachable DATABASE_URL is one line
     for the operator (exit 2), not a traceback from the migrations or the first update."""
+    from sqlalchemy.engine import make_url
+
     from storage.db import Database
 
     async def ping() -> None:
@@ -50,7 +48,11 @@ def check_database(settings: Settings) -> None:
         ) from None
 
 
-def run(settings: Settings) -> None:
+def run(settings: Settings) -> int:
+    """Run the bot until SIGINT or SIGTERM; the exit status."""
+    from telegram import Update
+    from telegram.error import NetworkError
+
     from bot.app import build_application
 
     settings.token  # noqa: B018  (raises SettingsError with one line when it is missing)
@@ -59,8 +61,12 @@ def run(settings: Settings) -> None:
         from bot.webhook import serve
 
         # Migrations run in start-up; SIGINT/SIGTERM stop it after the update in hand.
-        asyncio.run(serve(application, settings))
-        return
+        try:
+            asyncio.run(serve(application, settings))
+        except NetworkError:
+            # Webhook mode does not retry: the line is logged; a restart policy starts it again.
+            return 1
+        return 0
     if settings.migrate_on_start:
         from storage.migrate import upgrade
 
@@ -76,6 +82,7 @@ def run(settings: Settings) -> None:
         )
     finally:
         stop_heartbeat(settings)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,13 +129,10 @@ def main(argv: list[str] | None = None) -> int:
 
             asyncio.run(chat(settings))
         else:
-            run(settings)
+            return run(settings)
     except SettingsError as error:
         print(f"recert: {error}", file=sys.stderr)
         return 2
-    except NetworkError:
-        # Webhook mode does not retry: the line is logged; a restart policy starts it again.
-        return 1
     except KeyboardInterrupt:
         return 0
     return 0

@@ -67,7 +67,7 @@ def test_telegram_unreachable_is_one_line_then_retried_until_it_answers(tmp_path
     server = None
     try:
         assert _wait_for(lambda: "unreachable" in stderr_path.read_text(), 60)
-        time.sleep(4)  # PTB's pauses: 1 s, 1.5 s, 2.25 s: three more failed attempts
+        time.sleep(2.7)  # PTB's pauses: 1 s, then 1.5 s: two more failed attempts
         lines = stderr_path.read_text().strip().splitlines()
         assert len(lines) == 1, lines
         assert "Telegram is unreachable" in lines[0] and "retrying" in lines[0]
@@ -203,3 +203,28 @@ def test_a_token_telegram_refuses_is_one_line_and_exit_2(tmp_path: Path) -> None
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "TELEGRAM_BOT_TOKEN: Telegram refused it" in lines[0], lines
     assert revoked.split(":")[1] not in result.stderr
+
+
+def test_webhook_mode_with_telegram_unreachable_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    """No retries in webhook mode (setWebhook must succeed first): a restart policy retries."""
+    env = bot_env(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{_closed_port()}/bot",
+        WEBHOOK_URL="https://bot.example.com/hook",
+        WEBHOOK_SECRET="secret-for-the-test",
+        WEBHOOK_PORT=str(_closed_port()),
+        WEBHOOK_LISTEN="127.0.0.1",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Telegram is unreachable" in lines[0], lines
+    assert "retrying" not in lines[0]
