@@ -159,12 +159,18 @@ def _whole_bot(chat: TerminalChat, tmp_path: Path) -> None:
 
     # A pop-up answer and a file: the audit ZIP is written where the path says.
     chat.type("/audit")
-    packed = chat.out if "(pop-up) Packing" in chat.out else chat.press("NCSF-CPT")
+    packed = chat.press("NCSF-CPT: current cycle")
     assert "(pop-up) Packing…" in packed
     (zip_path,) = SAVED.findall(packed)
     assert zip_path.endswith(".zip")
     with zipfile.ZipFile(tmp_path / zip_path) as archive:
         assert archive.namelist()
+
+    # /export: two CSVs and the calendar, each written where its path says.
+    exported = SAVED.findall(chat.type("/export"))
+    assert [Path(path).suffix for path in exported] == [".csv", ".csv", ".ics"]
+    assert b"NC-12345" in (tmp_path / exported[0]).read_bytes()  # hers, in her own export
+    assert (tmp_path / exported[2]).read_bytes().startswith(b"BEGIN:VCALENDAR")
 
     # The status picture too.
     chat.type("/status")
