@@ -42,7 +42,13 @@ def stop_heartbeat(settings: Settings) -> None:
 def check(settings: Settings) -> tuple[bool, str]:
     """Healthy or not, and one line saying why."""
     if settings.webhook:
-        url = f"http://127.0.0.1:{settings.webhook_port}/healthz"
+        # The server listens on every interface by default: ask it on loopback.
+        host = settings.webhook_listen
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        elif ":" in host:
+            host = f"[{host}]"  # an IPv6 address
+        url = f"http://{host}:{settings.webhook_port}/healthz"
         try:
             with urllib.request.urlopen(url, timeout=5) as answer:
                 return answer.status == 200, f"{url}: {answer.status}"
