@@ -24,5 +24,7 @@ WORKDIR /data
 VOLUME ["/data"]
 # Webhook mode listens here (WEBHOOK_PORT); polling needs no port.
 EXPOSE 8080
+# Both modes: webhook asks the bot's /healthz; polling reads the heartbeat the bot keeps.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 CMD ["recert", "health"]
 # Migrations first (also run at start-up; explicit here so a failure is visible on its own).
 CMD ["sh", "-c", "recert migrate && exec recert"]

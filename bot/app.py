@@ -12,6 +12,7 @@ from typing import Any
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -24,11 +25,12 @@ from telegram.request import BaseRequest
 from bot.commands import register_menus
 from bot.context import RecertContext
 from bot.errors import on_error
+from bot.health import start_heartbeat
 from bot.i18n import LANGUAGES, I18n
 from bot.logs import describe_update
 from bot.persistence import DatabasePersistence
 from bot.ratelimit import TelegramLimits
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.timezones import ZoneIndex
 from handlers import (
     add,
@@ -62,6 +64,33 @@ class RecertApplication(Application[Any, RecertContext, Any, Any, Any, Any]):
     the life of the process (and, as chat data is not persisted, every chat id too): memory
     that grows with every distinct user. What a conversation needs is non-empty and stays.
     """
+
+    async def initialize(self) -> None:
+        """PTB's start-up (getMe first), saying once, in one line, that Telegram cannot be
+        reached; polling retries it (run_polling's bootstrap retries)."""
+        try:
+            await super().initialize()
+        except InvalidToken:
+            # Not a TelegramError any more: PTB's retry loop neither retries nor logs a
+            # traceback; bot.__main__ prints the line and exits 2.
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN: Telegram refused it (revoked, or a typo); "
+                "@BotFather's /token shows the current one"
+            ) from None
+        except NetworkError as error:
+            if not self.bot_data.get("told_unreachable"):
+                self.bot_data["told_unreachable"] = True
+                retrying = self.bot_data.get("polling")
+                logger.warning(
+                    "Telegram is unreachable (%s)%s",
+                    error,
+                    ": retrying with growing pauses, up to 30 s, until it answers"
+                    if retrying
+                    else "",
+                )
+            raise
+        if self.bot_data.pop("told_unreachable", False):
+            logger.warning("Telegram answers again")
 
     async def process_update(self, update: object) -> None:
         if not isinstance(update, Update):
@@ -130,6 +159,8 @@ async def post_init(application: RecertApplication) -> None:
     schedule(application, application.bot_data["settings"].sweep_interval)
     # Digests, alerts and escalations tick at the same interval (SWEEP_INTERVAL=0: neither).
     schedule_teams(application, application.bot_data["settings"].sweep_interval)
+    if application.bot_data.get("polling"):
+        await start_heartbeat(application, application.bot_data["settings"])
     logger.info("Recert started as @%s", application.bot.username)
 
 

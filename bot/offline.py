@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 from telegram.error import TelegramError
@@ -196,10 +197,25 @@ class Chat:
         return int(self.info["id"])
 
 
-class OfflineBotAPI(BaseRequest):
-    """Answers the Bot API methods the bot uses, from memory."""
+Observer = Callable[[dict[str, Any]], None]
 
-    def __init__(self, on_bot_message: Callable[[dict[str, Any]], None] | None = None) -> None:
+
+class OfflineBotAPI(BaseRequest):
+    """Answers the Bot API methods the bot uses, from memory.
+
+    The observers see what a person would: a message the bot sends, one it edits (after the
+    edit), and the answer to a pressed button. With `files_dir`, files sent either way are
+    also kept there, so a file id the database holds still works after a restart.
+    """
+
+    def __init__(
+        self,
+        on_bot_message: Observer | None = None,
+        *,
+        on_bot_edit: Observer | None = None,
+        on_callback_answer: Observer | None = None,
+        files_dir: Path | None = None,
+    ) -> None:
         self.bot_user = dict(BOT_USER)
         self.calls: list[Call] = []
         self.chats: dict[int, Chat] = {}
@@ -209,6 +225,10 @@ class OfflineBotAPI(BaseRequest):
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.answered_callbacks: dict[str, dict[str, Any]] = {}
         self.on_bot_message = on_bot_message
+        self.on_bot_edit = on_bot_edit
+        self.on_callback_answer = on_callback_answer
+        self.files_dir = files_dir
+        self._unsaved: list[StoredFile] = []
         # Faults to inject, per method, consumed in order: an ApiError, or a TelegramError
         # (such as TimedOut) raised as the transport would raise it.
         self.faults: dict[str, list[Exception]] = {}
@@ -216,13 +236,48 @@ class OfflineBotAPI(BaseRequest):
         self.delays: dict[str, float] = {}
         self._update_ids = itertools.count(1)
         self._ids = itertools.count(1)
+        self._file_numbers = itertools.count(1)
         self._updates: asyncio.Queue[dict[str, Any]] | None = None
         self._deliver: Callable[[dict[str, Any]], Awaitable[None]] | None = None
 
     # -- BaseRequest ------------------------------------------------------------------------
 
     async def initialize(self) -> None:
-        return None
+        if self.files_dir is not None and not self.files:
+            await asyncio.to_thread(self._load_files, self.files_dir)
+
+    def _load_files(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for meta_path in sorted(folder.glob("*.json")):
+            meta = json.loads(meta_path.read_text())
+            data = meta_path.with_suffix(".bin").read_bytes()
+            stored = StoredFile(data=data, **meta)
+            self.files[stored.file_id] = stored
+        if self.files:
+            # New ids after the ones on disk (the database may hold any of them).
+            last = max(int(re.sub(r"\D", "", f.unique_id)) for f in self.files.values())
+            self._file_numbers = itertools.count(last + 1)
+
+    def _save_files(self, stored_files: list[StoredFile]) -> None:
+        assert self.files_dir is not None
+        for stored in stored_files:
+            stored_path = self.files_dir / stored.unique_id
+            stored_path.with_suffix(".bin").write_bytes(stored.data)
+            meta = {
+                "file_id": stored.file_id,
+                "unique_id": stored.unique_id,
+                "file_name": stored.file_name,
+                "mime_type": stored.mime_type,
+            }
+            # The metadata last: a file is loaded only once both parts are written.
+            stored_path.with_suffix(".json").write_text(json.dumps(meta))
+
+    async def save_files(self) -> None:
+        """Write the files stored since the last call to `files_dir`, off the event loop."""
+        if self.files_dir is None or not self._unsaved:
+            return
+        unsaved, self._unsaved = self._unsaved, []
+        await asyncio.to_thread(self._save_files, unsaved)
 
     async def shutdown(self) -> None:
         return None
@@ -265,6 +320,7 @@ class OfflineBotAPI(BaseRequest):
             result = handler(params, uploads)
             if asyncio.iscoroutine(result):
                 result = await result
+            await self.save_files()
         except ApiError as error:
             self.calls.append(Call(api_method, params, ok=False, result=error.description))
             body: dict[str, Any] = {
@@ -341,11 +397,13 @@ class OfflineBotAPI(BaseRequest):
         return sent
 
     def _store_file(self, data: bytes, file_name: str | None, mime_type: str | None) -> StoredFile:
-        number = next(self._ids)
+        number = next(self._file_numbers)
         stored = StoredFile(
             f"FILE{number:06d}offline", f"U{number:06d}", data, file_name, mime_type
         )
         self.files[stored.file_id] = stored
+        if self.files_dir is not None:
+            self._unsaved.append(stored)
         return stored
 
     def _upload(self, value: Any, uploads: dict[str, Any], what: str) -> StoredFile:
@@ -460,6 +518,8 @@ class OfflineBotAPI(BaseRequest):
             message["reply_markup"] = markup
         else:
             message.pop("reply_markup", None)
+        if self.on_bot_edit:
+            self.on_bot_edit(message)
         return message
 
     def api_editMessageReplyMarkup(self, params: dict, uploads: dict) -> dict:
@@ -475,6 +535,8 @@ class OfflineBotAPI(BaseRequest):
         else:
             message.pop("reply_markup", None)
         message["edit_date"] = self._now()
+        if self.on_bot_edit:
+            self.on_bot_edit(message)
         return message
 
     def api_deleteMessage(self, params: dict, uploads: dict) -> bool:
@@ -489,6 +551,8 @@ class OfflineBotAPI(BaseRequest):
         if query_id in self.answered_callbacks:
             raise ApiError(400, "Bad Request: query is too old and response timeout expired")
         self.answered_callbacks[query_id] = params
+        if self.on_callback_answer:
+            self.on_callback_answer(params)
         return True
 
     def api_getFile(self, params: dict, uploads: dict) -> dict:
@@ -741,6 +805,7 @@ class Person:
     # what the person does
 
     async def _send_message(self, chat: Chat, content: dict[str, Any]) -> list[dict[str, Any]]:
+        await self.api.save_files()  # a photo or document this person is sending
         before = len(chat.messages)
         message = self.api._append(chat, {"from": self.user, **content})
         await self.api.deliver({"message": message})

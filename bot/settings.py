@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 TOKEN_PATTERN = re.compile(r"^\d{5,16}:[A-Za-z0-9_-]{30,64}$")
 SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 DEFAULT_DATABASE_URL = "sqlite:///data/recert.db"
+DATABASE_SCHEMES = {"sqlite", "postgresql", "postgres", "postgresql+asyncpg"}
 
 
 class SettingsError(Exception):
@@ -45,6 +47,8 @@ class Settings(BaseSettings):
     # Conversation state read from the database on every update, so several replicas share
     # it. Unset: on in webhook mode on PostgreSQL (replicas), off otherwise (pays nothing).
     shared_state: bool | None = None
+    # Polling: touched while the bot polls, read by `recert health` (the image's health check).
+    heartbeat_file: Path = Path(tempfile.gettempdir()) / "recert.heartbeat"
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -59,6 +63,17 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        # Never echo the value: it may carry a password.
+        scheme = value.strip().partition("://")[0].lower()
+        if scheme not in DATABASE_SCHEMES or "://" not in value:
+            raise ValueError(
+                "expected sqlite:///path/to/recert.db or postgresql://user:password@host:5432/db"
+            )
+        return value.strip()
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -140,12 +155,25 @@ class Settings(BaseSettings):
         head, sep, tail = base.rpartition("/bot")
         return f"{head}/file/bot{tail}" if sep else base
 
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file, or None (PostgreSQL, or SQLite in memory)."""
+        if not self.database_url.startswith("sqlite") or ":memory:" in self.database_url:
+            return None
+        path = self.database_url.split("///", 1)[-1]
+        return Path(path) if path else None
+
     def ensure_data_dir(self) -> None:
         """Create the directory of a SQLite file, so the default works on a fresh clone."""
-        if self.database_url.startswith("sqlite") and ":memory:" not in self.database_url:
-            path = self.database_url.split("///", 1)[-1]
-            if path:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = self.sqlite_path
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SettingsError(
+                f"DATABASE_URL: cannot create the folder {path.parent} ({error.strerror})"
+            ) from None
 
 
 def load_settings(**overrides: object) -> Settings:

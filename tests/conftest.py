@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
+import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Any
 import asyncpg
 import pytest
 from pydantic import SecretStr
+from sqlalchemy.engine import make_url
 from telegram import Update
 
 from bot.app import build_application, shutdown, startup
@@ -26,6 +29,40 @@ POSTGRES_URL = os.environ.get(
     "RECERT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 BACKENDS = ["sqlite", "postgresql"]
+# CI must run every PostgreSQL test: there an unreachable server fails them instead of
+# skipping them (.ci/run sets CI=true).
+REQUIRE_POSTGRES = os.environ.get("CI", "").lower() in ("1", "true", "yes") or os.environ.get(
+    "RECERT_REQUIRE_POSTGRES", ""
+).lower() in ("1", "true", "yes")
+
+
+POSTGRES_SKIP = "PostgreSQL variant skipped"
+
+
+@functools.cache
+def _postgres_unreachable() -> str | None:
+    """Why the test server cannot be used (asked once per run), or None when it answers."""
+    url = make_url(POSTGRES_URL)
+    host, port = url.host or "127.0.0.1", url.port or 5432
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+    except OSError as error:
+        return f"PostgreSQL is not reachable at {host}:{port} ({error.strerror or error})"
+    return None
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line, however many PostgreSQL variants were skipped, saying how to run them."""
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if POSTGRES_SKIP in str(report.longrepr)
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"{len(skipped)} PostgreSQL variants skipped: {_postgres_unreachable()}. Start it "
+            "(or set RECERT_TEST_POSTGRES_URL) to run them; with CI=true they fail instead."
+        )
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +81,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 def _postgres() -> Iterator[str]:
     """An empty schema per test: each test migrates from nothing, as a new install does."""
+    reason = _postgres_unreachable()
+    if reason is not None:
+        if REQUIRE_POSTGRES:
+            pytest.fail(
+                f"{reason}, and CI=true (or RECERT_REQUIRE_POSTGRES=1) requires every "
+                "PostgreSQL test",
+                pytrace=False,
+            )
+        pytest.skip(f"{POSTGRES_SKIP}: {reason}")
 
     async def reset() -> None:
         connection = await asyncpg.connect(POSTGRES_URL)

@@ -175,7 +175,7 @@ def test_process_answers_start_through_a_configured_bot_api(
 
 
 def test_terminal_chat_through_start(tmp_path: Path) -> None:
-    script = "/start\n2\nMadrid\n/quit\n"
+    script = "/start\n#2\nMadrid\n/quit\n"
     env = bot_env(tmp_path, LANG="en_US.UTF-8")
     result = subprocess.run(
         [sys.executable, "-m", "bot", "chat"],
@@ -189,8 +189,8 @@ def test_terminal_chat_through_start(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "I'm Recert" in out
-    assert "[1] ✓ English" in out and "[2] Español" in out
-    # Pressing 2 chose Spanish; the rest of the chat is in Spanish.
+    assert "[#1] ✓ English" in out and "[#2] Español" in out
+    # Pressing #2 chose Spanish; the rest of the chat is in Spanish.
     assert "zona horaria" in out
     assert "Madrid (UTC+01:00)" in out
     assert "Traceback" not in result.stderr
