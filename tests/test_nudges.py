@@ -231,7 +231,7 @@ async def test_second_trainer_logs_snoozes_and_renews(bot: Bot) -> None:
     assert not any(m == "d30" for m, _status in statuses)
 
 
-def many_due(count: int, end: date, first_id: int):  # type: ignore[no-untyped-def]
+def many_due(count: int, end: date, first_id: int, hour: int = 9):  # type: ignore[no-untyped-def]
     """`count` trainers in Madrid, each with a card whose 7-days-before nudge is due."""
     from storage.models import Credential, Trainer
 
@@ -244,7 +244,7 @@ def many_due(count: int, end: date, first_id: int):  # type: ignore[no-untyped-d
                     name=f"T{offset}",
                     language="en",
                     time_zone="Europe/Madrid",
-                    reminder_hour=9,
+                    reminder_hour=hour,
                 )
             )
         session.flush()

@@ -92,15 +92,16 @@ def _expire_leases(url: str) -> int:
 
 
 def database_with_due(tmp_path: Path, first_id: int) -> str:
-    """A migrated SQLite file of TRAINERS trainers 29 days before their end: the
-    30-days-before reminder (yesterday) is due for everyone, and nothing else is owed for days
-    (no final-week repeats)."""
+    """A migrated SQLite file of TRAINERS trainers 30 days before their end, whose reminder
+    hour is this hour: the 30-days-before reminder is due for everyone now (fresh, not a
+    catch-up waiting for tomorrow's hour), and nothing else is owed for days."""
     url = f"sqlite:///{tmp_path / 'bot.db'}"
     upgrade(url)
-    end = datetime.now(MADRID).date() + timedelta(days=29)
+    now = datetime.now(MADRID)
+    end = now.date() + timedelta(days=30)
     engine = create_engine(url)
     with Session(engine) as session:
-        many_due(TRAINERS, end, first_id)(session)
+        many_due(TRAINERS, end, first_id, hour=now.hour)(session)
         session.commit()
     engine.dispose()
     return url
