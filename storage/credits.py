@@ -15,6 +15,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, delete, select
 
+from scheduler.certificate import same_code
 from scheduler.credits import Earned, Fineprint, Refusal, counted, excess, over_cap, refusal
 from scheduler.cycles import Cycle
 from storage.catalog import Catalog, CatalogEntry
@@ -48,6 +49,7 @@ class NewCredit:
     cost: Decimal | None = None
     category: str | None = None
     proof: Proof | None = None
+    code: str | None = None  # the course or approval code printed on the certificate
 
 
 @dataclass
@@ -172,6 +174,8 @@ def log(
             continue
         candidate = Earned(units, new.earned_on, new.title, new.category)
         outcome.refused = refusal(_cycle(credential), existing, candidate, rules, today)
+        if outcome.refused is None and rules.no_repeats and _repeats_code(session, credential, new):
+            outcome.refused = Refusal.REPEAT
         before = counted(existing, rules)
         if outcome.refused is not None:
             outcome.counted = before
@@ -194,9 +198,26 @@ def log(
                 proof_file_id=new.proof.file_id if new.proof else None,
                 proof_kind=new.proof.kind if new.proof else None,
                 proof_name=new.proof.name if new.proof else None,
+                course_code=new.code,
             )
         )
     return logged
+
+
+def _repeats_code(session: Session, credential: Credential, new: NewCredit) -> bool:
+    """The same course code already counted in this cycle (ACE: a course counts once, and
+    its code names it whatever title the trainer typed)."""
+    if not new.code:
+        return False
+    codes = session.exec(
+        select(Credit.course_code).where(
+            Credit.credential_id == credential.id,
+            col(Credit.earned_on) >= credential.cycle_start,
+            col(Credit.earned_on) <= (credential.cycle_end or date.max),
+            col(Credit.course_code).is_not(None),
+        )
+    ).all()
+    return any(same_code(code, new.code) for code in codes)
 
 
 def undo(session: Session, trainer_id: int, batch: str) -> int:
