@@ -54,7 +54,6 @@ def _reader(context: RecertContext) -> Reader:
 def prefilled(user_data: dict[Any, Any], change: str) -> dict[str, Any]:
     """The draft of the card just answered, less the field to change: /log asks for it."""
     draft: dict[str, Any] = dict(user_data.pop(KEY, None) or {})
-    draft.pop("notes", None)
     for key in CHANGES.get(change, ()):
         draft.pop(key, None)
     return draft
@@ -78,13 +77,13 @@ async def reading_note(update: Update, context: RecertContext, proof: dict[str, 
     return "\n" + context.gettext("⏳ Reading it…")
 
 
-def read_later(update: Update, context: RecertContext, proof: dict[str, Any], prompt: Message) -> None:
+def read_later(
+    update: Update, context: RecertContext, proof: dict[str, Any], prompt: Message
+) -> None:
     """Reads the file after the handler has answered, and turns the prompt into the card."""
     user = update.effective_user
     assert user is not None
-    context.application.create_task(
-        _read_into(context, user.id, prompt, proof), update=update
-    )
+    context.application.create_task(_read_into(context, user.id, prompt, proof), update=update)
 
 
 async def _say_unavailable(
@@ -145,7 +144,7 @@ async def _read_into(
         )
         await _edit(prompt, text, prompt.reply_markup)
         return
-    draft = draft_from(certificate, eligible, context.catalog, {})
+    draft = draft_from(certificate, eligible, context.catalog)
     context.user_data[KEY] = draft
     await _edit(
         prompt,
@@ -167,11 +166,8 @@ def _is_card(held: Held, catalog: Catalog) -> bool:
     return entry is not None and entry.is_cpr
 
 
-def draft_from(
-    certificate: Certificate, held: list[Held], catalog: Catalog, typed: dict[str, Any]
-) -> dict[str, Any]:
-    """A /log draft from what was read surely; what was typed stays, what is unsure is left
-    out (and so asked). `notes`: where the certificate disagrees with what was typed."""
+def draft_from(certificate: Certificate, held: list[Held], catalog: Catalog) -> dict[str, Any]:
+    """A /log draft from what was read surely; what is unsure is left out, and so asked."""
     read: dict[str, Any] = {}
     ids = _credentials_for(certificate, held, catalog)
     if ids:
@@ -201,10 +197,7 @@ def draft_from(
     if certificate.sure("code"):
         assert certificate.code is not None
         read["code"] = certificate.code.value
-    notes = [
-        key for key in ("amount", "date") if key in typed and key in read and typed[key] != read[key]
-    ]
-    return {"cost": None, **read, **typed, "notes": notes}
+    return {"cost": None, **read}
 
 
 class _NoEntry:
@@ -236,7 +229,7 @@ def _complete(draft: dict[str, Any]) -> bool:
 def card_text(
     context: RecertContext, certificate: Certificate, draft: dict[str, Any], held: list[Held]
 ) -> str:
-    """"0.5 CEU · 15 March 2025 · Corrective Exercise Fundamentals · counts toward NASM-CPT?"
+    """ "0.5 CEU · 15 March 2025 · Corrective Exercise Fundamentals · counts toward NASM-CPT?"
     with the provider and code under it, and what could not be read, to be asked."""
     _ = context.gettext
     tr = context.tr
@@ -246,8 +239,9 @@ def card_text(
         amount = Decimal(draft["amount"])
         if draft.get("hours"):
             parts.append(
-                context.ngettext("{count} contact hour", "{count} contact hours", int(amount))
-                .format(count=tr.number(amount))
+                context.ngettext(
+                    "{count} contact hour", "{count} contact hours", int(amount)
+                ).format(count=tr.number(amount))
             )
         else:
             assert certificate.units is not None
@@ -276,14 +270,6 @@ def card_text(
         lines.append(_("Provider: {provider}").format(provider=html.escape(draft["provider"])))
     if draft.get("code"):
         lines.append(_("Course code: {code}").format(code=html.escape(draft["code"])))
-    said = {"amount": certificate.units, "date": certificate.completed_on}
-    for key in draft.get("notes", []):
-        read = said[key]
-        assert read is not None
-        shown = (
-            tr.date(read.value, "long") if key == "date" else tr.number(read.value.amount)  # type: ignore[attr-defined]
-        )
-        lines.append(_("Note: the certificate says {value}.").format(value=shown))
     if missing:
         lines.append(
             _("I couldn't read {fields} for sure: I'll ask.").format(fields=", ".join(missing))
@@ -345,8 +331,10 @@ async def button(update: Update, context: RecertContext) -> None:
         assert chat is not None
         await chat.send_message(context.gettext("Cancelled: nothing was logged."))
         return
-    markup = _change_buttons(context) if action == "change" else _card_buttons(
-        context, _complete(draft)
+    markup = (
+        _change_buttons(context)
+        if action == "change"
+        else _card_buttons(context, _complete(draft))
     )
     await query.edit_message_reply_markup(markup)
 

@@ -62,14 +62,19 @@ class Certificate:
 
 
 # Cyrillic capitals that look like Latin ones: Russian certificates (and OCR with Russian data)
-# print "CEU" as "СЕU"; that OCR also reads a "U" among Cyrillic capitals as "Ч".
+# print "CEU" with a Cyrillic Es and Ie; that OCR also reads a "U" among them as Che.
 _LOOKALIKES = str.maketrans("АВСЕНКМОРТХУЧ", "ABCEHKMOPTXYU")
 
 
 def _latin_caps(text: str) -> str:
     """Short all-capital words (unit and body names, codes) in Latin letters; Russian words
     stay as they are."""
-    return re.sub(r"(?<!\w)[A-ZА-ЯЁ0-9-]{2,12}(?!\w)", lambda m: m[0].translate(_LOOKALIKES), text)
+    return re.sub(
+        r"(?<!\w)[A-ZА-ЯЁ0-9-]{2,12}(?!\w)",  # noqa: RUF001
+        lambda match: match[0].translate(_LOOKALIKES),
+        text,
+    )
+
 
 _MONTHS = {
     # English
@@ -84,9 +89,10 @@ _MONTHS = {
     "январ": 1, "феврал": 2, "март": 3, "апрел": 4, "ма": 5, "июн": 6, "июл": 7,
     "август": 8, "сентябр": 9, "октябр": 10, "ноябр": 11, "декабр": 12,
 }  # fmt: skip
-_ENGLISH_FULL = (
-    "january february march april may june july august september october november december"
-).split()
+_ENGLISH_FULL = [
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+]  # fmt: skip
 
 
 def _month(word: str) -> int | None:
@@ -191,8 +197,9 @@ def _plausible(value: date, today: date, expiry: bool) -> bool:
 
 
 _UNIT_WORDS = (
-    ("ceu", r"CEUs?|C\.E\.U\.?s?|UEC|ЕПО"),
-    ("cec", r"CECs?|C\.E\.C\.?s?|CE\s+credits?|continuing\s+education\s+credits?|créditos?|кредит\w*"),
+    ("ceu", r"CEUs?|C\.E\.U\.?s?|UEC"),
+    ("cec", r"CECs?|C\.E\.C\.?s?|CE\s+credits?|continuing\s+education\s+credits?|"
+            r"créditos?|кредит\w*"),
     ("hours", r"contact\s+hours?|hours?|hrs?|horas?(?:\s+de\s+contacto)?|час\w*|ч\.?"),
 )  # fmt: skip
 _DURATION = re.compile(r"duration|length|duraci[oó]n|продолжительн|длительн", re.IGNORECASE)
@@ -202,9 +209,14 @@ _UNITS_AFTER = [
     for kind, words in _UNIT_WORDS
 ]
 _UNITS_BEFORE = [
-    (kind, re.compile(rf"(?:{words})\s*(?:awarded|earned|otorgad\w*)?\s*[:=]\s*{_NUMBER}\b", re.IGNORECASE))
+    (
+        kind,
+        re.compile(
+            rf"(?:{words})\s*(?:awarded|earned|otorgad\w*)?\s*[:=]\s*{_NUMBER}\b", re.IGNORECASE
+        ),
+    )
     for kind, words in _UNIT_WORDS
-]  # fmt: skip
+]
 
 
 def _units(lines: Sequence[Line]) -> Read[Units] | None:
@@ -214,21 +226,21 @@ def _units(lines: Sequence[Line]) -> Read[Units] | None:
     found: list[tuple[int, Units, float]] = []
     rank = {"ceu": 0, "cec": 0, "hours": 1}
     for line in lines:
-        for text in (_latin_caps(line.text),):
-            for patterns in (_UNITS_BEFORE, _UNITS_AFTER):
-                for kind, pattern in patterns:
-                    for match in pattern.finditer(text):
-                        try:
-                            amount = Decimal(match["n"].replace(",", "."))
-                        except InvalidOperation:
-                            continue
-                        limit = MAX_HOURS if kind == "hours" else MAX_UNITS
-                        if not 0 < amount <= limit:
-                            continue
-                        sureness = line.confidence
-                        if kind == "hours" and _DURATION.search(text):
-                            sureness *= 0.5
-                        found.append((rank[kind], Units(amount.normalize(), kind), sureness))
+        text = _latin_caps(line.text)
+        for patterns in (_UNITS_BEFORE, _UNITS_AFTER):
+            for kind, pattern in patterns:
+                for match in pattern.finditer(text):
+                    try:
+                        amount = Decimal(match["n"].replace(",", "."))
+                    except InvalidOperation:
+                        continue
+                    limit = MAX_HOURS if kind == "hours" else MAX_UNITS
+                    if not 0 < amount <= limit:
+                        continue
+                    sureness = line.confidence
+                    if kind == "hours" and _DURATION.search(text):
+                        sureness *= 0.5
+                    found.append((rank[kind], Units(amount.normalize(), kind), sureness))
     if not found:
         return None
     best = min(rank for rank, _units, _c in found)

@@ -174,7 +174,11 @@ def log(
             continue
         candidate = Earned(units, new.earned_on, new.title, new.category)
         outcome.refused = refusal(_cycle(credential), existing, candidate, rules, today)
-        if outcome.refused is None and rules.no_repeats and _repeats_code(session, credential, new):
+        if (
+            outcome.refused is None
+            and rules.no_repeats
+            and _repeats_code(session, credential, new)
+        ):
             outcome.refused = Refusal.REPEAT
         before = counted(existing, rules)
         if outcome.refused is not None:

@@ -255,7 +255,7 @@ async def test_other_chats_are_answered_while_a_large_image_is_read(
 
 
 async def test_files_that_are_not_certificates(bot: Bot) -> None:
-    ana, nasm = await nasm_trainer(bot)
+    ana, _nasm = await nasm_trainer(bot)
     await ana.send_photo(b"\xff\xd8\xff\xe0 not really a jpeg")
     assert await card(ana) == "I couldn't read it. Log this certificate?"
     await ana.send_document(b"%PDF-1.4 junk", "x.pdf", "application/pdf")

@@ -18,9 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("credits") as batch:
-        batch.add_column(
-            sa.Column("course_code", sa.String(length=32), nullable=True)
-        )
+        batch.add_column(sa.Column("course_code", sa.String(length=32), nullable=True))
 
 
 def downgrade() -> None:
