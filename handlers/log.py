@@ -32,7 +32,7 @@ from handlers.basics import cancel
 from handlers.dateinput import read_date
 from handlers.loader import with_trainer
 from handlers.render import credential_name, progress_bar, units
-from handlers.snap import prefilled, read_later, reading_note
+from handlers.snap import check_later, prefilled, read_later, reading_note
 from storage import credits, nudges
 from storage.catalog import Catalog
 from storage.credentials import Held, held_by
@@ -541,7 +541,9 @@ async def sent_file(update: Update, context: RecertContext) -> int:
         if isinstance(proof, str):
             return await _refuse_proof(update, context, proof)
         draft["proof"] = _as_data(proof)
-        return await advance(update, context)
+        state = await advance(update, context)
+        check_later(update, context, draft["proof"])  # its course code, ACE's no-repeat rule
+        return state
     return await advance(
         update,
         context,

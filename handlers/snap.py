@@ -26,7 +26,7 @@ from handlers.reader import Reader, Unavailable, Unreadable
 from handlers.render import credential_name
 from scheduler.certificate import Certificate, understand
 from scheduler.cycles import cycle_from_expiry
-from storage import credentials
+from storage import credentials, credits
 from storage.catalog import Catalog
 from storage.credentials import Held, held_by, rule_for
 
@@ -159,6 +159,53 @@ async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None
     except BadRequest as error:
         if "not modified" not in error.message:
             raise
+
+
+def check_later(update: Update, context: RecertContext, proof: dict[str, Any]) -> None:
+    """A proof given at /log's last step, once that entry is logged: read for its course
+    code, kept with the entry; a course a body counts once, logged again, is pointed out."""
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    if proof["kind"] != "document" and not _reader(context).can_ocr():
+        return  # nothing to add: what the trainer typed is what was logged
+    context.application.create_task(_check(context, user.id, chat.id, proof), update=update)
+
+
+async def _check(
+    context: RecertContext, user_id: int, chat_id: int, proof: dict[str, Any]
+) -> None:
+    certificate = await _read(context, user_id, chat_id, proof)
+    if certificate is None or not certificate.sure("code"):
+        return
+    assert certificate.code is not None
+    code, catalog = certificate.code.value, context.catalog
+    repeats = await context.db.run(
+        lambda session: credits.add_code(session, user_id, proof["file_id"], code, catalog)
+    )
+    for credential, batch in repeats:
+        entry = catalog.get(credential.catalog_id)
+        await context.bot.send_message(
+            chat_id,
+            context.gettext(
+                "{body} counts a course once: the course code {code} on this certificate "
+                "was logged for {name} before in this cycle. Undo this entry?"
+            ).format(
+                body=html.escape(entry.body if entry else ""),
+                code=html.escape(code),
+                name=credential_name(credential, catalog),
+            ),
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            context.gettext("Undo"), callback_data=f"log:undo:{batch}"
+                        )
+                    ]
+                ]
+            )
+            if batch
+            else None,
+        )
 
 
 def _is_card(held: Held, catalog: Catalog) -> bool:

@@ -262,3 +262,39 @@ async def test_files_that_are_not_certificates(bot: Bot) -> None:
     assert await card(ana) == "I couldn't read it. Log this certificate?"
     await ana.press("Yes, log credits")
     assert "How much did you earn?" in ana.last_text
+
+
+async def until(person: Person, words: str, seconds: float = 60) -> str:
+    for _ in range(int(seconds / 0.05)):
+        if words in person.last_text:
+            return person.last_text
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{words!r} never came; last: {person.last_text!r}")
+
+
+async def test_a_proof_at_the_last_step_of_log_is_read_for_its_course_code(bot: Bot) -> None:
+    max_ = bot.person("Max")
+    await onboard(max_, "✓ English")
+    ace = await give(bot, max_, "ace-cpt", date(2025, 1, 1), TODAY + timedelta(days=400), "2.0")
+    spec = sample("en", body="ACE", code="ACE-5521", unit_word="CEC", kind="cec")
+    certificate = text_pdf(lines_of(spec))
+    await max_.send_document(certificate, "first.pdf", "application/pdf")
+    await card(max_)
+    await max_.press("Log it")
+    assert "Logged 0.5 CEC to ACE-CPT" in max_.last_text
+    # Step by step, under another title: the proof, read after logging, names the same course.
+    await max_.send("/log")
+    await max_.send("0.5")
+    await max_.press("Yesterday")
+    await max_.send("Corrective exercise refresher")
+    await max_.press("Skip")
+    await max_.press("Skip")
+    await max_.send_document(certificate, "again.pdf", "application/pdf")
+    assert "Logged 0.5 CEC to ACE-CPT" in max_.last_text
+    text = await until(max_, "counts a course once")
+    assert "the course code ACE-5521 on this certificate was logged for ACE-CPT before" in text
+    await max_.press("Undo")
+    rows = await stored_credits(bot, ace)
+    assert [(r.title, r.course_code) for r in rows] == [
+        ("Corrective Exercise Fundamentals", "ACE-5521")
+    ]
