@@ -177,6 +177,8 @@ def lines_of(data: dict[str, list[object]]) -> list[Line]:
         confidence = float(str(data["conf"][index]))
         if not word or confidence < 0:
             continue
+        if confidence < 35 or (len(word) == 1 and not word.isdigit() and confidence < 75):
+            continue  # specks of a shadow or the page's edge read as letters
         key = (data["page_num"][index], data["block_num"][index], data["par_num"][index],
                data["line_num"][index])  # fmt: skip
         words, confidences = lines.setdefault(key, ([], []))

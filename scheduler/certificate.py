@@ -258,7 +258,7 @@ _CODE_LABEL = re.compile(
     r"код(?:\s+курса)?|номер\s+(?:курса|провайдера)",
     re.IGNORECASE,
 )
-_CODE = re.compile(r"[:#№]?\s*(?P<code>[A-Z0-9](?:[A-Z0-9-]{2,22}[A-Z0-9]))\b")
+_CODE = re.compile(r"\s*[:#№]?\s*(?P<code>[A-Z0-9](?:[A-Z0-9-]{2,22}[A-Z0-9]))\b")
 
 
 def _code(lines: Sequence[Line]) -> Read[str] | None:
@@ -266,9 +266,17 @@ def _code(lines: Sequence[Line]) -> Read[str] | None:
         label = _CODE_LABEL.search(line.text)
         if label is None:
             continue
-        match = _CODE.search(_latin_caps(line.text[label.end() :]))
+        rest = _latin_caps(line.text[label.end() :])
+        match = _CODE.match(rest) or _CODE.search(rest)
         if match and any(ch.isdigit() for ch in match["code"]):
-            return Read(match["code"].upper(), line.confidence)
+            sureness = line.confidence
+            if (
+                rest[: match.start("code")].rstrip().endswith(("№", "-"))
+                and not rest[match.start("code") - 1].isspace()
+            ):
+                # "№5-2025-77": glued to the code, a number sign is usually a misread "NS"
+                sureness *= 0.5
+            return Read(match["code"].upper(), sureness)
     return None
 
 
@@ -318,7 +326,7 @@ def _title(lines: Sequence[Line]) -> Read[str] | None:
 
 
 def _clean(value: str) -> str:
-    value = " ".join(value.split()).strip(" .,:;\"'“”«»")
+    value = " ".join(value.split()).strip(" .,:;\"'“”«»<>|_~")
     return value[:200]
 
 

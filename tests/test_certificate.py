@@ -83,6 +83,8 @@ def test_codes_and_bodies() -> None:
     assert read("ACE Course code: 1234-5678").code.value == "1234-5678"  # type: ignore[union-attr]
     assert read("NASM Provider #: NASM-00123").code.value == "NASM-00123"  # type: ignore[union-attr]
     assert read("Course code: none").code is None  # a code has digits
+    assert read("Код курса: № 12345").sure("code")  # the number sign, as Russian writes it
+    assert not read("Код курса: №5-2025-77").sure("code")  # glued: OCR's misread of "NS"
     assert read("Approved by ACE", "ACE and NASM are bodies").body.value == "ACE"  # type: ignore[union-attr]
     assert not read("NASM or ACE").sure("body")  # two named alike: asked
     assert read("Space program").body is None  # "ACE" inside a word is no body
