@@ -67,12 +67,12 @@ def _month_first(context: RecertContext) -> bool:
 async def reading_note(update: Update, context: RecertContext, proof: dict[str, Any]) -> str:
     """What to add to "Log this certificate?" while the file is read: "" when it can't be
     (a photo, and no Tesseract here: said once per person)."""
-    user = update.effective_user
-    assert user is not None and context.user_data is not None
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None and context.user_data is not None
     context.user_data.pop(KEY, None)  # a card shown before is for another file
     reader = _reader(context)
     if proof["kind"] != "document" and not reader.can_ocr():
-        await _say_unavailable(context, reader, user.id, update.effective_chat.id)  # type: ignore[union-attr]
+        await _say_unavailable(context, reader, user.id, chat.id)
         return ""
     return "\n" + context.gettext("⏳ Reading it…")
 
@@ -222,13 +222,14 @@ def draft_from(certificate: Certificate, held: list[Held], catalog: Catalog) -> 
     if certificate.sure("units"):
         assert certificate.units is not None
         found = certificate.units.value
-        units_named = {
-            (catalog.get(h.credential.catalog_id) or _NO_ENTRY).unit_name
+        named = {
+            entry.unit_name
             for h in held
             if h.credential.id in (ids or [])
+            and (entry := catalog.get(h.credential.catalog_id)) is not None
         }
         # 0.5 CEU for a credential counted in CECs is not 0.5 of its units: ask instead.
-        if found.kind == "hours" or units_named <= {found.kind.upper(), None}:
+        if found.kind == "hours" or named <= {found.kind.upper(), None}:
             read.update(amount=str(found.amount), hours=found.kind == "hours")
     if certificate.sure("completed_on"):
         assert certificate.completed_on is not None
@@ -245,13 +246,6 @@ def draft_from(certificate: Certificate, held: list[Held], catalog: Catalog) -> 
         assert certificate.code is not None
         read["code"] = certificate.code.value
     return {"cost": None, **read}
-
-
-class _NoEntry:
-    unit_name = None
-
-
-_NO_ENTRY = _NoEntry()
 
 
 def _credentials_for(certificate: Certificate, held: list[Held], catalog: Catalog) -> list[int]:
@@ -397,7 +391,10 @@ async def card_sent(update: Update, context: RecertContext) -> None:
     _ = context.gettext
     edit = context.user_data.get("edit") or {}
     document = message.document
-    is_pdf = document is not None and (document.mime_type or "") == "application/pdf"
+    is_pdf = document is not None and (
+        document.mime_type == "application/pdf"
+        or (document.file_name or "").lower().endswith(".pdf")
+    )
     if message.photo:
         file_id = message.photo[-1].file_id
     elif is_pdf:
