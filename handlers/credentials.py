@@ -250,7 +250,7 @@ async def _ask_renew(
         await query.answer(
             _(
                 "This credential has no fixed cycle: use “Edit dates” to type "
-                "the new expiry date from your card."
+                "the new expiry date from your card, or send a photo of it there."
             ),
             show_alert=True,
         )
