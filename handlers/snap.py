@@ -134,7 +134,10 @@ async def _read_into(
     assert context.user_data is not None
     certificate = await _read(context, user_id, prompt.chat_id, proof)
     if context.user_data.get("pending_proof") != proof:
-        return  # answered already ("Yes, log credits" or "No"), or another file came since
+        # Answered already ("Yes, log credits" or "No"), or another file came since (its
+        # prompt is the one that counts): this one stops saying it is being read.
+        await _edit(prompt, context.gettext("Log this certificate?"), None)
+        return
     held = await context.db.run(lambda session: held_by(session, user_id))
     eligible = [h for h in held if not _is_card(h, context.catalog)]
     _ = context.gettext

@@ -298,3 +298,19 @@ async def test_a_proof_at_the_last_step_of_log_is_read_for_its_course_code(bot: 
     assert [(r.title, r.course_code) for r in rows] == [
         ("Corrective Exercise Fundamentals", "ACE-5521")
     ]
+
+
+async def test_two_files_back_to_back_are_read_one_after_the_other(bot: Bot) -> None:
+    ana, nasm = await nasm_trainer(bot)
+    await ana.send_photo(png(draw(sample("en", title="Kettlebell Basics"))))
+    first = ana.last
+    await ana.send_photo(png(draw(sample("en"))))
+    assert "Corrective Exercise Fundamentals" in await card(ana)
+    for _ in range(400):  # the first one's reading ends too, and says so
+        if READING not in first["text"]:
+            break
+        await asyncio.sleep(0.05)
+    assert first["text"] == "Log this certificate?" and "reply_markup" not in first
+    await ana.press("Log it")
+    [row] = await stored_credits(bot, nasm)
+    assert row.title == "Corrective Exercise Fundamentals"
