@@ -23,6 +23,7 @@ from bench.certificates import (
     sample,
     scanned_pdf,
     text_pdf,
+    unevenly_lit,
 )
 from bot.offline import Person
 from handlers import reader
@@ -314,3 +315,37 @@ async def test_two_files_back_to_back_are_read_one_after_the_other(bot: Bot) -> 
     await ana.press("Log it")
     [row] = await stored_credits(bot, nasm)
     assert row.title == "Corrective Exercise Fundamentals"
+
+
+@pytest.mark.parametrize(
+    ("language", "form"),
+    [("es", "photo"), ("ru", "photo"), ("ru", "text-pdf"), ("en", "scanned-pdf")],
+)
+async def test_each_language_as_photo_and_pdf(bot: Bot, language: str, form: str) -> None:
+    buttons = {"en": "✓ English", "es": "✓ Español", "ru": "✓ Русский"}
+    cities = {"en": "", "es": "Madrid", "ru": "Москва"}
+    person = bot.person("Kim", language_code=language)
+    await onboard(person, buttons[language], cities[language])
+    spec = sample(language)
+    catalog_id = {"NASM": "nasm-cpt", "ACE": "ace-cpt", "NSCA": "nsca-cpt"}[spec.body]
+    credential = await give(
+        bot, person, catalog_id, date(2025, 1, 1), date(2026, 12, 31), "2.0", date(2025, 1, 1)
+    )
+    page = draw(spec, layout=2, font=1)
+    if form == "photo":
+        await person.send_photo(jpeg(unevenly_lit(page)))
+    else:
+        data = text_pdf(lines_of(spec)) if form == "text-pdf" else scanned_pdf(page)
+        await person.send_document(data, "certificate.pdf", "application/pdf")
+    text = await card(person)
+    assert spec.title in text and spec.provider in text
+    await person.press_data("log:proof:save", person.last)
+    if "log:c:D" in str(person.last.get("reply_markup")):  # NSCA: the category is asked
+        await person.press_data("log:c:D", person.last)
+    [row] = await stored_credits(bot, credential)
+    assert (row.units, row.earned_on, row.title, row.course_code) == (
+        spec.units,
+        spec.completed_on,
+        spec.title,
+        spec.code,
+    )
