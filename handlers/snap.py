@@ -54,6 +54,7 @@ def _reader(context: RecertContext) -> Reader:
 def prefilled(user_data: dict[Any, Any], change: str) -> dict[str, Any]:
     """The draft of the card just answered, less the field to change: /log asks for it."""
     draft: dict[str, Any] = dict(user_data.pop(KEY, None) or {})
+    draft.pop("card", None)
     for key in CHANGES.get(change, ()):
         draft.pop(key, None)
     return draft
@@ -69,7 +70,14 @@ async def reading_note(update: Update, context: RecertContext, proof: dict[str, 
     (a photo, and no Tesseract here: said once per person)."""
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None and context.user_data is not None
-    context.user_data.pop(KEY, None)  # a card shown before is for another file
+    shown = context.user_data.pop(KEY, None)
+    if shown and shown.get("card"):
+        # The card shown before is for another file: its buttons would log this one.
+        try:
+            await context.bot.edit_message_reply_markup(chat.id, shown["card"], reply_markup=None)
+        except BadRequest as error:
+            if "not modified" not in error.message and "not found" not in error.message:
+                raise
     reader = _reader(context)
     if proof["kind"] != "document" and not reader.can_ocr():
         await _say_unavailable(context, reader, user.id, chat.id)
@@ -148,7 +156,7 @@ async def _read_into(
         await _edit(prompt, text, prompt.reply_markup)
         return
     draft = draft_from(certificate, eligible, context.catalog)
-    context.user_data[KEY] = draft
+    context.user_data[KEY] = {**draft, "card": prompt.message_id}
     await _edit(
         prompt,
         card_text(context, certificate, draft, eligible),

@@ -349,3 +349,17 @@ async def test_each_language_as_photo_and_pdf(bot: Bot, language: str, form: str
         spec.title,
         spec.code,
     )
+
+
+async def test_a_new_file_takes_the_buttons_off_the_card_before(bot: Bot) -> None:
+    ana, nasm = await nasm_trainer(bot)
+    first = text_pdf(lines_of(sample("en", title="Kettlebell Basics")))
+    await ana.send_document(first, "first.pdf", "application/pdf")
+    await card(ana)
+    first_card = ana.last
+    await ana.send_document(text_pdf(lines_of(sample("en"))), "second.pdf", "application/pdf")
+    assert "Corrective Exercise Fundamentals" in await card(ana)
+    assert "reply_markup" not in first_card  # its "Log it" would have logged the second file
+    await ana.press("Log it")
+    [row] = await stored_credits(bot, nasm)
+    assert (row.title, row.proof_name) == ("Corrective Exercise Fundamentals", "second.pdf")
