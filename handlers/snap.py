@@ -2,10 +2,11 @@
 
 "0.5 CEU · 15 March 2025 · Corrective Exercise Fundamentals · counts toward NASM-CPT?"
 [Log it] [Change…] [Cancel]. Reading takes a second or two, so it runs as a task after the
-handler has answered ("Reading the certificate…"): updates are handled one after another, and
-other chats must not wait for it. Saving, and asking what could not be read, is /log's own
-conversation (`log:proof:<field>` enters it with this draft), so the fine print is applied
-in one place. A renewal card's photo, at /credentials' "Edit dates", is read for its expiry.
+handler has answered ("Log this certificate? ⏳ Reading it…", today's prompt, which then
+becomes the card): updates are handled one after another, and other chats must not wait.
+Saving, and asking what could not be read, is /log's own conversation (`log:proof:<field>`
+enters it with this draft), so the fine print is applied in one place. A renewal card's
+photo, at /credentials' "Edit dates", is read for its expiry.
 """
 
 from __future__ import annotations
@@ -168,7 +169,8 @@ async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None
     try:
         await message.edit_text(text, reply_markup=markup)
     except BadRequest as error:
-        if "not modified" not in error.message:
+        # Unchanged, or deleted by the person meanwhile: nothing to show it on.
+        if "not modified" not in error.message and "not found" not in error.message:
             raise
 
 
