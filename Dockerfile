@@ -18,6 +18,11 @@ ENV PATH=/opt/recert/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     DATABASE_URL=sqlite:////data/recert.db
 COPY --from=build /opt/recert /opt/recert
+# Tesseract reads photos of certificates, in English, Spanish and Russian.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+       tesseract-ocr tesseract-ocr-eng tesseract-ocr-spa tesseract-ocr-rus \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home-dir /data --create-home recert
 USER recert
 WORKDIR /data

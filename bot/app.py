@@ -43,6 +43,7 @@ from handlers import (
     nudges,
     privacy,
     settings,
+    snap,
     start,
     status,
     team,
@@ -135,8 +136,10 @@ def register_handlers(application: RecertApplication) -> None:
             *team.handlers(),
             *start.handlers(),
             *add.handlers(),
-            *log.handlers(),
+            # Before /log's "a photo sent on its own": at "Edit dates" a photo is the card.
             *credentials.handlers(),
+            *log.handlers(),
+            *snap.handlers(),
             *status.handlers(),
             *history.handlers(),
             *nudges.handlers(),
@@ -167,6 +170,8 @@ async def post_init(application: RecertApplication) -> None:
 async def post_shutdown(application: RecertApplication) -> None:
     await drain(application)  # the nudge being sent is finished and recorded first
     await drain_teams(application)  # and so is the team message in hand
+    if (reader := application.bot_data.get("reader")) is not None:
+        reader.close()  # a certificate being read is dropped: its card would go nowhere
     await application.bot_data["db"].dispose()
 
 

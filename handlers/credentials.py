@@ -17,10 +17,11 @@ from telegram.ext import (
     CallbackQueryHandler,
     ConversationHandler,
     MessageHandler,
+    filters,
 )
 
 from bot.context import RecertContext
-from handlers import SENT_NOT_TEXT, TYPED, command, conversation, is_number, show
+from handlers import SENT_NOT_TEXT, TYPED, command, conversation, is_number, show, snap
 from handlers.add import MAX_NUMBER, has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
@@ -272,7 +273,7 @@ async def _ask_renew(update: Update, context: RecertContext, held: Held, name: s
         await query.answer(
             _(
                 "This credential has no fixed cycle: use “Edit dates” to type "
-                "the new expiry date from your card."
+                "the new expiry date from your card, or send a photo of it there."
             ),
             show_alert=True,
         )
@@ -363,7 +364,10 @@ async def _ask_edit(update: Update, context: RecertContext, step: int, note: str
     if step == EDIT_DATE:
         example = context.tr.date(date(2025, 3, 15), "short")
         if edit["expiry"]:
-            text = _("Type the expiry date printed on your card, for example {example}.")
+            text = _(
+                "Type the expiry date printed on your card, for example {example}, or send "
+                "a photo or PDF of the card."
+            )
         else:
             text = _("Type the date you certified or last renewed, for example {example}.")
         text = text.format(example=example)
@@ -494,6 +498,9 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
             states={
                 EDIT_DATE: [
                     MessageHandler(TYPED, date_typed),
+                    # A photo or PDF of the renewed card: read for its expiry (handlers.snap).
+                    MessageHandler(filters.PHOTO | filters.Document.ALL, snap.card_sent),
+                    CallbackQueryHandler(snap.use_expiry, pattern=snap.USE_EXPIRY),
                     CallbackQueryHandler(switch_mode, pattern=rf"^{PREFIX}mode:\d+$"),
                 ],
                 EDIT_NUMBER: [

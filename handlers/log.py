@@ -32,6 +32,7 @@ from handlers.basics import cancel
 from handlers.dateinput import read_date
 from handlers.loader import with_trainer
 from handlers.render import credential_name, progress_bar, units
+from handlers.snap import check_later, prefilled, read_later, reading_note
 from storage import credits, nudges
 from storage.catalog import Catalog
 from storage.credentials import Held, held_by
@@ -371,8 +372,9 @@ async def offer_proof(update: Update, context: RecertContext) -> None:
         )
         return
     context.user_data["pending_proof"] = _as_data(proof)
-    await message.reply_text(
-        _("Log this certificate?"),
+    reading = await reading_note(update, context, _as_data(proof))
+    prompt = await message.reply_text(
+        _("Log this certificate?") + reading,
         reply_markup=InlineKeyboardMarkup(
             [
                 [
@@ -382,6 +384,8 @@ async def offer_proof(update: Update, context: RecertContext) -> None:
             ]
         ),
     )
+    if reading:
+        read_later(update, context, _as_data(proof), prompt)  # the prompt becomes its card
 
 
 async def start_with_proof(update: Update, context: RecertContext) -> int:
@@ -396,7 +400,9 @@ async def start_with_proof(update: Update, context: RecertContext) -> int:
         return ConversationHandler.END
     await query.answer()
     await drop_buttons(query)
-    context.user_data["log"] = {"proof": pending}
+    # From a read certificate's card: its draft, less the field "Change…" chose.
+    change = query.data.removeprefix(PREFIX + "proof").lstrip(":") if query.data else ""
+    context.user_data["log"] = {**prefilled(context.user_data, change), "proof": pending}
     return await advance(update, context)
 
 
@@ -537,7 +543,9 @@ async def sent_file(update: Update, context: RecertContext) -> int:
         if isinstance(proof, str):
             return await _refuse_proof(update, context, proof)
         draft["proof"] = _as_data(proof)
-        return await advance(update, context)
+        state = await advance(update, context)
+        check_later(update, context, draft["proof"])  # its course code, ACE's no-repeat rule
+        return state
     return await advance(
         update,
         context,
@@ -555,6 +563,7 @@ def _new_credit(draft: dict[str, Any]) -> NewCredit:
         cost=Decimal(draft["cost"]) if draft.get("cost") else None,
         category=draft.get("category"),
         proof=Proof(**proof) if proof else None,
+        code=draft.get("code"),
     )
 
 
@@ -677,7 +686,7 @@ async def undo(update: Update, context: RecertContext) -> None:
 def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
     proof_files = filters.PHOTO | filters.Document.ALL
     every_step = [
-        CallbackQueryHandler(button, pattern=rf"^{PREFIX}(?!undo:|proof$|noproof$)"),
+        CallbackQueryHandler(button, pattern=rf"^{PREFIX}(?!undo:|proof(:|$)|noproof$)"),
         MessageHandler(TYPED, typed),
         MessageHandler(SENT_NOT_TEXT, sent_file),
     ]
@@ -689,7 +698,7 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
                     PRIVATE & proof_files & filters.CaptionRegex(r"^/log(@\w+)?(\s|$)"),
                     start_log,
                 ),
-                CallbackQueryHandler(start_with_proof, pattern=rf"^{PREFIX}proof$"),
+                CallbackQueryHandler(start_with_proof, pattern=rf"^{PREFIX}proof(:[a-z]+)?$"),
                 CallbackQueryHandler(start_from_nudge, pattern=r"^nudge:log:\d+$"),
             ],
             states={step: every_step for step in STEPS},

@@ -178,7 +178,8 @@ async def button(update: Update, context: RecertContext) -> None:
                 _kept(update)
                 + "\n\n"
                 + _(
-                    "Use /credentials and “Edit dates” to type the new expiry date from your card."
+                    "Use /credentials and “Edit dates” to type the new expiry date from your "
+                    "card, or send a photo of it there."
                 ),
             )
             return

@@ -72,7 +72,8 @@ async def bot_membership(update: Update, context: RecertContext) -> None:
     changed = update.my_chat_member
     assert changed is not None
     chat = changed.chat
-    if chat.type not in (chat.GROUP, chat.SUPERGROUP):
+    # A forged update may lack its chat (PTB parses it anyway): nothing to act on.
+    if chat is None or chat.type not in (chat.GROUP, chat.SUPERGROUP):
         return
     was_in, is_in = _presence(changed)
     if is_in and not was_in:

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, delete, select
 
+from scheduler.certificate import same_code
 from scheduler.credits import (
     Earned,
     Refusal,
@@ -64,6 +65,7 @@ class NewCredit:
     cost: Decimal | None = None
     category: str | None = None
     proof: Proof | None = None
+    code: str | None = None  # the course or approval code printed on the certificate
 
 
 @dataclass
@@ -154,6 +156,13 @@ def log(
             continue
         candidate = Earned(units, new.earned_on, new.title, new.category)
         outcome.refused = refusal(_cycle(credential), existing, candidate, rules, today)
+        if (
+            outcome.refused is None
+            and rules.no_repeats
+            and new.code
+            and _repeats_code(session, credential, new.code)
+        ):
+            outcome.refused = Refusal.REPEAT
         before = counted(existing, rules)
         if outcome.refused is not None:
             outcome.counted = before
@@ -176,9 +185,51 @@ def log(
                 proof_file_id=new.proof.file_id if new.proof else None,
                 proof_kind=new.proof.kind if new.proof else None,
                 proof_name=new.proof.name if new.proof else None,
+                course_code=new.code,
             )
         )
     return logged
+
+
+def _repeats_code(
+    session: Session, credential: Credential, code: str, other_than: int | None = None
+) -> bool:
+    """The same course code already counted in this cycle (ACE: a course counts once, and
+    its code names it whatever title the trainer typed)."""
+    query = select(Credit.course_code).where(
+        Credit.credential_id == credential.id,
+        col(Credit.earned_on) >= credential.cycle_start,
+        col(Credit.earned_on) <= (credential.cycle_end or date.max),
+        col(Credit.course_code).is_not(None),
+    )
+    if other_than is not None:
+        query = query.where(Credit.id != other_than)
+    return any(same_code(found, code) for found in session.exec(query).all())
+
+
+def add_code(
+    session: Session, trainer_id: int, proof_file_id: str, code: str, catalog: Catalog
+) -> list[tuple[Credential, str | None]]:
+    """The course code read from a proof after it was logged, added to the credits logged
+    with it. Returns where it repeats a course already counted this cycle by a body that
+    counts each course once (the credential and the batch, to undo)."""
+    rows = session.exec(
+        select(Credit, Credential)
+        .join(Credential, col(Credential.id) == Credit.credential_id)
+        .where(
+            Credit.proof_file_id == proof_file_id,
+            Credential.trainer_id == trainer_id,
+            col(Credit.course_code).is_(None),
+        )
+    ).all()
+    repeats = []
+    for credit, credential in rows:
+        if fineprint_for(credential, catalog).no_repeats and _repeats_code(
+            session, credential, code, other_than=credit.id
+        ):
+            repeats.append((credential, credit.batch))
+        credit.course_code = code
+    return repeats
 
 
 def undo(session: Session, trainer_id: int, batch: str) -> int:

@@ -112,6 +112,8 @@ class Credit(SQLModel, table=True):
     proof_file_id: str | None = Field(default=None, max_length=256)
     proof_kind: str | None = Field(default=None, max_length=16)  # "photo" or "document"
     proof_name: str | None = Field(default=None, max_length=128)
+    # The course or approval code read from the certificate (ACE's no-repeat rule matches it).
+    course_code: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
