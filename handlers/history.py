@@ -16,7 +16,7 @@ from telegram.ext import (
 )
 
 from bot.context import RecertContext
-from handlers import TYPED, command, conversation, is_number, show
+from handlers import TYPED, command, conversation, parse_id, show
 from handlers.add import has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
@@ -152,10 +152,10 @@ async def button(update: Update, context: RecertContext) -> int:
     """Pages, entries, proofs and deletion."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
-    parts = query.data.removeprefix(PREFIX).split(":")
-    if not all(is_number(part) for part in parts[1:]) or len(parts) < 2:
+    action, *fields = query.data.removeprefix(PREFIX).split(":")
+    numbers = [number for number in map(parse_id, fields) if number is not None]
+    if not numbers or len(numbers) != len(fields):
         return await _gone(update, context)
-    action, numbers = parts[0], [int(part) for part in parts[1:]]
     if action == "c" and len(numbers) == 2:
         await _page(update, context, numbers[0], numbers[1])
         return ConversationHandler.END
@@ -208,16 +208,17 @@ async def start_edit(update: Update, context: RecertContext) -> int:
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
     action, _sep, raw = query.data.removeprefix(PREFIX).partition(":")
+    credit_id = parse_id(raw)
     found = (
-        await context.db.run(lambda session: credits.get(session, user.id, int(raw)))
-        if is_number(raw)
+        await context.db.run(lambda session: credits.get(session, user.id, credit_id))
+        if credit_id is not None
         else None
     )
     if found is None:
         return await _gone(update, context)
     await query.answer()
     assert context.user_data is not None
-    context.user_data["history_edit"] = {"id": int(raw), "field": FIELDS[action]}
+    context.user_data["history_edit"] = {"id": credit_id, "field": FIELDS[action]}
     return await _ask(update, context)
 
 

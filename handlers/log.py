@@ -26,7 +26,16 @@ from telegram.ext import (
 )
 
 from bot.context import RecertContext, local_today
-from handlers import PRIVATE, SENT_NOT_TEXT, TYPED, command, conversation, drop_buttons, is_number
+from handlers import (
+    PRIVATE,
+    SENT_NOT_TEXT,
+    TYPED,
+    command,
+    conversation,
+    drop_buttons,
+    is_number,
+    parse_id,
+)
 from handlers.add import has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
@@ -402,8 +411,12 @@ async def start_from_nudge(update: Update, context: RecertContext) -> int:
     """ "Log credits" on a nudge: /log for that credential; the nudge shows the choice."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
-    nudge_id = int(query.data.rsplit(":", 1)[1])
-    found = await context.db.run(lambda session: nudges.answer(session, user.id, nudge_id))
+    nudge_id = parse_id(query.data.rsplit(":", 1)[1])
+    found = (
+        await context.db.run(lambda session: nudges.answer(session, user.id, nudge_id))
+        if nudge_id is not None
+        else None
+    )
     if found is None:
         await query.answer(
             context.gettext("This button no longer works. Please start again."), show_alert=True

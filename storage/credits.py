@@ -244,6 +244,8 @@ def page(
     total = session.exec(
         select(func.count()).select_from(Credit).where(Credit.credential_id == credential_id)
     ).one()
+    # A page past the last (a forged or an old button) is the last one, never an empty one.
+    number = max(0, min(number, (int(total) - 1) // size))
     credits = list(
         session.exec(
             select(Credit)
