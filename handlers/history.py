@@ -20,7 +20,7 @@ from handlers import TYPED, command, conversation, parse_id, show
 from handlers.add import has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
-from handlers.log import MAX_TITLE, MAX_UNITS
+from handlers.log import LEAST_UNITS, MAX_TITLE, MAX_UNITS
 from handlers.render import credential_name, units
 from storage import credits
 from storage.credentials import held_by
@@ -257,12 +257,14 @@ async def typed(update: Update, context: RecertContext) -> int:
             value = Decimal(text.replace(",", "."))
         except ArithmeticError:
             value = None
+        if isinstance(value, Decimal) and value.is_finite() and 0 < value <= MAX_UNITS:
+            value = credits.in_cents(value)  # as stored, the same on both databases
         if not isinstance(value, Decimal) or not value.is_finite() or not (0 < value <= MAX_UNITS):
             return await _ask(
                 update,
                 context,
-                _("Please type a number above 0 and up to {limit}.").format(
-                    limit=context.tr.number(MAX_UNITS)
+                _("Please type a number from {least} up to {limit}.").format(
+                    least=context.tr.number(LEAST_UNITS), limit=context.tr.number(MAX_UNITS)
                 ),
             )
     elif edit["field"] == "earned_on":

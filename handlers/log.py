@@ -44,13 +44,15 @@ from handlers.render import credential_name, progress_bar, units
 from storage import credits, nudges
 from storage.catalog import Catalog
 from storage.credentials import Held, held_by
-from storage.credits import Amount, Logged, NewCredit, Proof, fineprint_for
+from storage.credits import Amount, Logged, NewCredit, Proof, fineprint_for, in_cents
 from storage.models import Trainer
 
 PREFIX = "log:"
 AMOUNT, WHICH, CATEGORY, DATE, TITLE, PROVIDER, COST, PROOF = range(8)
 STEPS = (AMOUNT, WHICH, CATEGORY, DATE, TITLE, PROVIDER, COST, PROOF)
 MAX_UNITS = Decimal(100)
+LEAST_UNITS = Decimal("0.01")  # what the units column keeps
+TITLE_REFUSED = "title_refused"  # a one-liner's draft: its title was too long or not one line
 MAX_HOURS = Decimal(1000)
 MAX_COST = Decimal(100_000)
 MAX_TITLE = 200
@@ -82,7 +84,11 @@ def parse_amount(text: str) -> tuple[Decimal, bool] | None:
 
 
 def amount_problem(value: Decimal, hours: bool) -> bool:
-    return not value.is_finite() or value <= 0 or value > (MAX_HOURS if hours else MAX_UNITS)
+    """Not an amount to log: credits are checked as they will be stored (0.001 is 0.00);
+    hours once converted, per credential (`storage.credits.log`)."""
+    if not value.is_finite() or value <= 0 or value > (MAX_HOURS if hours else MAX_UNITS):
+        return True
+    return not hours and in_cents(value) <= 0
 
 
 def _eligible(held: list[Held], catalog: Catalog) -> list[Held]:
@@ -248,7 +254,9 @@ async def start_log(update: Update, context: RecertContext) -> int:
     if message.photo or message.document:
         proof = _proof_of(message)
     one_liner = _one_liner(text.split(maxsplit=1)[1:])
-    if isinstance(one_liner, dict) and not isinstance(proof, str):
+    # A title the guided flow would refuse is refused here too, never cut to fit.
+    title_refused = isinstance(one_liner, dict) and one_liner.pop(TITLE_REFUSED, False)
+    if isinstance(one_liner, dict) and not isinstance(proof, str) and not title_refused:
         # Everything said at once: read and, when there is nothing to ask, log in one trip.
         one_liner["proof"] = _as_data(proof) if proof else None
         return await _log_at_once(update, context, one_liner)
@@ -259,6 +267,13 @@ async def start_log(update: Update, context: RecertContext) -> int:
         _draft(context)["proof"] = _as_data(proof)
     if isinstance(one_liner, str):
         return await advance(update, context, _amount_problem_text(context, one_liner), held)
+    if isinstance(one_liner, dict):  # the one-liner, but for its title: ask for that alone
+        _draft(context).update(one_liner, date=context.today().isoformat())
+    if title_refused:
+        note = context.gettext(
+            "The title can be at most {limit} characters, on one line: nothing is logged yet."
+        ).format(limit=MAX_TITLE)
+        return await advance(update, context, note, held)
     return await advance(update, context, held=held)
 
 
@@ -280,8 +295,10 @@ def _one_liner(rest: list[str]) -> dict[str, Any] | str | None:
         "provider": None,
         "cost": None,
     }
-    title = " ".join(words[consumed:])[:MAX_TITLE]
-    if title and not has_control(title):
+    title = " ".join(words[consumed:])
+    if len(title) > MAX_TITLE or has_control(title):
+        draft[TITLE_REFUSED] = True
+    elif title:
         draft["title"] = title
     return draft
 
@@ -315,10 +332,11 @@ async def _log_at_once(update: Update, context: RecertContext, draft: dict[str, 
 
 def _amount_problem_text(context: RecertContext, typed: str) -> str:
     return context.gettext(
-        "“{text}” is not an amount I can log: type a number of credits above 0 and up to "
+        "“{text}” is not an amount I can log: type a number of credits from {least} up to "
         "{units} (like 0.5), or of hours up to {hours} (like 5h)."
     ).format(
         text=html.escape(typed[:20]),
+        least=context.tr.number(LEAST_UNITS),
         units=context.tr.number(MAX_UNITS),
         hours=context.tr.number(MAX_HOURS),
     )
@@ -627,6 +645,9 @@ def outcome_text(context: RecertContext, logged: Logged, new: NewCredit) -> str:
                     "Not logged to {name}: I don't know how many hours make one "
                     "of its credits; please give the amount in credits."
                 ),
+                "too_small": _(
+                    "Not logged to {name}: that comes to less than {least} of its credits."
+                ),
             }
             lines.append(
                 reasons[str(outcome.refused)].format(
@@ -634,6 +655,7 @@ def outcome_text(context: RecertContext, logged: Logged, new: NewCredit) -> str:
                     body=body,
                     start=tr.date(credential.cycle_start),
                     end=tr.date(credential.cycle_end) if credential.cycle_end else "",
+                    least=tr.number(LEAST_UNITS),
                 )
             )
             continue
