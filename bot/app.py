@@ -182,8 +182,8 @@ def build_application(
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
-    if settings_.rate_limit:
-        builder = builder.rate_limiter(TelegramLimits())
+    # Without RATE_LIMIT the limiter only retries replies (see `bot.ratelimit`).
+    builder = builder.rate_limiter(TelegramLimits(pace=settings_.rate_limit))
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     elif settings_.base_url:

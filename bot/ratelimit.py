@@ -9,13 +9,19 @@ any minute. Reminders, which can
 come several to one trainer at once, are also spaced a second apart per chat (`PACED`); an
 answer to what a person just did is not, so the bot never feels slow to them.
 
-A RetryAfter from Telegram is raised to the caller, which knows whether to retry (the sweep
-keeps the nudge for later).
+Every request goes through here, so this is also where an answer to a person is retried: a
+flood wait (RetryAfter) of at most `REPLY_RETRY_WITHIN` is waited out, a time-out or another
+transient error (5xx, a dropped connection) is tried again `REPLY_RETRY_PAUSE` later, once
+each time; only if that fails too does the error reach the error handler, which apologises.
+Scheduled sends (`PACED`: reminders, team messages) are not retried here: their jobs keep the
+claim and send it later, so a stop in between loses nothing. With RATE_LIMIT=false the same
+limiter runs without pacing (`pace=False`), so replies are retried either way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
@@ -23,17 +29,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiolimiter import AsyncLimiter
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
 
 # The methods Telegram's limits count: sending and editing messages.
 MESSAGES = ("send", "edit", "forward", "copy")
-# rate_limit_args for a send that may come in a burst to one person (the nudge sweep).
+# rate_limit_args for a scheduled send (reminders, team messages): paced per chat, as it may
+# come in a burst to one person, and never retried here, as its job owes it again itself.
 PACED = "paced"
 
 OVERALL_PER_SECOND = 29  # one below Telegram's 30, for the clock's jitter
 GROUP_GAP_SECONDS = 3.0  # 20 a minute: at most 20 in any 60 s
 CHAT_GAP_SECONDS = 1.0  # "about one a second"
 KEEP_CHATS = 1024  # chats remembered; idle ones are forgotten past this
+# A reply waits out a flood wait up to this long (the person is waiting for it); a longer
+# one, or a second failure, is the error handler's.
+REPLY_RETRY_WITHIN = 10.0
+REPLY_RETRY_PAUSE = 0.5  # before trying a reply again after a time-out or a 5xx
 
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
 
@@ -59,7 +73,14 @@ class TelegramLimits(BaseRateLimiter[str]):
         overall_per_second: float = OVERALL_PER_SECOND,
         group_gap_seconds: float = GROUP_GAP_SECONDS,
         chat_gap_seconds: float = CHAT_GAP_SECONDS,
+        *,
+        pace: bool = True,
+        retry_within: float = REPLY_RETRY_WITHIN,
+        retry_pause: float = REPLY_RETRY_PAUSE,
     ) -> None:
+        self._pace = pace
+        self._retry_within = retry_within
+        self._retry_pause = retry_pause
         self._overall = AsyncLimiter(1, 1 / overall_per_second)
         self._group_gap = group_gap_seconds
         self._chat_gap = chat_gap_seconds
@@ -80,6 +101,39 @@ class TelegramLimits(BaseRateLimiter[str]):
         data: dict[str, Any],
         rate_limit_args: str | None,
     ) -> JSON:
+        if rate_limit_args == PACED:
+            return await self._paced(callback, args, kwargs, endpoint, data, rate_limit_args)
+        try:
+            return await self._paced(callback, args, kwargs, endpoint, data, rate_limit_args)
+        except RetryAfter as error:
+            wait = _seconds(error.retry_after)
+            if wait > self._retry_within:
+                raise
+            log.info("%s met a flood wait of %.1f s: sent again after it", endpoint, wait)
+            await asyncio.sleep(wait)
+        except TimedOut:
+            if endpoint == "answerCallbackQuery":
+                raise  # it may have arrived, and a second answer is refused as "too old"
+            log.info("%s timed out: sent again", endpoint)
+            await asyncio.sleep(self._retry_pause)
+        except BadRequest:
+            raise  # Telegram refused it: the same request would be refused again
+        except NetworkError as error:  # a 5xx or a dropped connection
+            log.info("%s failed (%s): sent again", endpoint, error.message)
+            await asyncio.sleep(self._retry_pause)
+        return await self._paced(callback, args, kwargs, endpoint, data, rate_limit_args)
+
+    async def _paced(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, JSON]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: str | None,
+    ) -> JSON:
+        if not self._pace:
+            return await callback(*args, **kwargs)
         chat_id = data.get("chat_id")
         if chat_id is None or not endpoint.startswith(MESSAGES):
             # Not a message: getMe, answerCallbackQuery, getChatMember (a manager paging the
@@ -114,6 +168,10 @@ class TelegramLimits(BaseRateLimiter[str]):
                 del self._chats[oldest_key]
         self._chats.move_to_end(key)
         return chat
+
+
+def _seconds(wait: Any) -> float:
+    return wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
 
 
 def _chat_key(chat_id: Any) -> int | str:

@@ -263,6 +263,15 @@ def claim_due(
             nudge_id = won.get((credential.id, first.milestone))
             if nudge_id is None:
                 continue  # another copy claimed it first: it plans this credential
+            if _in_final_week(first.milestone):
+                # Being sent now: until it is answered, the final week repeats it daily. A
+                # repeat already due (a catch-up) would say the same on the next sweep, so it
+                # is skipped with the rest; the next one comes on its own day.
+                subject = replace(subject, final_unanswered=True)
+                so_far = recorded.keys() | {item.milestone for item in owed_now}
+                caught_up = due(subject, prefs, now, so_far)
+                rest = [*rest, *caught_up]
+                owed_now = [*owed_now, *caught_up]
             skipped_rows.extend(  # after downtime: no floods
                 dict(
                     credential_id=credential.id,
@@ -277,9 +286,6 @@ def claim_due(
                 for item in rest
             )
             sweep.skipped += len(rest)
-            if _in_final_week(first.milestone):
-                # Being sent now: until it is answered, the final week repeats it daily.
-                subject = replace(subject, final_unanswered=True)
             sweep.claims.append(
                 _claim(nudge_id, first.milestone, credential, trainer, prefs, subject.counted)
             )
