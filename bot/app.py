@@ -30,6 +30,7 @@ from bot.persistence import DatabasePersistence
 from bot.ratelimit import TelegramLimits
 from bot.settings import Settings
 from bot.timezones import ZoneIndex
+from bot.turns import ChatOrderedProcessor
 from handlers import (
     add,
     basics,
@@ -181,6 +182,9 @@ def build_application(
         )
         .post_init(post_init)
         .post_shutdown(post_shutdown)
+        # Chats concurrently, each chat's updates in order: a group waiting for its turn to
+        # send holds up no one else (`bot.turns`).
+        .concurrent_updates(ChatOrderedProcessor())
     )
     # Without RATE_LIMIT the limiter only retries replies (see `bot.ratelimit`).
     builder = builder.rate_limiter(TelegramLimits(pace=settings_.rate_limit))

@@ -7,9 +7,10 @@ Telegram's POSTs, and a health endpoint for the load balancer.
   anything is claimed or stored. A good request's update is claimed in the database
   (`storage.updates`), handled, then answered: 200 tells Telegram it was handled, so an update
   cut short by a crash is delivered again rather than lost, and one delivered again after it
-  was handled (to any replica) is not handled twice. Updates are handled one at a time per
-  process, as with polling (conversations need it). While the server stops, new updates get
-  503, so Telegram retries them elsewhere.
+  was handled (to any replica) is not handled twice. Updates go through the same processor
+  as with polling (`bot.turns`): chats concurrently, each chat's one after another
+  (conversations need it). While the server stops, new updates get 503, so Telegram retries
+  them elsewhere.
 - `GET /healthz`: 200 when the database answers, 503 when it does not or while stopping.
 """
 
@@ -160,7 +161,6 @@ class Gate:
     def __init__(self, application: Any, secret: str) -> None:
         self.application = application
         self.secret = secret.encode()
-        self.lock = asyncio.Lock()  # one update at a time, in the order they came
         self.in_hand = 0
         self.idle = asyncio.Event()
         self.idle.set()
@@ -208,8 +208,10 @@ class UpdateHandler(tornado.web.RequestHandler):
                 return self._refuse(503)
             if taken == "mine":
                 try:
-                    async with gate.lock:
-                        await gate.application.process_update(update)
+                    application = gate.application
+                    await application.update_processor.process_update(
+                        update, application.process_update(update)
+                    )
                 except Exception:
                     # PTB gives handlers' errors to the error handler; what reaches here failed
                     # around them. Handled badly is still handled: never run again by accident.
