@@ -1,22 +1,24 @@
-"""One chat never waits for another: updates are handled concurrently, but each chat's one
-after another, in the order they came (PTB's `BaseUpdateProcessor`, given to the builder's
-`concurrent_updates`).
+"""One chat never waits for another: updates are handled concurrently, but each chat's and
+each person's one after another, in the order they came (PTB's `BaseUpdateProcessor`, given
+to the builder's `concurrent_updates`).
 
 A group's messages must leave 3 s apart (Telegram's 20 a minute, `bot.ratelimit`), and the
 handler that sends one waits for its turn. Handled one update at a time, as PTB does by
 default, that wait held every chat: a private /help took seconds behind four group /team
-commands. Keyed by chat, only that group's own updates wait behind it.
+commands. Now only that group's updates, and its senders', wait behind it.
 
-The key is the chat: a private chat's id is its person's, so each person's updates there
-stay in order and their conversations (per chat and user) never see two updates at once.
-Updates without a chat (inline queries, polls) are keyed by their sender, or run at once.
+An update takes its chat's turn, then its sender's (a private chat's id is its person's: one
+turn). So a person's updates never run two at once, wherever they come from (their
+conversations and `user_data` see one update at a time), and neither do a group's (two
+administrators' /team at once). No deadlock: a chat's turn is only ever awaited holding
+nothing, a sender's holding at most their chat's.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,30 +38,35 @@ class _Turn:
 
 
 class ChatTurns:
-    """A FIFO turn per chat; entries live only while a chat has updates in hand."""
+    """A FIFO turn per chat and per person; entries live only while one has updates in hand."""
 
     def __init__(self) -> None:
-        self._turns: dict[int | tuple[str, int], _Turn] = {}
+        self._turns: dict[int, _Turn] = {}
 
     def __len__(self) -> int:
         return len(self._turns)
 
     @staticmethod
-    def key(update: object) -> int | tuple[str, int] | None:
+    def keys(update: object) -> list[int]:
+        """The chat's id, then the sender's (group and channel ids are negative, so neither
+        is ever taken for the other; a private chat's is its person's, taken once)."""
         if not isinstance(update, Update):
-            return None
-        if update.effective_chat is not None:
-            return update.effective_chat.id
-        if update.effective_user is not None:
-            return ("user", update.effective_user.id)
-        return None
+            return []
+        chat, user = update.effective_chat, update.effective_user
+        keys = [chat.id] if chat is not None else []
+        if user is not None and user.id not in keys:
+            keys.append(user.id)
+        return keys
 
     @asynccontextmanager
     async def turn(self, update: object) -> AsyncIterator[None]:
-        key = self.key(update)
-        if key is None:
+        async with AsyncExitStack() as stack:
+            for key in self.keys(update):
+                await stack.enter_async_context(self._one(key))
             yield
-            return
+
+    @asynccontextmanager
+    async def _one(self, key: int) -> AsyncIterator[None]:
         turn = self._turns.setdefault(key, _Turn())
         turn.waiting += 1
         try:
@@ -73,7 +80,7 @@ class ChatTurns:
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
-    """Concurrent across chats, in order within each chat."""
+    """Concurrent across chats and people, in order within each."""
 
     def __init__(self, max_in_hand: int = MAX_IN_HAND) -> None:
         super().__init__(max_in_hand)

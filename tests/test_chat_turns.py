@@ -124,3 +124,32 @@ async def test_each_chats_updates_are_handled_in_order(queued: Queued) -> None:
         if (match := re.search(r"Now ([\d.]+) CEU", text))
     ]
     assert totals == [Decimal("0.5") * (n + 1) for n in range(12)], totals
+
+
+async def test_a_persons_group_and_private_updates_never_run_at_once() -> None:
+    from bot.turns import ChatTurns
+
+    turns = ChatTurns()
+    user = {"id": 7, "is_bot": False, "first_name": "Ana"}
+    private = {"id": 7, "type": "private"}
+    group = {"id": -100, "type": "group", "title": "Gym"}
+
+    def update(update_id: int, chat: dict[str, Any]) -> Update:
+        message = {"message_id": 1, "date": 0, "chat": chat, "from": user, "text": "x"}
+        return Update.de_json({"update_id": update_id, "message": message}, None)
+
+    inside: list[int] = []
+    most = 0
+
+    async def handle(one: Update) -> None:
+        nonlocal most
+        async with turns.turn(one):
+            inside.append(one.update_id)
+            most = max(most, len(inside))
+            await asyncio.sleep(0.01)
+            inside.remove(one.update_id)
+
+    chats = [group, private, group, private, {"id": -200, "type": "group", "title": "B"}]
+    await asyncio.gather(*(handle(update(n, chat)) for n, chat in enumerate(chats)))
+    assert most == 1  # one person: one update at a time, wherever it came from
+    assert len(turns) == 0  # nothing kept once done
