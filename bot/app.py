@@ -32,6 +32,7 @@ from bot.persistence import DatabasePersistence
 from bot.ratelimit import TelegramLimits
 from bot.settings import Settings, SettingsError
 from bot.timezones import ZoneIndex
+from bot.turns import ChatOrderedProcessor
 from handlers import (
     add,
     basics,
@@ -217,9 +218,12 @@ def build_application(
         )
         .post_init(post_init)
         .post_shutdown(post_shutdown)
+        # Chats concurrently, each chat's updates in order: a group waiting for its turn to
+        # send holds up no one else (`bot.turns`).
+        .concurrent_updates(ChatOrderedProcessor())
     )
-    if settings_.rate_limit:
-        builder = builder.rate_limiter(TelegramLimits())
+    # Without RATE_LIMIT the limiter only retries replies (see `bot.ratelimit`).
+    builder = builder.rate_limiter(TelegramLimits(pace=settings_.rate_limit))
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     elif settings_.base_url:

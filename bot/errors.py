@@ -1,5 +1,6 @@
 """The one error handler: log the traceback (secrets are filtered by the log handler) and
-apologise to the user in their language."""
+apologise to the user in their language. Replies were already retried once after a flood
+wait or a transient error (`bot.ratelimit`)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ log = logging.getLogger(__name__)
 
 async def on_error(update: object, context: RecertContext) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(context.error, Forbidden):
+        # Blocked (or removed from the group) between the message and its answer: an
+        # expected outcome, and there is no one to apologise to.
+        log.info("update %s: not answered, %s", update_id, context.error.message)
+        return
     log.error("error while handling update %s", update_id, exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
-    if isinstance(context.error, Forbidden):
-        return  # the user blocked the bot: there is no one to apologise to
     # PTB gives error handlers a fresh context: find the user's language again.
     await _pick_language(update, context)
     try:

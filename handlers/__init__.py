@@ -29,6 +29,23 @@ def is_number(text: str) -> bool:
     return text.isascii() and text.isdecimal() and len(text) <= 18
 
 
+# What a number in our callback data may be, by the column it is looked up in. A modified
+# client can send any digits, and PostgreSQL refuses a number past its column's type
+# ("value out of int32 range") where SQLite only finds nothing.
+ROW_ID = range(0, 2**31)  # our tables' ids, and pages and counts: INTEGER, 32-bit
+USER_ID = range(0, 2**63)  # Telegram's user ids: BIGINT
+
+
+def parse_id(text: str, allowed: range = ROW_ID) -> int | None:
+    """The number in one field of callback data, or None when it is not one that can name a
+    row (not ASCII digits, or out of the column's range): the caller then answers as it does
+    for a row that is gone."""
+    if not (text.isascii() and text.isdecimal()) or len(text) > 19:
+        return None
+    value = int(text)
+    return value if value in allowed else None
+
+
 def command(name: str, callback: Any) -> CommandHandler[Any, Any]:
     """A command of a trainer's own: new messages in private chat only."""
     return CommandHandler(name, callback, filters=PRIVATE)

@@ -23,7 +23,7 @@ from telegram.ext import (
 )
 
 from bot.context import RecertContext
-from handlers import SENT_NOT_TEXT, TYPED, command, conversation, drop_buttons, is_number
+from handlers import SENT_NOT_TEXT, TYPED, command, conversation, drop_buttons, is_number, parse_id
 from handlers.basics import cancel, ensure_trainer
 from handlers.dateinput import read_date
 from handlers.render import credential_name, cycle_lines, units
@@ -572,8 +572,13 @@ async def log_specialization(update: Update, context: RecertContext) -> None:
     """One tap: the specialization's units become a credit of the base credential."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
-    source_id, target_id = (int(part) for part in query.data.split(":")[2:4])
+    source_id, target_id = (parse_id(part) for part in query.data.split(":")[2:4])
     catalog = context.catalog
+    if source_id is None or target_id is None:
+        await query.answer(
+            context.gettext("This button no longer works. Please start again."), show_alert=True
+        )
+        return
 
     def log(session):  # type: ignore[no-untyped-def]
         source = credentials.owned(session, user.id, source_id)

@@ -21,7 +21,7 @@ from telegram.ext import (
 )
 
 from bot.context import RecertContext
-from handlers import SENT_NOT_TEXT, TYPED, command, conversation, is_number, show, snap
+from handlers import SENT_NOT_TEXT, TYPED, command, conversation, parse_id, show, snap
 from handlers.add import MAX_NUMBER, has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
@@ -211,9 +211,9 @@ async def button(update: Update, context: RecertContext) -> int:
         )
         await show(update, *list_view(context, every))
         return ConversationHandler.END
-    if not rest or not is_number(rest[0]):
+    credential_id = parse_id(rest[0]) if rest else None
+    if credential_id is None:
         return await _gone(update, context)
-    credential_id = int(rest[0])
     loaded = await _held(context, user.id, credential_id)
     if loaded is None:
         return await _gone(update, context)
@@ -342,7 +342,8 @@ async def start_edit(update: Update, context: RecertContext) -> int:
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
     action, _sep, raw_id = query.data.removeprefix(PREFIX).partition(":")
-    loaded = await _held(context, user.id, int(raw_id)) if is_number(raw_id) else None
+    credential_id = parse_id(raw_id)
+    loaded = await _held(context, user.id, credential_id) if credential_id is not None else None
     if loaded is None:
         return await _gone(update, context)
     await query.answer()

@@ -15,7 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import RecertContext
-from handlers import command, is_number
+from handlers import command, parse_id
 from handlers.render import after_grace_lines, credential_name, standing_label, units
 from storage import credits
 from storage.credentials import past_cycles
@@ -212,12 +212,13 @@ async def pack(update: Update, context: RecertContext) -> None:
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     assert query is not None and query.data is not None and user is not None and chat
     raw_id, _sep, which = query.data.removeprefix(PREFIX).partition(":")
-    past_id = int(which[1:]) if which.startswith("p") and is_number(which[1:]) else None
+    credential_id = parse_id(raw_id)
+    past_id = parse_id(which[1:]) if which.startswith("p") else None
     _ = context.gettext
     found = None
-    if is_number(raw_id) and (which == "c" or past_id is not None):
+    if credential_id is not None and (which == "c" or past_id is not None):
         found = await context.db.run(
-            lambda session: credits.for_audit(session, user.id, int(raw_id), past_id)
+            lambda session: credits.for_audit(session, user.id, credential_id, past_id)
         )
     if found is None:
         await query.answer(_("That credential is not on file (any more)."), show_alert=True)

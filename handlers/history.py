@@ -16,11 +16,11 @@ from telegram.ext import (
 )
 
 from bot.context import RecertContext
-from handlers import TYPED, command, conversation, is_number, show
+from handlers import TYPED, command, conversation, parse_id, show
 from handlers.add import has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
-from handlers.log import MAX_TITLE, MAX_UNITS
+from handlers.log import LEAST_UNITS, MAX_TITLE, MAX_UNITS
 from handlers.render import credential_name, units
 from storage import credits
 from storage.credentials import held_by
@@ -152,10 +152,10 @@ async def button(update: Update, context: RecertContext) -> int:
     """Pages, entries, proofs and deletion."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
-    parts = query.data.removeprefix(PREFIX).split(":")
-    if not all(is_number(part) for part in parts[1:]) or len(parts) < 2:
+    action, *fields = query.data.removeprefix(PREFIX).split(":")
+    numbers = [number for number in map(parse_id, fields) if number is not None]
+    if not numbers or len(numbers) != len(fields):
         return await _gone(update, context)
-    action, numbers = parts[0], [int(part) for part in parts[1:]]
     if action == "c" and len(numbers) == 2:
         await _page(update, context, numbers[0], numbers[1])
         return ConversationHandler.END
@@ -208,16 +208,17 @@ async def start_edit(update: Update, context: RecertContext) -> int:
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
     action, _sep, raw = query.data.removeprefix(PREFIX).partition(":")
+    credit_id = parse_id(raw)
     found = (
-        await context.db.run(lambda session: credits.get(session, user.id, int(raw)))
-        if is_number(raw)
+        await context.db.run(lambda session: credits.get(session, user.id, credit_id))
+        if credit_id is not None
         else None
     )
     if found is None:
         return await _gone(update, context)
     await query.answer()
     assert context.user_data is not None
-    context.user_data["history_edit"] = {"id": int(raw), "field": FIELDS[action]}
+    context.user_data["history_edit"] = {"id": credit_id, "field": FIELDS[action]}
     return await _ask(update, context)
 
 
@@ -256,12 +257,14 @@ async def typed(update: Update, context: RecertContext) -> int:
             value = Decimal(text.replace(",", "."))
         except ArithmeticError:
             value = None
+        if isinstance(value, Decimal) and value.is_finite() and 0 < value <= MAX_UNITS:
+            value = credits.in_cents(value)  # as stored, the same on both databases
         if not isinstance(value, Decimal) or not value.is_finite() or not (0 < value <= MAX_UNITS):
             return await _ask(
                 update,
                 context,
-                _("Please type a number above 0 and up to {limit}.").format(
-                    limit=context.tr.number(MAX_UNITS)
+                _("Please type a number from {least} up to {limit}.").format(
+                    least=context.tr.number(LEAST_UNITS), limit=context.tr.number(MAX_UNITS)
                 ),
             )
     elif edit["field"] == "earned_on":

@@ -37,9 +37,10 @@ def _command_of(update: Update, bot_username: str) -> str | None:
     message = update.message
     if message is None or message.chat.type != "private" or not message.text:
         return None
-    word = message.text.split(maxsplit=1)[0]
-    if not word.startswith("/"):
+    words = message.text.split(maxsplit=1)  # none at all for " " or U+3000 alone
+    if not words or not words[0].startswith("/"):
         return None
+    word = words[0]
     name, _at, addressee = word[1:].partition("@")
     return name.lower() if not addressee or addressee.lower() == bot_username.lower() else None
 

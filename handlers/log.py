@@ -26,7 +26,16 @@ from telegram.ext import (
 )
 
 from bot.context import RecertContext, local_today
-from handlers import PRIVATE, SENT_NOT_TEXT, TYPED, command, conversation, drop_buttons, is_number
+from handlers import (
+    PRIVATE,
+    SENT_NOT_TEXT,
+    TYPED,
+    command,
+    conversation,
+    drop_buttons,
+    is_number,
+    parse_id,
+)
 from handlers.add import has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
@@ -36,13 +45,15 @@ from handlers.snap import check_later, prefilled, read_later, reading_note
 from storage import credits, nudges
 from storage.catalog import Catalog
 from storage.credentials import Held, held_by
-from storage.credits import Amount, Logged, NewCredit, Proof, fineprint_for
+from storage.credits import Amount, Logged, NewCredit, Proof, fineprint_for, in_cents
 from storage.models import Trainer
 
 PREFIX = "log:"
 AMOUNT, WHICH, CATEGORY, DATE, TITLE, PROVIDER, COST, PROOF = range(8)
 STEPS = (AMOUNT, WHICH, CATEGORY, DATE, TITLE, PROVIDER, COST, PROOF)
 MAX_UNITS = Decimal(100)
+LEAST_UNITS = Decimal("0.01")  # what the units column keeps
+TITLE_REFUSED = "title_refused"  # a one-liner's draft: its title was too long or not one line
 MAX_HOURS = Decimal(1000)
 MAX_COST = Decimal(100_000)
 MAX_TITLE = 200
@@ -74,7 +85,11 @@ def parse_amount(text: str) -> tuple[Decimal, bool] | None:
 
 
 def amount_problem(value: Decimal, hours: bool) -> bool:
-    return not value.is_finite() or value <= 0 or value > (MAX_HOURS if hours else MAX_UNITS)
+    """Not an amount to log: credits are checked as they will be stored (0.001 is 0.00);
+    hours once converted, per credential (`storage.credits.log`)."""
+    if not value.is_finite() or value <= 0 or value > (MAX_HOURS if hours else MAX_UNITS):
+        return True
+    return not hours and in_cents(value) <= 0
 
 
 def _eligible(held: list[Held], catalog: Catalog) -> list[Held]:
@@ -242,7 +257,9 @@ async def start_log(update: Update, context: RecertContext) -> int:
     if message.photo or message.document:
         proof = _proof_of(message)
     one_liner = _one_liner(text.split(maxsplit=1)[1:])
-    if isinstance(one_liner, dict) and not isinstance(proof, str):
+    # A title the guided flow would refuse is refused here too, never cut to fit.
+    title_refused = isinstance(one_liner, dict) and one_liner.pop(TITLE_REFUSED, False)
+    if isinstance(one_liner, dict) and not isinstance(proof, str) and not title_refused:
         # Everything said at once: read and, when there is nothing to ask, log in one trip.
         one_liner["proof"] = _as_data(proof) if proof else None
         return await _log_at_once(update, context, one_liner)
@@ -253,6 +270,13 @@ async def start_log(update: Update, context: RecertContext) -> int:
         _draft(context)["proof"] = _as_data(proof)
     if isinstance(one_liner, str):
         return await advance(update, context, _amount_problem_text(context, one_liner), held)
+    if isinstance(one_liner, dict):  # the one-liner, but for its title: ask for that alone
+        _draft(context).update(one_liner, date=context.today().isoformat())
+    if title_refused:
+        note = context.gettext(
+            "The title can be at most {limit} characters, on one line: nothing is logged yet."
+        ).format(limit=MAX_TITLE)
+        return await advance(update, context, note, held)
     return await advance(update, context, held=held)
 
 
@@ -274,8 +298,10 @@ def _one_liner(rest: list[str]) -> dict[str, Any] | str | None:
         "provider": None,
         "cost": None,
     }
-    title = " ".join(words[consumed:])[:MAX_TITLE]
-    if title and not has_control(title):
+    title = " ".join(words[consumed:])
+    if len(title) > MAX_TITLE or has_control(title):
+        draft[TITLE_REFUSED] = True
+    elif title:
         draft["title"] = title
     return draft
 
@@ -309,10 +335,11 @@ async def _log_at_once(update: Update, context: RecertContext, draft: dict[str, 
 
 def _amount_problem_text(context: RecertContext, typed: str) -> str:
     return context.gettext(
-        "“{text}” is not an amount I can log: type a number of credits above 0 and up to "
+        "“{text}” is not an amount I can log: type a number of credits from {least} up to "
         "{units} (like 0.5), or of hours up to {hours} (like 5h)."
     ).format(
         text=html.escape(typed[:20]),
+        least=context.tr.number(LEAST_UNITS),
         units=context.tr.number(MAX_UNITS),
         hours=context.tr.number(MAX_HOURS),
     )
@@ -410,8 +437,12 @@ async def start_from_nudge(update: Update, context: RecertContext) -> int:
     """ "Log credits" on a nudge: /log for that credential; the nudge shows the choice."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
-    nudge_id = int(query.data.rsplit(":", 1)[1])
-    found = await context.db.run(lambda session: nudges.answer(session, user.id, nudge_id))
+    nudge_id = parse_id(query.data.rsplit(":", 1)[1])
+    found = (
+        await context.db.run(lambda session: nudges.answer(session, user.id, nudge_id))
+        if nudge_id is not None
+        else None
+    )
     if found is None:
         await query.answer(
             context.gettext("This button no longer works. Please start again."), show_alert=True
@@ -625,6 +656,9 @@ def outcome_text(context: RecertContext, logged: Logged, new: NewCredit) -> str:
                     "Not logged to {name}: I don't know how many hours make one "
                     "of its credits; please give the amount in credits."
                 ),
+                "too_small": _(
+                    "Not logged to {name}: that comes to less than {least} of its credits."
+                ),
             }
             lines.append(
                 reasons[str(outcome.refused)].format(
@@ -632,6 +666,7 @@ def outcome_text(context: RecertContext, logged: Logged, new: NewCredit) -> str:
                     body=body,
                     start=tr.date(credential.cycle_start),
                     end=tr.date(credential.cycle_end) if credential.cycle_end else "",
+                    least=tr.number(LEAST_UNITS),
                 )
             )
             continue

@@ -12,7 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import RecertContext
 from bot.i18n import Translator
-from handlers import is_number, show
+from handlers import parse_id, show
 from handlers.render import (
     after_grace_lines,
     credential_name,
@@ -136,10 +136,10 @@ async def button(update: Update, context: RecertContext) -> None:
     assert query is not None and query.data is not None and user is not None
     action, *rest = query.data.removeprefix(PREFIX).split(":")
     _ = context.gettext
-    if not rest or not is_number(rest[0]):
+    nudge_id = parse_id(rest[0]) if rest else None
+    if nudge_id is None:
         await query.answer(_("This button no longer works. Please start again."), show_alert=True)
         return
-    nudge_id = int(rest[0])
     found = await context.db.run(lambda session: nudges.owned_nudge(session, user.id, nudge_id))
     if found is None:
         await query.answer(_("This button no longer works. Please start again."), show_alert=True)
@@ -263,10 +263,10 @@ async def resume(update: Update, context: RecertContext) -> None:
     """Turns a credential's reminders on again (from /credentials)."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
-    raw = query.data.removeprefix(PREFIX + "resume:")
+    credential_id = parse_id(query.data.removeprefix(PREFIX + "resume:"))
     credential = (
-        await context.db.run(lambda session: nudges.stop(session, user.id, int(raw), False))
-        if is_number(raw)
+        await context.db.run(lambda session: nudges.stop(session, user.id, credential_id, False))
+        if credential_id is not None
         else None
     )
     _ = context.gettext

@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import RecertContext
-from handlers import command, is_number, show
+from handlers import USER_ID, command, parse_id, show
 from handlers.render import progress_bar
 from handlers.team_common import (
     GROUP_MESSAGE,
@@ -255,19 +255,18 @@ async def roster_button(
     query = update.callback_query
     assert query is not None
     if action in ("m", "g", "v"):
-        if not args or not is_number(args[0]):
+        trainer_id = parse_id(args[0], USER_ID) if args else None
+        if trainer_id is None:
             await query.answer(
                 context.gettext("This button no longer works. Please start again."),
                 show_alert=True,
             )
             return
-        await _member_action(update, context, team, action, int(args[0]), args[1:])
+        await _member_action(update, context, team, action, trainer_id, args[1:])
         return
     await query.answer()
     if action == "r":
-        await show_roster(
-            update, context, team, int(args[0]) if args and is_number(args[0]) else 0
-        )
+        await show_roster(update, context, team, (parse_id(args[0]) if args else None) or 0)
     elif action == "csv":
         await send_csv(update, context, team)
     else:
@@ -315,7 +314,7 @@ async def _member_action(
         await query.answer(_("{name} is now a manager.").format(name=member.name), show_alert=True)
     else:
         await query.answer()
-    page = int(args[0]) if args and is_number(args[0]) else 0
+    page = (parse_id(args[0]) if args else None) or 0
     await show_member(update, context, team, member, page)
 
 

@@ -36,7 +36,7 @@ from telegram.ext import (
 
 from bot.context import RecertContext
 from bot.i18n import N_
-from handlers import PRIVATE, command, is_number, roster, show
+from handlers import PRIVATE, command, is_number, parse_id, roster, show
 from handlers.basics import ensure_trainer
 from handlers.team_common import (
     ADMINS,
@@ -497,10 +497,10 @@ async def button(update: Update, context: RecertContext) -> None:
     if action in ("yes", "no") and len(rest) == 1:
         await _consent(update, context, rest[0], action == "yes")
         return
-    if not rest or not is_number(rest[0]):
+    team_id = parse_id(rest[0]) if rest else None
+    if team_id is None:
         await query.answer(_("This button no longer works. Please start again."), show_alert=True)
         return
-    team_id = int(rest[0])
     team = await context.db.run(lambda session: teams.get(session, team_id))
     if team is None or not team.active:
         await query.answer(_("This team is no longer active."), show_alert=True)

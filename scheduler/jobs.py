@@ -3,7 +3,10 @@
 Each tick claims what is due (one unit of work), sends each nudge in the trainer's language,
 and records how that one went right away, so a stop mid-sweep resends nothing. A blocked bot
 marks the trainer inactive; RetryAfter, time-outs and network errors leave the nudge claimed
-with a lease that ends when it should be tried again, so it is never lost. Sending goes
+with a lease that ends when it should be tried again, so it is never lost. A time-out may
+hide a message that did arrive (the Bot API cannot tell): it is tried again too, as
+documented, but counted and logged (`bot_data["delivery"]`), and later than the
+`scheduler.recent` window, within which the same text never reaches a trainer twice. Sending goes
 through the Application's bot, and so through the rate limiter (`bot.ratelimit`); several
 sends are in flight at once, so a network round trip per message does not bound the rate
 below Telegram's.
@@ -16,6 +19,7 @@ import logging
 import os
 import socket
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +28,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from telegram.ext import Application, CallbackContext
 
 from bot.ratelimit import PACED
+from scheduler.recent import SAME_TEXT_WINDOW, RecentTexts
 from storage import nudges
 from storage.db import Batched
 from storage.nudges import Claim, Result, Sweep
@@ -31,6 +36,9 @@ from storage.nudges import Claim, Result, Sweep
 log = logging.getLogger(__name__)
 SWEEP_JOB = "nudge-sweep"
 RETRY_AFTER_ERROR = timedelta(minutes=2)
+# After a time-out the message may have arrived: try again only once the same text would be
+# allowed again, so a duplicate, if any, is never minutes after the first.
+RETRY_AFTER_TIME_OUT = SAME_TEXT_WINDOW + timedelta(minutes=5)
 # Sends in flight at once: at ~50 ms a round trip, 8 keep well ahead of Telegram's 30/s.
 IN_FLIGHT = 16
 # A sweep this old may have outlived its leases: check each is still ours before sending.
@@ -109,7 +117,15 @@ async def _deliver(
     text = nudge_text(tr, claim, data["catalog"], local_now)
     takes_credits = bool(claim.standing.owed) and claim.standing.credits_open
     markup = nudge_buttons(tr, claim.nudge_id, claim.milestone, takes_credits)
+    recent: RecentTexts = data.setdefault("recent_texts", RecentTexts())
+    counts: Counter[str] = data.setdefault("delivery", Counter())
     result: Result
+    if recent.sent_lately(claim.trainer_id, text, now):
+        # Word for word what they were just sent (a catch-up's repeat): it is not sent again.
+        log.info("nudge %s: the same text reached the trainer just now, not sent", claim.nudge_id)
+        counts["same_text_held_back"] += 1
+        await recorder.add(Result(claim.nudge_id, "sent"))
+        return
     try:
         message = await application.bot.send_message(
             claim.trainer_id,
@@ -128,9 +144,20 @@ async def _deliver(
     except BadRequest as error:
         log.warning("nudge %s refused by Telegram: %s", claim.nudge_id, error.message)
         result = Result(claim.nudge_id, "failed")
-    except (TimedOut, NetworkError):
+    except TimedOut:
+        counts["timed_out"] += 1
+        log.warning(
+            "nudge %s timed out, so it may have arrived; sent again in %d minutes (%d so far)",
+            claim.nudge_id,
+            RETRY_AFTER_TIME_OUT.total_seconds() // 60,
+            counts["timed_out"],
+        )
+        result = Result(claim.nudge_id, "retry", retry_at=now + RETRY_AFTER_TIME_OUT)
+    except NetworkError:
         result = Result(claim.nudge_id, "retry", retry_at=now + RETRY_AFTER_ERROR)
     else:
+        recent.note(claim.trainer_id, text, now)
+        counts["sent"] += 1
         result = Result(claim.nudge_id, "sent", message_id=message.message_id)
     await recorder.add(result)  # outcomes that finish together are written together
 

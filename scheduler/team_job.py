@@ -148,7 +148,8 @@ async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) ->
     tick.alerts += len(alerts)
     for number, page in enumerate(pages):
         try:
-            sent = await send_to_team(application, team, page)
+            # Scheduled: this job owes it again on a failure, the limiter does not retry it.
+            sent = await send_to_team(application, team, page, rate_limit_args=PACED)
         except (RetryAfter, NetworkError) as error:
             log.warning("team %s: message not sent, retried later: %s", team.id, error)
             if number == 0:  # nothing reached the group: owe it all again (never twice)

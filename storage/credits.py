@@ -74,7 +74,7 @@ class Outcome:
 
     credential: Credential
     units: Decimal | None = None  # logged units; None when refused
-    refused: Refusal | str | None = None  # a Refusal, or "hours_unknown"
+    refused: Refusal | str | None = None  # a Refusal, "hours_unknown" or "too_small"
     over_cap: Decimal = Decimal(0)
     excess: Decimal = Decimal(0)
     counted: Decimal = Decimal(0)  # toward the requirement after this credit
@@ -90,14 +90,22 @@ class Logged:
         return any(outcome.units is not None for outcome in self.outcomes)
 
 
+def in_cents(units: Decimal) -> Decimal:
+    """Units as their column keeps them (NUMERIC(8, 2)), rounded here so that both databases
+    store the same: SQLite would keep 0.001 as typed where PostgreSQL rounds it to 0.00."""
+    rounded = units.quantize(CENT, ROUND_HALF_UP)
+    return units if rounded == units else rounded.normalize()
+
+
 def units_for(credential: Credential, amount: Amount, catalog: Catalog) -> Decimal | None:
-    """The amount in this credential's units (hours divided by its hours per unit)."""
+    """The amount in this credential's units (hours divided by its hours per unit), in
+    cents."""
     if not amount.hours:
-        return amount.value
+        return in_cents(amount.value)
     entry = catalog.get(credential.catalog_id)
     if entry is None or not entry.hours_per_unit:
         return None
-    return (amount.value / entry.hours_per_unit).quantize(CENT, ROUND_HALF_UP).normalize()
+    return in_cents(amount.value / entry.hours_per_unit)
 
 
 # The credits a cycle counts, as the fine print needs them; built once (see `_STATUS_CREDITS`).
@@ -150,8 +158,9 @@ def log(
         units = units_for(credential, new.amount, catalog)
         existing = cycle_earned(session, credential)
         rules = fineprint_for(credential, catalog)
-        if units is None:
-            outcome.refused = "hours_unknown"
+        if units is None or units <= 0:
+            # Hours it cannot convert, or too few for a hundredth of a unit once converted.
+            outcome.refused = "hours_unknown" if units is None else "too_small"
             outcome.counted = counted(existing, rules)
             continue
         candidate = Earned(units, new.earned_on, new.title, new.category)
@@ -267,6 +276,8 @@ def page(
     total = session.exec(
         select(func.count()).select_from(Credit).where(Credit.credential_id == credential_id)
     ).one()
+    # A page past the last (a forged or an old button) is the last one, never an empty one.
+    number = max(0, min(number, (int(total) - 1) // size))
     credits = list(
         session.exec(
             select(Credit)

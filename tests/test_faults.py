@@ -51,7 +51,8 @@ async def test_telegram_faults_lose_nothing_and_send_nothing_twice(bot: Bot) -> 
         TimedOut(),
         ApiError(503, "Service Unavailable"),
     ]
-    sweeps = await sweep_until_done(bot.application, due_at, timedelta(minutes=3))
+    # Each step past the retry of a time-out (15 minutes: scheduler.jobs).
+    sweeps = await sweep_until_done(bot.application, due_at, timedelta(minutes=16))
     counts = [len(p.inbox) for p in people]
     assert counts == [0 if n == 3 else 1 for n in range(30)], counts
     assert not bot.api.faults["sendMessage"]  # every fault was met

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import I18n
 from bot.offline import OfflineBotAPI, Person
-from bot.ratelimit import KEEP_CHATS, PACED, TelegramLimits
+from bot.ratelimit import KEEP_CHATS, PACED, REPLY_RESERVE, TelegramLimits
 from scheduler.cycles import Cycle
 from scheduler.jobs import run_sweep
 from storage import credentials
@@ -52,13 +52,32 @@ async def send_through(
 
 
 async def test_overall_rate_holds_from_the_first_message() -> None:
-    """PTB's own limiter let 30 go at once and 30 more in the same second; not here."""
+    """PTB's own limiter let 30 go at once and 30 more in the same second; not here: never more
+    than the limit in any second. Answers to people may go at once, up to it; bulk sends (here
+    reminders) leave evenly spaced and keep part of each second for those answers."""
     limits = TelegramLimits(overall_per_second=50)
-    sent = await send_through(limits, list(range(1, 61)))
+    sent = await send_through(limits, list(range(1, 61)))  # answers to 60 people
     moments = [moment for times in sent.values() for moment in times]
     assert len(moments) == 60
-    assert most_in_any_window(moments, 0.5) <= 26  # 50/s: one at once, 25 more in half a second
-    assert max(moments) - min(moments) >= 59 / 50 * 0.95
+    assert most_in_any_window(moments, 1.0) <= 50
+    assert max(moments) - min(moments) >= 0.95  # the 51st waited for the first to age
+
+    limits = TelegramLimits(overall_per_second=50)
+    sent = await send_through(limits, list(range(100, 160)), rate_limit_args=PACED)
+    moments = [moment for times in sent.values() for moment in times]
+    assert most_in_any_window(moments, 1.0) <= 50 - REPLY_RESERVE
+    assert most_in_any_window(moments, 0.5) <= 24  # 46/s, evenly: one at once, 23 more
+    assert max(moments) - min(moments) >= 59 / 46 * 0.95
+
+
+async def test_an_answer_is_not_queued_behind_bulk_sends() -> None:
+    limits = TelegramLimits(overall_per_second=10)
+    bulk = asyncio.ensure_future(send_through(limits, list(range(200, 220)), PACED))
+    await asyncio.sleep(0.3)  # the reminders are under way, 6 a second
+    asked = time.monotonic()
+    answered = await send_through(limits, [7])
+    assert answered[7][0] - asked < 0.05
+    await bulk
 
 
 async def test_a_group_gets_its_share_and_other_chats_are_not_held_up() -> None:
