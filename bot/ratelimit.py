@@ -55,6 +55,9 @@ REPLY_RETRY_PAUSE = 0.5  # before trying a reply again after a time-out or a 5xx
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
 
 
+BOOTSTRAP = frozenset({"getMe", "deleteWebhook", "setWebhook", "getUpdates"})
+
+
 @dataclass
 class _Chat:
     """One chat's pacing: its messages go one after another, `gap` apart."""
@@ -104,7 +107,8 @@ class TelegramLimits(BaseRateLimiter[str]):
         data: dict[str, Any],
         rate_limit_args: str | None,
     ) -> JSON:
-        if rate_limit_args == PACED:
+        if rate_limit_args == PACED or endpoint in BOOTSTRAP:
+            # Start-up calls have PTB's own bootstrap retries (and their one line each).
             return await self._paced(callback, args, kwargs, endpoint, data, rate_limit_args)
         try:
             return await self._paced(callback, args, kwargs, endpoint, data, rate_limit_args)

@@ -61,6 +61,9 @@ class Screen:
         self.keyboard: list[Button] = []
         self._writes: list[asyncio.Future[None]] = []
         self._printed: dict[tuple[int, int], str] = {}  # each message's text as last printed
+        # The prompt on show while the chat waits for a line: what arrives meanwhile (a
+        # certificate read in the background) is followed by it again.
+        self.waiting: str | None = None
 
     @property
     def choices(self) -> list[Button]:
@@ -86,6 +89,9 @@ class Screen:
                 self.inline = []
             return
         self._print(message, f"{self._who(message)} (updated)")
+        if self.waiting is not None:
+            self.out.write(self.waiting)
+            self.out.flush()
 
     def show_answer(self, params: dict[str, Any]) -> None:
         if params.get("text"):
@@ -289,7 +295,9 @@ async def chat(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = s
         while True:
             stdout.write(terminal.prompt)
             stdout.flush()
+            screen.waiting = terminal.prompt
             line = await _read_line(stdin)
+            screen.waiting = None
             if not line:
                 break
             try:

@@ -147,7 +147,7 @@ async def _read_into(
         # prompt is the one that counts): this one stops saying it is being read.
         await _edit(prompt, context.gettext("Log this certificate?"), None)
         return
-    held = await context.db.run(lambda session: held_by(session, user_id))
+    held = await context.db.run(lambda session: held_by(session, user_id, context.catalog))
     eligible = [h for h in held if not _is_card(h, context.catalog)]
     _ = context.gettext
     if certificate is None or not eligible:
