@@ -28,8 +28,13 @@ By default the process is pinned to one CPU (the goals say "one core"; the datab
 shares it); `--no-pin` leaves it free. `--concurrency C` hands updates of C different users at
 once (what `concurrent_updates=C` would do); the default 1 is the bot's configuration today.
 
-Goals: /status >= 600 updates/s and /log >= 300/s on one core on SQLite, and /status >= a
-tenth of the echo's rate in the same run.
+Each line also gives the CPU time per update (`time.process_time`, all threads of the process,
+the database thread included, over the timed updates and the final persistence), for the bot
+and the echo in the same run: on a shared machine wall time is noise, CPU time much less so.
+
+Goals: on SQLite /status >= 1,000 updates/s and /log >= 300/s on one core; on PostgreSQL
+/status >= 600/s and /log >= 300/s; /status at most 4 echo updates of CPU, the /log one-liner
+at most 6.
 
 Run from the repository root: `python bench/updates.py [--n 2000] [--trainers 10000]
 [--concurrency 1] [--no-pin] [--json]`. SQLite in a temporary directory by default;
@@ -57,6 +62,7 @@ from telegram.ext import Application, ApplicationBuilder, MessageHandler, filter
 
 from bench.common import (
     Report,
+    backend,
     bench_database,
     header,
     make_settings,
@@ -72,8 +78,13 @@ from storage.db import Database
 
 WARM_UP = 200
 LOG_TRAINER_OFFSET = 50_000_000  # the /log trainers' ids start here (+ FIRST_TRAINER_ID)
-GOALS = {"/status": 600.0, "/log one-liner": 300.0}
-ECHO_SHARE = 0.1
+GOALS = {
+    "sqlite": {"/status": 1_000.0, "/log one-liner": 300.0},
+    "postgresql": {"/status": 600.0, "/log one-liner": 300.0},
+}
+# CPU time per update (time.process_time: every thread of the process, the database thread
+# included) against the echo's in the same run: wall time on a shared machine is noise.
+CPU_GOALS = {"/status": 4.0, "/log one-liner": 6.0}
 
 
 @dataclass
@@ -85,6 +96,7 @@ class Result:
     mean_ms: float
     p50_ms: float
     p99_ms: float
+    cpu_ms: float = 0.0
     persist_s: float = 0.0
     statements_per_update: float = 0.0
     errors: int = 0
@@ -101,8 +113,9 @@ class Result:
         if self.errors:
             check += f", {self.errors} ERRORS logged"
         return (
-            f"{self.workload}: {self.per_s:,.0f} updates/s  mean {self.mean_ms:.2f} ms  "
-            f"p50 {self.p50_ms:.2f}  p99 {self.p99_ms:.2f}{extra}{check}"
+            f"{self.workload}: {self.per_s:,.0f} updates/s  CPU {self.cpu_ms:.3f} ms/update  "
+            f"mean {self.mean_ms:.2f} ms  p50 {self.p50_ms:.2f}  p99 {self.p99_ms:.2f}"
+            f"{extra}{check}"
         )
 
 
@@ -178,11 +191,13 @@ async def drive(
             await application.process_update(Update.de_json(payload, application.bot))
             latencies.append(time.perf_counter() - start)
 
+    cpu_start = time.process_time()
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     handled = time.perf_counter()
     await application.update_persistence()
     end = time.perf_counter()
+    cpu = time.process_time() - cpu_start
     statements = (db.statements - statements_before) if db else 0
     replies_ok = 0
     for user in users[: min(n, len(users))]:
@@ -199,6 +214,7 @@ async def drive(
         mean,
         p50,
         p99,
+        cpu_ms=cpu * 1000 / n,
         persist_s=end - handled,
         statements_per_update=statements / n,
         errors=errors.count - errors_before,
@@ -334,28 +350,39 @@ async def main(args: argparse.Namespace) -> Report:
         report.line(f"first error logged: {errors.first}")
 
     echo_rate = (results[0].per_s + results[-1].per_s) / 2
+    echo_cpu = (results[0].cpu_ms + results[-1].cpu_ms) / 2
     by = {r.workload: r for r in results}
     goals = []
-    for workload, goal in GOALS.items():
+    for workload, goal in GOALS[backend()].items():
         rate = by[workload].per_s
         goals.append({"workload": workload, "per_s": rate, "goal": goal, "met": rate >= goal})
         report.line(
-            f"goal {workload} >= {goal:.0f}/s: {rate:,.0f}/s "
+            f"goal {workload} >= {goal:,.0f}/s: {rate:,.0f}/s "
             f"({'met' if rate >= goal else 'MISSED'}); "
             f"{rate / echo_rate:.3f} of the echo's {echo_rate:,.0f}/s "
             f"(1/{echo_rate / rate:.1f})"
         )
-    share = by["/status"].per_s / echo_rate
-    goals.append({"workload": "/status vs echo", "ratio": share, "met": share >= ECHO_SHARE})
-    report.line(
-        f"goal /status >= {ECHO_SHARE} of the echo: {share:.3f} "
-        f"({'met' if share >= ECHO_SHARE else 'MISSED'})"
-    )
+    for workload, most in CPU_GOALS.items():
+        ratio = by[workload].cpu_ms / echo_cpu
+        goals.append(
+            {
+                "workload": f"{workload} CPU / echo CPU",
+                "ratio": ratio,
+                "goal": most,
+                "met": ratio <= most,
+            }
+        )
+        report.line(
+            f"goal {workload} CPU <= {most:.0f} echo updates: {by[workload].cpu_ms:.3f} ms "
+            f"against the echo's {echo_cpu:.3f} ms = {ratio:.2f} "
+            f"({'met' if ratio <= most else 'MISSED'})"
+        )
     report.put("n", args.n)
     report.put("concurrency", args.concurrency)
     report.put("pinned", pinned)
     report.put("results", [asdict(r) for r in results])
     report.put("echo_per_s", echo_rate)
+    report.put("echo_cpu_ms", echo_cpu)
     report.put("goals", goals)
     return report
 
