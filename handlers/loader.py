@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 from telegram import Update
 
@@ -66,13 +67,46 @@ async def load_trainer(update: Update, context: RecertContext) -> None:
     await read_trainer(update, context)
 
 
+async def _back(context: RecertContext, user_id: int, trainer: Trainer | None) -> Trainer | None:
+    """A trainer read as a row who had blocked the bot and writes to us in private again:
+    made active (the one write of a trainer load, only when it changes)."""
+    if trainer is None or trainer.active:
+        return trainer
+    return await context.db.run(lambda session: _read(session, user_id, True))
+
+
 async def read_trainer(update: Update, context: RecertContext) -> None:
-    """Read the trainer now (the error handler's fresh context needs it too)."""
+    """Read the trainer now (the error handler's fresh context needs it too): a plain row
+    on a connection, no ORM session (handlers only read it)."""
     user = update.effective_user
     if user is None or user.is_bot:
         return
     private = update.effective_chat is not None and update.effective_chat.type == "private"
-    _use(context, await context.db.run(lambda s: _read(s, user.id, private)), user.language_code)
+    trainer = await context.db.read(lambda connection: trainers.read(connection, user.id))
+    if private:
+        trainer = await _back(context, user.id, trainer)
+    _use(context, trainer, user.language_code)
+
+
+async def read_with_trainer(
+    update: Update, context: RecertContext, work: Callable[[Connection, Trainer | None], T]
+) -> T:
+    """`work(connection, trainer)`, a read on SQLAlchemy Core (`Database.read`), in one round
+    trip, reading the trainer in the same one if the loader left it."""
+    user = update.effective_user
+    if not context.trainer_pending or user is None:
+        trainer = context.trainer
+        return await context.db.read(lambda connection: work(connection, trainer))
+
+    def both(connection: Connection) -> tuple[Trainer | None, T]:
+        trainer = trainers.read(connection, user.id)
+        return trainer, work(connection, trainer)
+
+    trainer, result = await context.db.read(both)
+    trainer = await _back(context, user.id, trainer)  # the loader leaves only private chats
+    context.trainer_pending = False
+    _use(context, trainer, user.language_code)
+    return result
 
 
 async def with_trainer(

@@ -18,7 +18,7 @@ from bot.context import RecertContext
 from bot.i18n import Translator
 from handlers import command
 from handlers.card import CardLine, status_card
-from handlers.loader import with_trainer
+from handlers.loader import read_with_trainer
 from handlers.render import (
     after_grace_lines,
     credential_name,
@@ -255,8 +255,8 @@ async def show_status(update: Update, context: RecertContext) -> None:
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     catalog = context.catalog
-    progresses = await with_trainer(
-        update, context, lambda session, _trainer: credits.status(session, user.id, catalog)
+    progresses = await read_with_trainer(
+        update, context, lambda connection, _trainer: credits.status(connection, user.id, catalog)
     )
     today = context.today()
     rows = rows_of(progresses, context)
@@ -280,7 +280,9 @@ async def send_card(update: Update, context: RecertContext) -> None:
     assert query is not None and user is not None and chat is not None
     await query.answer()
     catalog = context.catalog
-    progresses = await context.db.run(lambda session: credits.status(session, user.id, catalog))
+    progresses = await context.db.read(
+        lambda connection: credits.status(connection, user.id, catalog)
+    )
     today = context.today()
     rows = rows_of(progresses, context)
     if not rows:

@@ -7,8 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import bindparam, func, update
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from scheduler.credits import Earned, Fineprint, counted
@@ -130,6 +132,20 @@ _CREDENTIALS_OF = (
     .where(Credential.trainer_id == bindparam("trainer_id"))
     .order_by(col(Credential.cycle_end).is_(None), col(Credential.cycle_end), col(Credential.id))
 )
+
+
+_credential = Credential.__table__.c  # type: ignore[attr-defined]
+# The same as plain rows (Core): what /status reads, on a connection without an ORM session.
+_CREDENTIAL_ROWS = (
+    select(*_credential)
+    .where(_credential.trainer_id == bindparam("trainer_id"))
+    .order_by(_credential.cycle_end.is_(None), _credential.cycle_end, _credential.id)
+)
+
+
+def credential_rows(connection: Connection | Session, trainer_id: int) -> list[Any]:
+    """`credentials_of` as plain rows, for reading only (they read like the model)."""
+    return list(connection.execute(_CREDENTIAL_ROWS, {"trainer_id": trainer_id}))
 
 
 def credentials_of(session: Session, trainer_id: int) -> list[Credential]:

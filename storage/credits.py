@@ -10,8 +10,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import bindparam, func
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, delete, select
 
 from scheduler.certificate import same_code
@@ -29,7 +31,7 @@ from scheduler.standing import Holding
 from storage.catalog import Catalog
 from storage.credentials import (
     Held,
-    credentials_of,
+    credential_rows,
     fineprint_for,
     held_by,
     holding_of,
@@ -337,27 +339,38 @@ _STATUS_CREDITS = select(
     _credit.category,
     _credit.cost,
 ).where(_credit.credential_id.in_(bindparam("ids", expanding=True)))
-_STATUS_NUDGES = select(Nudge).where(
-    col(Nudge.credential_id).in_(bindparam("ids", expanding=True))
-)
+_nudge = Nudge.__table__.c  # type: ignore[attr-defined]
+# What the core reads of a cycle's recorded reminders (`holding_of`), as plain rows.
+_STATUS_NUDGES = select(
+    _nudge.credential_id,
+    _nudge.cycle_end,
+    _nudge.milestone,
+    _nudge.status,
+    _nudge.answered,
+    _nudge.sent_at,
+    _nudge.due_at,
+).where(_nudge.credential_id.in_(bindparam("ids", expanding=True)))
 
 
-def status(session: Session, trainer_id: int, catalog: Catalog) -> list[Progress]:
-    """Everything /status shows, in three queries: credentials, credits, reminders."""
-    held = credentials_of(session, trainer_id)
+def status(connection: Connection | Session, trainer_id: int, catalog: Catalog) -> list[Progress]:
+    """Everything /status shows, in three queries (credentials, credits, reminders), all
+    SQLAlchemy Core statements built once, returning plain rows: a read, so it runs on a
+    connection (`Database.read`) without an ORM session. The credentials are rows too, which
+    read like the model (`credential.cycle_end`)."""
+    held = credential_rows(connection, trainer_id)
     if not held:
         return []
     ids = [c.id for c in held]
     by_credential: dict[int, list[tuple[Earned, Decimal | None]]] = {}
-    for credential_id, units, earned_on, title, category, cost in session.execute(
+    for credential_id, units, earned_on, title, category, cost in connection.execute(
         _STATUS_CREDITS, {"ids": ids}
     ):
         by_credential.setdefault(credential_id, []).append(
             (Earned(units, earned_on, title, category), cost)
         )
-    recorded: dict[int, list[Nudge]] = {}
+    recorded: dict[int, list[Any]] = {}
     ends = {c.id: c.cycle_end for c in held}
-    for (nudge,) in session.execute(_STATUS_NUDGES, {"ids": ids}):
+    for nudge in connection.execute(_STATUS_NUDGES, {"ids": ids}):
         if nudge.cycle_end == ends[nudge.credential_id]:
             recorded.setdefault(nudge.credential_id, []).append(nudge)
     standings = []

@@ -14,12 +14,12 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
@@ -96,33 +96,64 @@ class Database:
             session.commit()
             return result
 
+    def _read_on_connection(self, work: Callable[[Connection], T]) -> T:
+        with self.sync_engine.connect() as connection:
+            return work(connection)
+
     async def run(self, work: UnitOfWork[T]) -> T:
         """Run `work(session)` in one hop off the event loop and commit it."""
         self.round_trips += 1
         if self.async_engine is not None:
-            for attempt, pause in enumerate((*RECONNECT_PAUSES, None)):
-                try:
-                    async with AsyncSession(self.async_engine, expire_on_commit=False) as session:
-                        result: T = await session.run_sync(work)
-                        await session.commit()
-                        return result
-                except DBAPIError as error:
-                    # The server dropped the connection (a restart, a fail-over, an operator's
-                    # pg_terminate_backend): the transaction was rolled back with it, so the
-                    # unit of work runs again on a new connection. Anything else is raised.
-                    if not error.connection_invalidated or pause is None:
-                        raise
-                    logger.warning(
-                        "database connection lost (%s); retrying (%d)",
-                        type(error.orig).__name__,
-                        attempt + 1,
-                    )
-                    await asyncio.sleep(pause)
-            raise AssertionError("unreachable: the last attempt raises")
+
+            async def attempt() -> T:
+                async with AsyncSession(self.async_engine, expire_on_commit=False) as session:
+                    result: T = await session.run_sync(work)
+                    await session.commit()
+                    return result
+
+            return await self._retried(attempt)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._executor, functools.partial(self._run_in_session, work)
         )
+
+    async def read(self, work: Callable[[Connection], T]) -> T:
+        """Run `work(connection)`, a read, in one hop off the event loop: SQLAlchemy Core on a
+        plain connection (statements built once, plain rows), no ORM session and no commit.
+        For the hot reads (`/status`, the trainer load), where the ORM's unit of work cost
+        more than the queries themselves."""
+        self.round_trips += 1
+        if self.async_engine is not None:
+            engine = self.async_engine
+
+            async def attempt() -> T:
+                async with engine.connect() as connection:
+                    return await connection.run_sync(work)
+
+            return await self._retried(attempt)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, functools.partial(self._read_on_connection, work)
+        )
+
+    async def _retried(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """PostgreSQL: `attempt()` again on a new connection when the server dropped one."""
+        for number, pause in enumerate((*RECONNECT_PAUSES, None)):
+            try:
+                return await attempt()
+            except DBAPIError as error:
+                # The server dropped the connection (a restart, a fail-over, an operator's
+                # pg_terminate_backend): the transaction was rolled back with it, so the
+                # unit of work runs again on a new connection. Anything else is raised.
+                if not error.connection_invalidated or pause is None:
+                    raise
+                logger.warning(
+                    "database connection lost (%s); retrying (%d)",
+                    type(error.orig).__name__,
+                    number + 1,
+                )
+                await asyncio.sleep(pause)
+        raise AssertionError("unreachable: the last attempt raises")
 
     @contextlib.asynccontextmanager
     async def person_lock(self, person_id: int) -> AsyncIterator[None]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam
+from typing import Any
+
+from sqlalchemy import Row, bindparam
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
 from storage.models import Trainer
@@ -13,8 +16,19 @@ from storage.types import utcnow
 _BY_ID = select(Trainer).where(Trainer.id == bindparam("user_id"))
 
 
+_trainer = Trainer.__table__.c  # type: ignore[attr-defined]
+# The same as a plain row (Core, no ORM object): what the trainer load of every update reads.
+# A row reads like the model (`row.time_zone`); nothing writes through it.
+_ROW_BY_ID = select(*_trainer).where(_trainer.id == bindparam("user_id"))
+
+
 def get(session: Session, user_id: int) -> Trainer | None:
     return session.exec(_BY_ID, params={"user_id": user_id}).first()
+
+
+def read(connection: Connection | Session, user_id: int) -> Row[Any] | None:
+    """The trainer as a plain row (for reading only), or None."""
+    return connection.execute(_ROW_BY_ID, {"user_id": user_id}).first()
 
 
 def start(
