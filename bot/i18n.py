@@ -17,7 +17,14 @@ from importlib import resources
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, format_time, get_timezone_location
+from babel.dates import (
+    DateTimePattern,
+    format_datetime,
+    format_time,
+    get_date_format,
+    get_timezone_location,
+)
+from babel.dates import parse_pattern as parse_date_pattern
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import NumberPattern, parse_pattern
@@ -26,6 +33,9 @@ from babel.support import Translations
 LANGUAGES: tuple[str, ...] = ("en", "es", "ru")
 # The language each language's own name is shown in, for the /language picker.
 LANGUAGE_NAMES: Mapping[str, str] = {"en": "English", "es": "Español", "ru": "Русский"}
+# Formatted dates, times and numbers kept per language (each a short string): the same few
+# recur on every screen. Bounded, so memory does not grow with the dates users bring.
+FORMATTED_MOST = 2048
 
 
 def N_(message: str) -> str:
@@ -57,6 +67,16 @@ class Translator:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "locale", Locale.parse(self.language))
+        # Babel parses its patterns and walks the locale's data on every call; the results
+        # are pure functions of (value, format, zone) for this locale, and the same few dates,
+        # hours and amounts come back on every screen: each is worked out once (bounded).
+        for name, formatter in (
+            ("_date", self._format_date),
+            ("_date_time", self._format_date_time),
+            ("_clock", self._format_clock),
+            ("_number", self._format_number),
+        ):
+            object.__setattr__(self, name, functools.lru_cache(maxsize=FORMATTED_MOST)(formatter))
 
     def gettext(self, message: str) -> str:
         return self.translations.gettext(message)
@@ -67,20 +87,35 @@ class Translator:
         return self.translations.ngettext(singular, plural, count)
 
     def date(self, value: date, format: str = "medium") -> str:
-        return format_date(value, format=format, locale=self.locale)
+        if isinstance(value, datetime):  # as format_date: the date part
+            value = value.date()
+        return self._date(value, format)  # type: ignore[attr-defined, no-any-return]
 
     def date_time(self, value: datetime, format: str = "medium", tz: tzinfo | None = None) -> str:
-        return format_datetime(value, format=format, tzinfo=tz, locale=self.locale)
+        return self._date_time(value, format, tz)  # type: ignore[attr-defined, no-any-return]
 
     def clock(self, value: datetime, format: str = "short", tz: tzinfo | None = None) -> str:
-        return format_time(value, format=format, tzinfo=tz, locale=self.locale)
+        return self._clock(value, format, tz)  # type: ignore[attr-defined, no-any-return]
 
     def number(self, value: int | float | Decimal, max_decimals: int = 2) -> str:
-        return _number_pattern(max_decimals).apply(value, self.locale)
+        # Keyed by type too: 1, 1.0 and Decimal(1) are equal keys but may format apart.
+        return self._number(type(value), value, max_decimals)  # type: ignore[attr-defined, no-any-return]
 
     def hour(self, hour: int) -> str:
         """An hour of the day as this locale writes times (9 AM, 09:00)."""
-        return format_time(time(hour), format="short", locale=self.locale)
+        return self._clock(time(hour), "short", None)  # type: ignore[attr-defined, no-any-return]
+
+    def _format_date(self, value: date, format: str) -> str:
+        return _date_pattern(self.locale, format).apply(value, self.locale)
+
+    def _format_date_time(self, value: datetime, format: str, tz: tzinfo | None) -> str:
+        return format_datetime(value, format=format, tzinfo=tz, locale=self.locale)
+
+    def _format_clock(self, value: datetime | time, format: str, tz: tzinfo | None) -> str:
+        return format_time(value, format=format, tzinfo=tz, locale=self.locale)
+
+    def _format_number(self, _kind: type, value: int | float | Decimal, max_decimals: int) -> str:
+        return _number_pattern(max_decimals).apply(value, self.locale)
 
     def weekday(self, index: int) -> str:
         """The name of a day of the week (0 is Monday) in this locale: "Monday", "lunes"."""
@@ -94,6 +129,15 @@ class Translator:
             return str(get_timezone_location(zone, locale=self.locale, return_city=True))
         except (LookupError, ValueError):
             return zone
+
+
+@functools.cache
+def _date_pattern(locale: Locale, format: str) -> DateTimePattern:
+    """A locale's date pattern ("long", "medium", ...) or a pattern of its own ("MMM d")
+    parsed once, as `format_date` does on every call."""
+    if format in ("full", "long", "medium", "short"):
+        return parse_date_pattern(get_date_format(format, locale=locale))
+    return parse_date_pattern(format)
 
 
 @functools.cache
