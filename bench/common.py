@@ -76,16 +76,22 @@ async def bench_database(tag: str, directory: Path | None = None) -> AsyncIterat
         return
     admin = admin_url()
     name = f"recert_bench_{os.getpid()}_{tag}".lower()
-    connection = await asyncpg.connect(asyncpg_dsn(admin), timeout=10)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await connection.execute(f'CREATE DATABASE "{name}"')
+
+    async def execute(statement: str) -> None:
+        # A connection for each statement: one held through a long measurement can be closed
+        # under it (a server restart, another run's clean-up), and the database would be left.
+        connection = await asyncpg.connect(asyncpg_dsn(admin), timeout=10)
         try:
-            yield admin.set(database=name).render_as_string(hide_password=False)
+            await connection.execute(statement)
         finally:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await connection.close()
+
+    await execute(f'DROP DATABASE IF EXISTS "{name}"')
+    await execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
     finally:
-        await connection.close()
+        await execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def shown(url: str) -> str:
