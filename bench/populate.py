@@ -18,10 +18,13 @@ What it makes, for the same seed always the same rows:
   days from today; the next nudge planned 1 hour to 60 days ahead.
 - `credits_per` credits per trainer, spread over the credentials that take credits (not CPR
   cards), dated inside the cycle, 0.1 or 0.2 units each, a third with a cost.
-- exactly `due` credentials (a seeded sample of all of them) owed their 14-day reminder now:
-  the cycle ends 12 days from today, the cycle's dates were set 4 days ago (so only the 14-day
-  milestone is owed, as after a normal day, not a flood after downtime), and the next nudge
-  time is in the past. One sweep claims exactly one nudge for each.
+- exactly `due` credentials (a seeded sample of all of them) owed their 14-day reminder now,
+  fresh (not a catch-up after downtime, which waits for the trainer's reminder hour): their
+  trainer's reminder hour is the hour running now in the trainer's zone, the cycle ends 14
+  days from the trainer's today (so the milestone fell due at the start of this hour), the
+  cycle's dates were set 4 days ago (so only the 14-day milestone is owed, as after a normal
+  day, not a flood after downtime), and the next nudge time is in the past. One sweep claims
+  and sends exactly one nudge for each.
 
 Run it to fill a database: `python bench/populate.py --trainers 100000 --due 500
 [--url sqlite:///data/bench.db]` (DATABASE_URL is used when --url is not given).
@@ -39,6 +42,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -75,7 +79,10 @@ TITLES = (
     "Sports performance seminar",
 )
 PROVIDERS = (None, "NASM", "ACE", "Coursera", "Local gym")
-DUE_CYCLE_DAYS = 12  # the cycle of a due credential ends this many days from today
+DUE_DAYS_BEFORE = 14  # a due credential's cycle ends this many days from its trainer's today
+# The zone of trainers without one: the bot's default (`Settings.default_time_zone`), which the
+# benchmarks leave as it is, and the zone they pass to `claim_due`.
+DEFAULT_ZONE = "UTC"
 
 
 @dataclass
@@ -212,13 +219,27 @@ def _rows(
     credit_rows: list[Row] = []
     for t in range(trainers):
         trainer_id = id_offset + FIRST_TRAINER_ID + t
+        language, zone, hour = (
+            LANGUAGES[int(rnd() * n_lang)],
+            ZONES[int(rnd() * n_zone)],
+            7 + int(rnd() * 14),
+        )
+        first = first_credential_id + t * credentials_per
+        due_end = 0
+        if any(first + c in due_set for c in range(credentials_per)):
+            # Owed *now*, not after a downtime: a reminder found late waits for the trainer's
+            # reminder hour (scheduler/plan.py), so the trainer's hour is the one running in
+            # their zone and the 14-day milestone falls on their today.
+            local = now.astimezone(ZoneInfo(zone or DEFAULT_ZONE))
+            hour = local.hour
+            due_end = (local.date() + timedelta(days=DUE_DAYS_BEFORE) - today).days
         trainer_rows.append(
             (
                 trainer_id,
                 f"Trainer {t}",
-                LANGUAGES[int(rnd() * n_lang)],
-                ZONES[int(rnd() * n_zone)],
-                7 + int(rnd() * 14),
+                language,
+                zone,
+                hour,
                 True,
                 "normal",
                 now_v,
@@ -230,7 +251,7 @@ def _rows(
             credential_id = first_credential_id + t * credentials_per + c
             kind = c % len(entries)
             if credential_id in due_set:
-                end = DUE_CYCLE_DAYS
+                end = due_end
                 next_nudge_at = values.moment(now - minute * (1 + int(rnd() * 600)))
                 cycle_set_at = set_at_due
             else:

@@ -24,7 +24,7 @@ READ_BY_HANDLER = frozenset({"status", "log"})
 
 
 def _read(session: Session, user_id: int, private: bool) -> Trainer | None:
-    trainer = trainers.get(session, user_id)
+    trainer = trainers.read(session, user_id)  # a plain row (Core), built once
     if trainer is not None and not trainer.active and private:
         # Writing to us again means they unblocked the bot: reminders resume. (One write,
         # only when it changes.)
