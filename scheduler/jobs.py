@@ -74,7 +74,9 @@ async def send_claims(
     now: datetime,
     worker: str,
 ) -> None:
-    """Send what this worker claimed, several at once, each outcome recorded right after."""
+    """Send what this worker claimed, several at once, each outcome recorded right after. A
+    send's slot is free again once Telegram answered: the next send does not wait for the
+    outcome's write, and outcomes that finish meanwhile are written together (`Batched`)."""
     data = application.bot_data
     inflight: set[asyncio.Task[None]] = data.setdefault("inflight", set())
     recorder: Batched[Result] = Batched(
@@ -88,8 +90,9 @@ async def send_claims(
         # sweep starts no more, and shutdown waits for those in flight (see `drain`).
         await slots.acquire()
         recheck = time.monotonic() - started > RECHECK_AFTER.total_seconds()
-        task = asyncio.ensure_future(_deliver(application, claim, now, worker, recheck, recorder))
-        task.add_done_callback(lambda _task: slots.release())
+        task = asyncio.ensure_future(
+            _deliver(application, claim, now, worker, recheck, recorder, slots)
+        )
         inflight.add(task)
         task.add_done_callback(inflight.discard)
         mine.append(task)
@@ -104,14 +107,32 @@ async def _deliver(
     worker: str,
     recheck: bool,
     recorder: Batched[Result],
+    slots: asyncio.Semaphore,
 ) -> None:
+    """One nudge: sent, then its outcome recorded, in one task (see `send_claims`)."""
+    try:
+        result = await _send(application, claim, now, worker, recheck)
+    finally:
+        slots.release()  # the next send goes while this outcome is written
+    if result is not None:
+        await recorder.add(result)  # outcomes that finish together are written together
+
+
+async def _send(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    claim: Claim,
+    now: datetime,
+    worker: str,
+    recheck: bool,
+) -> Result | None:
+    """Send one nudge; how it went (None: another copy of the bot has it now)."""
     from handlers.nudges import nudge_buttons, nudge_text  # rendering is the handlers'
 
     data = application.bot_data
     if recheck and not await data["db"].run(
         lambda session: nudges.keep_lease(session, claim.nudge_id, worker, now)
     ):
-        return  # another copy took it over after our lease ran out
+        return None  # another copy took it over after our lease ran out
     tr = data["i18n"].translator(claim.language)
     local_now = now.astimezone(ZoneInfo(claim.zone))
     text = nudge_text(tr, claim, data["catalog"], local_now)
@@ -124,8 +145,7 @@ async def _deliver(
         # Word for word what they were just sent (a catch-up's repeat): it is not sent again.
         log.info("nudge %s: the same text reached the trainer just now, not sent", claim.nudge_id)
         counts["same_text_held_back"] += 1
-        await recorder.add(Result(claim.nudge_id, "sent"))
-        return
+        return Result(claim.nudge_id, "sent")
     try:
         message = await application.bot.send_message(
             claim.trainer_id,
@@ -159,7 +179,7 @@ async def _deliver(
         recent.note(claim.trainer_id, text, now)
         counts["sent"] += 1
         result = Result(claim.nudge_id, "sent", message_id=message.message_id)
-    await recorder.add(result)  # outcomes that finish together are written together
+    return result
 
 
 async def drain(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -318,22 +318,46 @@ class Result:
     trainer_id: int | None = None
 
 
+_nudges = Nudge.__table__  # type: ignore[attr-defined]
+# The outcomes as Core UPDATEs by id, built once, each run as one executemany for all the
+# results of its kind: no read first and no ORM objects (a missing row is left alone, as
+# before). Bound names differ from the columns', which SQLAlchemy keeps for SET.
+_RECORD_SENT = (
+    update(_nudges)
+    .where(_nudges.c.id == bindparam("nudge"))
+    .values(
+        status="sent", sent_at=bindparam("at"), message_id=bindparam("message"), lease_until=None
+    )
+)
+# Stays claimed: the lease's end is the retry.
+_RECORD_RETRY = (
+    update(_nudges).where(_nudges.c.id == bindparam("nudge")).values(lease_until=bindparam("at"))
+)
+_RECORD_FAILED = (
+    update(_nudges)
+    .where(_nudges.c.id == bindparam("nudge"))
+    .values(status="failed", lease_until=None)
+)
+
+
 def record(session: Session, results: list[Result], now: datetime) -> None:
-    """How each send went, in one unit of work (one read for all of them)."""
-    ids = [result.nudge_id for result in results]
-    found = {n.id: n for n in session.exec(select(Nudge).where(col(Nudge.id).in_(ids)))}
+    """How each send went, in one unit of work: one statement per kind of outcome."""
+    sent = [
+        {"nudge": r.nudge_id, "at": now, "message": r.message_id}
+        for r in results
+        if r.outcome == "sent"
+    ]
+    retry = [{"nudge": r.nudge_id, "at": r.retry_at} for r in results if r.outcome == "retry"]
+    failed = [{"nudge": r.nudge_id} for r in results if r.outcome not in ("sent", "retry")]
     blocked = {r.trainer_id for r in results if r.outcome == "blocked" and r.trainer_id}
-    for result in results:
-        nudge = found.get(result.nudge_id)
-        if nudge is None:
-            continue
-        if result.outcome == "sent":
-            nudge.status, nudge.sent_at, nudge.message_id = "sent", now, result.message_id
-            nudge.lease_until = None
-        elif result.outcome == "retry":
-            nudge.lease_until = result.retry_at  # stays claimed: the lease's end is the retry
-        else:
-            nudge.status, nudge.lease_until = "failed", None
+    connection = session.connection()
+    for statement, rows in (
+        (_RECORD_SENT, sent),
+        (_RECORD_RETRY, retry),
+        (_RECORD_FAILED, failed),
+    ):
+        if rows:
+            connection.execute(statement, rows)
     if blocked:
         session.execute(update(Trainer).where(col(Trainer.id).in_(blocked)).values(active=False))
 
