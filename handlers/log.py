@@ -647,7 +647,8 @@ def outcome_text(context: RecertContext, logged: Logged, new: NewCredit) -> str:
                     "cycle began on {start}, so it does not count."
                 ),
                 "after_cycle": _(
-                    "Not logged to {name}: it was earned after the cycle ended on {end}."
+                    "Not logged to {name}: credits earned after {end} no longer count "
+                    "toward this cycle."
                 ),
                 "repeat": _(
                     "Not logged to {name}: {body} does not count the same course twice in a cycle."
@@ -665,7 +666,7 @@ def outcome_text(context: RecertContext, logged: Logged, new: NewCredit) -> str:
                     name=name,
                     body=body,
                     start=tr.date(credential.cycle_start),
-                    end=tr.date(credential.cycle_end) if credential.cycle_end else "",
+                    end=tr.date(outcome.last_day) if outcome.last_day else "",
                     least=tr.number(LEAST_UNITS),
                 )
             )
@@ -674,12 +675,12 @@ def outcome_text(context: RecertContext, logged: Logged, new: NewCredit) -> str:
         line = _("Logged {units} to {name}.").format(
             units=units(tr, outcome.units, entry), name=name
         )
-        if credential.units_required:
+        if outcome.owed:
             line += " " + _("Now {counted} of {required}.").format(
                 counted=units(tr, outcome.counted, entry),
-                required=units(tr, credential.units_required, entry),
+                required=units(tr, outcome.owed, entry),
             )
-            line += "\n" + progress_bar(outcome.counted, credential.units_required)
+            line += "\n" + progress_bar(outcome.counted, outcome.owed)
         lines.append(line)
         if outcome.over_cap:
             lines.append(

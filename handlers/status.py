@@ -102,7 +102,8 @@ def summary(tr: Translator, rows: list[Row]) -> str:
     for tones, label in (
         ((Urgency.LAPSED,), _("{count} expired")),
         ((Urgency.GRACE,), _("{count} in grace")),
-        ((Urgency.URGENT, Urgency.SOON), _("{count} due soon")),
+        ((Urgency.URGENT,), _("{count} urgent")),
+        ((Urgency.SOON,), _("{count} due soon")),
         ((Urgency.BEHIND,), _("{count} behind pace")),
     ):
         number = sum(1 for row in rows if row.tone in tones)

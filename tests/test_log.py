@@ -289,3 +289,28 @@ async def test_a_command_for_another_bot_is_answered_in_the_chosen_language(bot:
     assert "/help" in olga.last_text and olga.last_text != russian_help
     await olga.send(f"/status@{bot.api.bot_user['username']}")
     assert olga.last_text.startswith("У вас пока нет")
+
+
+async def test_credits_count_in_the_window_the_body_allows_after_the_deadline(bot: Bot) -> None:
+    """NASM takes CEUs until 90 days after expiry: /log, /status and the stored credit agree,
+    and after the window /log says from which date credits stopped counting."""
+    zoe = bot.person("Zoe")
+    await onboard(zoe, "✓ English")
+    deadline = TODAY - timedelta(days=30)
+    late = await give(bot, zoe, "nasm-cpt", deadline - timedelta(days=730), deadline, "2.0")
+    await zoe.send("/log 0.5 Late webinar")
+    assert "Logged 0.5 CEU to NASM-CPT. Now 0.5 CEU of 2 CEU." in zoe.last_text
+    assert len(await stored_credits(bot, late)) == 1
+    await zoe.send("/status")
+    assert "0.5 CEU of 2 CEU" in zoe.last_text
+
+    old = TODAY - timedelta(days=120)
+    closed = await give(bot, zoe, "nasm-cpt", old - timedelta(days=730), old, "2.0")
+    await bot.db.run(lambda s: credentials.remove(s, zoe.id, late))
+    await zoe.send("/log 0.5 Too late")
+    window = old + timedelta(days=90)
+    assert (
+        f"credits earned after {window:%b} {window.day}, {window.year} no longer count"
+        in zoe.last_text
+    )
+    assert await stored_credits(bot, closed) == []

@@ -142,3 +142,46 @@ async def test_status_and_the_sweep_agree_in_the_final_week(bot: Bot) -> None:
     for shown_text, moment in zip(shown, sent[-len(shown) :], strict=False):
         local = moment.astimezone(MADRID)
         assert f"{local:%B} {local.day}, {local.year} at 9:00" in shown_text
+
+
+async def test_saved_in_its_final_week_and_short_is_reminded_at_the_next_reminder_hour(
+    bot: Bot,
+) -> None:
+    ana = await in_madrid(bot.person("Ana", user_id=953))
+    end = datetime.now(MADRID).date() + timedelta(days=3)
+    saved_at = at(end - timedelta(days=3), 12)  # after today's reminder hour
+
+    def register(session):  # type: ignore[no-untyped-def]
+        credential = credentials.add(
+            session,
+            ana.id,
+            Cycle(end - timedelta(days=730), end, Decimal(2)),
+            catalog_id="nasm-cpt",
+        )
+        credential.cycle_set_at = saved_at
+
+    await bot.db.run(register)
+    bot.application.bot_data["clock"] = lambda: saved_at
+    await ana.send("/status")
+    tomorrow = end - timedelta(days=2)
+    assert "🔴 NASM-CPT" in ana.last_text  # short, three days left: urgent
+    assert "Next reminder: tomorrow at 9:00" in ana.last_text or (
+        f"Next reminder: {tomorrow:%B} {tomorrow.day}, {tomorrow.year} at 9:00" in ana.last_text
+    )
+    await run_sweep(bot.application, at(tomorrow))
+    assert "NASM-CPT" in ana.last_text and "in 2 days" in ana.last_text
+
+
+async def test_adding_one_due_within_a_week_and_short_says_so_at_once(bot: Bot) -> None:
+    eva = await in_madrid(bot.person("Eva", user_id=954))
+    end = datetime.now(MADRID).date() + timedelta(days=3)
+    await eva.send("/add")
+    await eva.press("NASM")
+    await eva.press("NASM-CPT")
+    await eva.send(f"{end:%m/%d/%Y}")
+    await eva.press("Skip")
+    assert "🔴 2 CEU to go in 3 days: I'll remind you every day" in eva.last_text
+    await eva.press("✅ Save")
+    await eva.send("/status")
+    assert "🔴 NASM-CPT: urgent" in eva.last_text
+    assert "1 credential: 1 urgent." in eva.last_text
