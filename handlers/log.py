@@ -43,14 +43,14 @@ from handlers.loader import with_trainer
 from handlers.render import credential_name, progress_bar, units
 from handlers.snap import check_later, prefilled, read_later, reading_note
 from storage import credits, nudges
-from storage.catalog import Catalog
+from storage.catalog import Catalog, CatalogEntry
 from storage.credentials import Held, held_by
 from storage.credits import Amount, Logged, NewCredit, Proof, fineprint_for, in_cents
 from storage.models import Trainer
 
 PREFIX = "log:"
-AMOUNT, WHICH, CATEGORY, DATE, TITLE, PROVIDER, COST, PROOF = range(8)
-STEPS = (AMOUNT, WHICH, CATEGORY, DATE, TITLE, PROVIDER, COST, PROOF)
+AMOUNT, WHICH, CATEGORY, DATE, TITLE, PROVIDER, COST, PROOF, UNIT = range(9)
+STEPS = (AMOUNT, WHICH, UNIT, CATEGORY, DATE, TITLE, PROVIDER, COST, PROOF)
 MAX_UNITS = Decimal(100)
 LEAST_UNITS = Decimal("0.01")  # what the units column keeps
 TITLE_REFUSED = "title_refused"  # a one-liner's draft: its title was too long or not one line
@@ -119,6 +119,25 @@ async def _held(update: Update, context: RecertContext) -> list[Held]:
     return _eligible(held, context.catalog)
 
 
+def _meanings(catalog: Catalog, held: list[Held], ids: list[int]) -> dict[Decimal, CatalogEntry]:
+    """The hours one credit means for each chosen credential, one entry per distinct value:
+    more than one, and a bare number ("2") is ambiguous (an ACE CEC is 10 hours, ACSM's 1)."""
+    found: dict[Decimal, CatalogEntry] = {}
+    for h in held:
+        entry = catalog.get(h.credential.catalog_id)
+        if h.credential.id in ids and entry is not None and entry.hours_per_unit:
+            found.setdefault(Decimal(entry.hours_per_unit), entry)
+    return found
+
+
+def _needs_unit(catalog: Catalog, held: list[Held], draft: dict[str, Any]) -> bool:
+    return (
+        not draft.get("hours")
+        and not draft.get("unit_checked")
+        and len(_meanings(catalog, held, draft["ids"])) > 1
+    )
+
+
 def _needs_category(catalog: Catalog, held: list[Held], ids: list[int]) -> bool:
     return any(fineprint_for(h.credential, catalog).caps for h in held if h.credential.id in ids)
 
@@ -146,6 +165,8 @@ async def advance(
         return await _ask(update, context, AMOUNT, note)
     if not (draft.get("ids") and draft.get("ids_done")):
         return await _ask(update, context, WHICH, note, held)
+    if _needs_unit(context.catalog, held, draft):
+        return await _ask(update, context, UNIT, note, held)
     if "category" not in draft and _needs_category(context.catalog, held, draft["ids"]):
         return await _ask(update, context, CATEGORY, note)
     for step, key in (
@@ -200,6 +221,33 @@ async def _ask(
             [
                 InlineKeyboardButton(_("All of them"), callback_data=PREFIX + "all"),
                 InlineKeyboardButton(_("Done"), callback_data=PREFIX + "done"),
+            ]
+        )
+        rows.append(_cancel_row(context))
+    elif step == UNIT:
+        assert held is not None
+        typed = context.tr.number(Decimal(draft["amount"]))
+        text = _(
+            "Credits mean different hours for these credentials. What did “{amount}” mean?"
+        ).format(amount=typed)
+        rows = [
+            [
+                InlineKeyboardButton(
+                    _("{amount} {unit} ({hours} hours)").format(
+                        amount=typed,
+                        unit=f"{entry.body} {entry.unit_name or ''}".strip(),
+                        hours=context.tr.number(Decimal(draft["amount"]) * per_unit),
+                    ),
+                    callback_data=f"{PREFIX}u:{per_unit}",
+                )
+            ]
+            for per_unit, entry in sorted(_meanings(context.catalog, held, draft["ids"]).items())
+        ]
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    _("{amount} hours").format(amount=typed), callback_data=PREFIX + "u:h"
+                )
             ]
         )
         rows.append(_cancel_row(context))
@@ -503,6 +551,15 @@ async def button(update: Update, context: RecertContext) -> int:
                 update, context, WHICH, context.gettext("Choose at least one."), held
             )
         draft["ids_done"] = True
+    elif step == UNIT and kind == "u":
+        held = await _held(update, context)
+        meanings = {str(per_unit) for per_unit in _meanings(context.catalog, held, draft["ids"])}
+        if value != "h" and value not in meanings:
+            await drop_buttons(query)
+            return await advance(update, context, context.gettext("Please use the buttons below."))
+        if value != "h":  # in that body's credits: the same course in hours, for every body
+            draft["amount"] = str(Decimal(draft["amount"]) * Decimal(value))
+        draft.update(hours=True, unit_checked=True)
     elif step == CATEGORY and kind == "c" and value in CATEGORIES:
         draft["category"] = value
     elif step == DATE and kind == "d" and value in ("0", "1"):

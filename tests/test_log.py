@@ -314,3 +314,38 @@ async def test_credits_count_in_the_window_the_body_allows_after_the_deadline(bo
         in zoe.last_text
     )
     assert await stored_credits(bot, closed) == []
+
+
+async def test_a_bare_number_toward_units_of_different_hours_asks_which_was_meant(
+    bot: Bot,
+) -> None:
+    """An ACE CEC is 10 hours, an ACSM CEC 1 hour: "2" is asked about before anything is
+    saved, and the answer is converted for each body."""
+    ida = bot.person("Ida")
+    await onboard(ida, "✓ English")
+    span = (TODAY - timedelta(days=100), TODAY + timedelta(days=600))
+    ace = await give(bot, ida, "ace-cpt", *span, "2.0")
+    acsm = await give(bot, ida, "acsm-cpt", *span, "45")
+    await ida.send("/log 2 Functional training")
+    await ida.press("All of them")
+    assert "What did “2” mean?" in ida.last_text
+    assert ida.buttons[:3] == ["2 ACSM CEC (2 hours)", "2 ACE CEC (20 hours)", "2 hours"]
+    assert await stored_credits(bot, ace) == [] and await stored_credits(bot, acsm) == []
+    await ida.send("2")  # typed at a buttons-only step
+    assert "Please use the buttons below." in ida.last_text
+    await ida.press("2 ACE CEC (20 hours)")
+    assert "Logged 2 CEC to ACE-CPT." in ida.last_text
+    assert "Logged 20 CEC to ACSM-CPT." in ida.last_text
+    [ace_credit] = await stored_credits(bot, ace)
+    [acsm_credit] = await stored_credits(bot, acsm)
+    assert (ace_credit.units, acsm_credit.units) == (Decimal(2), Decimal(20))
+
+    await ida.send("/log 3 Webinar")
+    await ida.press("All of them")
+    await ida.press("3 hours")
+    assert "Logged 0.3 CEC to ACE-CPT." in ida.last_text
+    assert "Logged 3 CEC to ACSM-CPT." in ida.last_text
+
+    await ida.send("/log 4h Seminar")  # hours say it already: nothing to ask
+    await ida.press("All of them")
+    assert "Logged 0.4 CEC to ACE-CPT." in ida.last_text
