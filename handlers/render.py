@@ -171,6 +171,31 @@ def credit_lines(tr: Translator, standing: Standing, entry: CatalogEntry | None)
     return lines
 
 
+def pace_lines(tr: Translator, standing: Standing, entry: CatalogEntry | None) -> list[str]:
+    """Against a steady pace, what is left and what that means a month: only while the
+    deadline is more than a month away (nearer, "N to go in D days" says it)."""
+    _ = tr.gettext
+    steady = standing.pace
+    if steady is None or standing.complete or (standing.days_left or 0) <= URGENT_DAYS:
+        return []
+    template = (
+        _("Behind pace: {left} to go, about {per_month} a month.")
+        if steady.behind
+        else _("On pace: {left} to go, about {per_month} a month.")
+    )
+    return [
+        template.format(
+            left=units(tr, steady.remaining, entry), per_month=units(tr, steady.per_month, entry)
+        )
+    ]
+
+
+def in_grace_lines(tr: Translator, entry: CatalogEntry | None) -> list[str]:
+    """What the body lets a trainer do during its grace period, in their language."""
+    text = _entry_text(getattr(entry, "in_grace", None), tr)
+    return [text] if text else []
+
+
 def grace_lines(tr: Translator, standing: Standing, entry: CatalogEntry | None) -> list[str]:
     """In the grace period: until when a late renewal is accepted, the fee, and the credits
     still owed by when (or that their window has closed, and what remains)."""

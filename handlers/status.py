@@ -26,11 +26,12 @@ from handlers.render import (
     days_left,
     grace_lines,
     no_deadline_text,
+    pace_lines,
     uncertain_lines,
     units,
 )
 from scheduler.cycles import State
-from scheduler.standing import URGENT_DAYS, Standing, Urgency, cpr_covers
+from scheduler.standing import Standing, Urgency, cpr_covers
 from storage import credits
 from storage.catalog import CatalogEntry
 from storage.credits import Progress
@@ -179,21 +180,10 @@ def _credit_lines(context: RecertContext, row: Row) -> list[str]:
     if standing.owed == 0:
         return [_("Credits: nothing owed this cycle.")]
     lines = credit_lines(tr, standing, entry)
-    steady = standing.pace
     if standing.complete:
         lines.append(_("Requirement complete ✅"))
-    elif steady is not None and (standing.days_left or 0) > URGENT_DAYS:
-        template = (
-            _("Behind pace: {left} to go, about {per_month} a month.")
-            if steady.behind
-            else _("On pace: {left} to go, about {per_month} a month.")
-        )
-        lines.append(
-            template.format(
-                left=units(tr, steady.remaining, entry),
-                per_month=units(tr, steady.per_month, entry),
-            )
-        )
+    else:
+        lines.extend(pace_lines(tr, standing, entry))
     return lines
 
 
