@@ -229,16 +229,23 @@ def status_text(context: RecertContext, rows: list[Row], today: date) -> str:
             )
         if credential.nudges_stopped:
             lines.append(_("Reminders are off (turn them on in /credentials)."))
-        elif row.standing.next_reminder_at is not None and context.trainer is not None:
-            zone = ZoneInfo(context.trainer.time_zone or context.settings.default_time_zone)
-            local = row.standing.next_reminder_at.astimezone(zone)
+        elif (reminder := next_reminder(context, row.standing, "long")) is not None:
             lines.append(
-                _("Next reminder: {date} at {hour}").format(
-                    date=tr.date(local.date(), "long"), hour=tr.clock(local, tz=zone)
-                )
+                _("Next reminder: {date} at {hour}").format(date=reminder[0], hour=reminder[1])
             )
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+def next_reminder(
+    context: RecertContext, standing: Standing, style: str
+) -> tuple[str, str] | None:
+    """The standing's next reminder (the sweep's own) as the trainer's local date and hour."""
+    if standing.next_reminder_at is None or context.trainer is None:
+        return None
+    zone = ZoneInfo(context.trainer.time_zone or context.settings.default_time_zone)
+    local = standing.next_reminder_at.astimezone(zone)
+    return context.tr.date(local.date(), style), context.tr.clock(local, tz=zone)
 
 
 async def show_status(update: Update, context: RecertContext) -> None:
@@ -293,6 +300,13 @@ async def send_card(update: Update, context: RecertContext) -> None:
             details.append(
                 tr.gettext("late renewal until {date}").format(
                     date=tr.date(standing.grace_end, "long")
+                )
+            )
+        reminder = next_reminder(context, standing, "medium")
+        if reminder is not None and not row.progress.credential.nudges_stopped:
+            details.append(
+                tr.gettext("next reminder {date}, {hour}").format(
+                    date=reminder[0], hour=reminder[1]
                 )
             )
         lines.append(

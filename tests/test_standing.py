@@ -8,9 +8,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import select
 
+import handlers.status
 from bot.offline import Person
+from handlers.card import CardLine, status_card
 from scheduler.cycles import Cycle
 from scheduler.jobs import run_sweep
 from scheduler.plan import Prefs
@@ -113,8 +116,17 @@ async def test_snooze_a_week_the_day_before_the_deadline_stops_at_the_deadline(b
     assert stored.snoozed_until == at(end)
 
 
-async def test_status_and_the_sweep_agree_in_the_final_week(bot: Bot) -> None:
+async def test_status_and_the_sweep_agree_in_the_final_week(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ana = await in_madrid(bot.person("Ana", user_id=952))
+    drawn: list[list[CardLine]] = []
+
+    def record(title: str, subtitle: str, lines: list[CardLine]) -> bytes:
+        drawn.append(list(lines))
+        return status_card(title, subtitle, lines)
+
+    monkeypatch.setattr(handlers.status, "status_card", record)
     end = datetime.now(MADRID).date() + timedelta(days=60)
 
     def register(session):  # type: ignore[no-untyped-def]
@@ -127,12 +139,15 @@ async def test_status_and_the_sweep_agree_in_the_final_week(bot: Bot) -> None:
 
     await bot.db.run(register)
     shown: list[str] = []
+    pictured: list[str] = []
     sent: list[datetime] = []
     for days in range(8, -1, -1):
         now = at(end - timedelta(days=days), 12)  # midday: between two reminder hours
         bot.application.bot_data["clock"] = lambda now=now: now
         await ana.send("/status")
         shown.append(ana.last_text.split("Next reminder: ", 1)[1].split("\n")[0])
+        await ana.press("🖼 As a picture")
+        pictured.append(drawn[-1][0].detail.split("next reminder ", 1)[1])
         await run_sweep(bot.application, at(end - timedelta(days=days - 1)) if days else now)
         nudges = await bot.db.run(
             lambda s: list(s.exec(select(Nudge).where(Nudge.status == "sent")))
@@ -142,6 +157,11 @@ async def test_status_and_the_sweep_agree_in_the_final_week(bot: Bot) -> None:
     for shown_text, moment in zip(shown, sent[-len(shown) :], strict=False):
         local = moment.astimezone(MADRID)
         assert f"{local:%B} {local.day}, {local.year} at 9:00" in shown_text
+    # ...and so did the picture.
+    for pictured_text, moment in zip(pictured, sent[-len(pictured) :], strict=False):
+        local = moment.astimezone(MADRID)
+        assert pictured_text.startswith(f"{local:%b} {local.day}, {local.year}, 9:00")
+    assert len(pictured) == len(shown) == 9
 
 
 async def test_saved_in_its_final_week_and_short_is_reminded_at_the_next_reminder_hour(
