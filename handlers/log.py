@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -206,24 +207,8 @@ async def _ask(
         rows = [_cancel_row(context)]
     elif step == WHICH:
         assert held is not None
-        chosen = set(draft.get("ids", []))
         text = _("Which credentials does it count toward? Tap to choose, then Done.")
-        toggles = [
-            InlineKeyboardButton(
-                ("✓ " if h.credential.id in chosen else "")
-                + html.unescape(credential_name(h.credential, context.catalog)),
-                callback_data=f"{PREFIX}t:{h.credential.id}",
-            )
-            for h in held
-        ]
-        rows = [toggles[i : i + 2] for i in range(0, len(toggles), 2)]
-        rows.append(
-            [
-                InlineKeyboardButton(_("All of them"), callback_data=PREFIX + "all"),
-                InlineKeyboardButton(_("Done"), callback_data=PREFIX + "done"),
-            ]
-        )
-        rows.append(_cancel_row(context))
+        rows = _which_rows(context, held, set(draft.get("ids", [])))
     elif step == UNIT:
         assert held is not None
         typed = context.tr.number(Decimal(draft["amount"]))
@@ -289,6 +274,30 @@ async def _ask(
         rows = [_skip_row(context)]
     await _say(update, (note + "\n\n" if note else "") + text, InlineKeyboardMarkup(rows))
     return step
+
+
+def _which_rows(
+    context: RecertContext, held: list[Held], chosen: set[int]
+) -> list[list[InlineKeyboardButton]]:
+    """The multi-select: a ✓ on each chosen credential, All of them, Done, Cancel."""
+    _ = context.gettext
+    toggles = [
+        InlineKeyboardButton(
+            ("✓ " if h.credential.id in chosen else "")
+            + html.unescape(credential_name(h.credential, context.catalog)),
+            callback_data=f"{PREFIX}t:{h.credential.id}",
+        )
+        for h in held
+    ]
+    rows = [toggles[i : i + 2] for i in range(0, len(toggles), 2)]
+    rows.append(
+        [
+            InlineKeyboardButton(_("All of them"), callback_data=PREFIX + "all"),
+            InlineKeyboardButton(_("Done"), callback_data=PREFIX + "done"),
+        ]
+    )
+    rows.append(_cancel_row(context))
+    return rows
 
 
 # -- entry points ------------------------------------------------------------------------
@@ -542,9 +551,15 @@ async def button(update: Update, context: RecertContext) -> int:
         elif kind == "all":
             chosen = [h.credential.id for h in held if h.credential.id is not None]
         draft["ids"] = chosen
-        if kind == "t":
-            await drop_buttons(query)
-            return await _ask(update, context, WHICH, "", held)
+        if kind == "t":  # the question stays where it is: only its ✓ marks change
+            try:
+                await query.edit_message_reply_markup(
+                    InlineKeyboardMarkup(_which_rows(context, held, set(chosen)))
+                )
+            except BadRequest as error:  # a forged or stale id changed nothing
+                if "not modified" not in error.message:
+                    raise
+            return WHICH
         if not chosen:
             await drop_buttons(query)
             return await _ask(
@@ -616,8 +631,9 @@ async def typed(update: Update, context: RecertContext) -> int:
                 ),
             )
         draft["cost"] = str(cost.quantize(Decimal("0.01")))
-    else:
-        return await advance(update, context, _("Please use the buttons below."))
+    else:  # a buttons-only step: one line, not the whole question again
+        await _say(update, _("Please tap one of the buttons above."))
+        return int(step) if step is not None else AMOUNT
     return await advance(update, context)
 
 

@@ -332,7 +332,7 @@ async def test_a_bare_number_toward_units_of_different_hours_asks_which_was_mean
     assert ida.buttons[:3] == ["2 ACSM CEC (2 hours)", "2 ACE CEC (20 hours)", "2 hours"]
     assert await stored_credits(bot, ace) == [] and await stored_credits(bot, acsm) == []
     await ida.send("2")  # typed at a buttons-only step
-    assert "Please use the buttons below." in ida.last_text
+    assert ida.last_text == "Please tap one of the buttons above."
     await ida.press("2 ACE CEC (20 hours)")
     assert "Logged 2 CEC to ACE-CPT." in ida.last_text
     assert "Logged 20 CEC to ACSM-CPT." in ida.last_text
@@ -349,3 +349,23 @@ async def test_a_bare_number_toward_units_of_different_hours_asks_which_was_mean
     await ida.send("/log 4h Seminar")  # hours say it already: nothing to ask
     await ida.press("All of them")
     assert "Logged 0.4 CEC to ACE-CPT." in ida.last_text
+
+
+async def test_choosing_credentials_ticks_them_in_place(bot: Bot) -> None:
+    """The multi-select edits its own message: no new question per tap."""
+    uma = bot.person("Uma")
+    await onboard(uma, "✓ English")
+    span = (TODAY - timedelta(days=100), TODAY + timedelta(days=600))
+    await give(bot, uma, "nasm-cpt", *span, "2.0")
+    await give(bot, uma, "nasm-ces", *span, None)
+    await uma.send("/log 0.5 Mobility course")
+    asked = len(uma.inbox)
+    await uma.press("NASM-CPT")
+    await uma.press("NASM-CES")
+    await uma.press("✓ NASM-CES")  # and off again
+    assert len(uma.inbox) == asked
+    assert uma.buttons[:2] == ["✓ NASM-CPT", "NASM-CES"]
+    await uma.send("maybe")  # typed where only buttons answer
+    assert uma.last_text == "Please tap one of the buttons above."
+    await uma.press("Done")
+    assert "Logged 0.5 CEU to NASM-CPT." in uma.last_text
