@@ -34,8 +34,9 @@ LANGUAGES: tuple[str, ...] = ("en", "es", "ru")
 # The language each language's own name is shown in, for the /language picker.
 LANGUAGE_NAMES: Mapping[str, str] = {"en": "English", "es": "Español", "ru": "Русский"}
 # Formatted dates, times and numbers kept per language (each a short string): the same few
-# recur on every screen. Bounded, so memory does not grow with the dates users bring.
-FORMATTED_MOST = 2048
+# recur on every screen. Bounded (at most 256 x 4 formatters x 3 languages, well under 1 MB),
+# so memory does not grow with the dates users bring.
+FORMATTED_MOST = 256
 
 
 def N_(message: str) -> str:
