@@ -99,7 +99,7 @@ async def test_event_two_attend_one_does_not(bot: Bot) -> None:
         return ids
 
     ids = await bot.db.run(register)
-    group, team = await _team(bot, boss, [ana, ben, cai, dan], "member")
+    group, _team_row = await _team(bot, boss, [ana, ben, cai, dan], "member")
     line = f"/event {today.isoformat()}; Kettlebell workshop; {CODE}; ACE 0.2, NASM 0.2"
 
     # Only managers post; bad input gets a clear reply.
