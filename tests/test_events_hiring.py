@@ -262,6 +262,17 @@ async def test_join_requests_with_and_without_consent(bot: Bot) -> None:
     await boss.press_data(f"hire:nope:{ids[fay.id]}", fay_card)
     assert _answer(bot)["text"] == "This request was decided already."
 
+    # Hal is declined; Telegram is told, and Hal is not let in.
+    hal = await madrid_trainer(bot, "Hal", 704)
+    await api.request_join(group, hal)
+    await boss.press("Decline")
+    assert boss.last_text == "Declined: Hal."
+    declined = [int(c.params["user_id"]) for c in api.calls_to("declineChatJoinRequest") if c.ok]
+    assert declined == [hal.id] and hal.id not in group.members
+    # The add-to-group link sends /start in the group: how to set the team up, nothing private.
+    await boss.send("/start@recert_bot team", chat=group)
+    assert "A chat administrator sets the team up with /team" in bot_texts(bot, group)[-1]
+
     approved = [c.params["user_id"] for c in api.calls_to("approveChatJoinRequest") if c.ok]
     assert sorted(int(u) for u in approved) == [fay.id, gus.id]
     assert group.members[fay.id]["status"] == "member"
