@@ -30,7 +30,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from bot.context import RecertContext
 from bot.dates import date_problem, parse_date
 from bot.i18n import Translator
-from handlers import PRIVATE, drop_buttons, parse_id
+from handlers import PRIVATE, drop_buttons, parse_id, show
 from handlers.basics import ensure_trainer
 from handlers.log import amount_problem, outcome_text, parse_amount
 from handlers.render import credential_name
@@ -361,19 +361,20 @@ async def confirm(update: Update, context: RecertContext) -> None:
     await query.answer()
     event_id, trainer_id, catalog = event.id or 0, trainer.id, context.catalog
     if await context.db.run(lambda session: events.attended(session, event_id, trainer_id)):
-        await query.edit_message_text(_("Your attendance is recorded already."))
+        await show(update, _("Your attendance is recorded already."))
         return
     targets = await context.db.run(
         lambda session: events.counts_toward(session, event, trainer_id, catalog)
     )
     if not targets:
         bodies = ", ".join(html.escape(body) for body in events.units_of(event))
-        await query.edit_message_text(
+        await show(
+            update,
             _(
                 "This event counts for {bodies}, and you have no credential of those bodies "
                 "here. Add yours with /add, then press “I attended” again."
             ).format(bodies=bodies),
-            reply_markup=_confirm_markup(context, event),
+            _confirm_markup(context, event),
         )
         return
     await drop_buttons(query)  # the question stays; the answer comes below the record
@@ -392,6 +393,10 @@ async def confirm(update: Update, context: RecertContext) -> None:
     if result.already:
         await context.bot.send_message(trainer_id, _("Your attendance is recorded already."))
         return
+    if result.none:
+        # The event closed, or the credentials went, while the record was being sent.
+        await context.bot.send_message(trainer_id, _("This event is no longer open."))
+        return
     lines = [_("✅ Attendance recorded: {title}.").format(title=html.escape(event.title))]
     lines += [outcome_text(context, logged, new) for logged, new in result.logged]
     lines.append(_("The attendance record above is kept as the proof."))
@@ -405,7 +410,7 @@ async def not_attended(update: Update, context: RecertContext) -> None:
     if await _event_for(update, context, private=True) is None:
         return
     await query.answer()
-    await query.edit_message_text(context.gettext("Nothing recorded."))
+    await show(update, context.gettext("Nothing recorded."))
 
 
 async def attendance_csv_pressed(update: Update, context: RecertContext) -> None:

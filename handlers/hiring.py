@@ -28,7 +28,7 @@ from telegram.ext import (
 
 from bot.context import RecertContext
 from bot.i18n import Translator
-from handlers import parse_id
+from handlers import parse_id, show
 from handlers.basics import ensure_trainer
 from handlers.team_common import GROUP_MESSAGE, is_manager, shared_line
 from scheduler.team import Shared
@@ -236,7 +236,7 @@ async def consent_pressed(update: Update, context: RecertContext) -> None:
         result = _(
             "Okay: nothing is shared with {team}. The managers still decide on your request."
         )
-    await query.edit_message_text(result.format(team=name))
+    await show(update, result.format(team=name))
     shared = await _shared(context, user_id) if agreed else ()
     await tell_managers(context, team, request, shared)
 
@@ -284,7 +284,7 @@ async def decision_pressed(update: Update, context: RecertContext) -> None:
     await query.answer()
     name = html.escape(decided.name)
     if not approved:
-        await query.edit_message_text(_("Declined: {name}.").format(name=name))
+        await show(update, _("Declined: {name}.").format(name=name))
         return
     await context.db.run(lambda session: hiring.admit(session, request_id))
     if decided.consent:
@@ -300,7 +300,7 @@ async def decision_pressed(update: Update, context: RecertContext) -> None:
                 "press Join in the group later."
             ).format(name=name)
         ]
-    await query.edit_message_text("\n".join(lines))
+    await show(update, "\n".join(lines))
 
 
 async def started_in_group(update: Update, context: RecertContext) -> None:

@@ -61,7 +61,12 @@ def consent(
     row, team = found
     row.consent, row.updated_at = agreed, utcnow()
     if row.status == APPROVED:
-        teams.answer(session, team.id or 0, user_id, agreed)
+        if agreed:
+            teams.answer(session, team.id or 0, user_id, True)
+        else:
+            # Sharing ends, if it began; an applicant who never started the bot has no
+            # trainer row, and no membership to end.
+            teams.leave(session, team.id or 0, user_id)
     return row, team
 
 

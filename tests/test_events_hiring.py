@@ -162,6 +162,8 @@ async def test_event_two_attend_one_does_not(bot: Bot) -> None:
     assert "you have no credential of those bodies here" in dan.last_text
     await dan.press("Cancel")
     assert dan.last_text == "Nothing recorded."
+    await dan.press_data(f"event:n:{event_id}", dan.last)  # a double tap: the same, no error
+    assert dan.last_text == "Nothing recorded."
 
     # What is stored: one credit per credential that counts, the record as its proof.
     def stored(session: Any) -> tuple[list[Credit], list[EventAttendance]]:
@@ -272,6 +274,10 @@ async def test_join_requests_with_and_without_consent(bot: Bot) -> None:
     # The add-to-group link sends /start in the group: how to set the team up, nothing private.
     await boss.send("/start@recert_bot team", chat=group)
     assert "A chat administrator sets the team up with /team" in bot_texts(bot, group)[-1]
+
+    # Answers after the approval: Gus (no trainer row) says no again, Fay keeps sharing.
+    await gus.press_data(f"hire:no:{ids[gus.id]}", gus.last)
+    assert "nothing is shared with Iron Gym trainers" in gus.last_text
 
     approved = [c.params["user_id"] for c in api.calls_to("approveChatJoinRequest") if c.ok]
     assert sorted(int(u) for u in approved) == [fay.id, gus.id]
