@@ -163,6 +163,23 @@ async def check_status(
     assert (needs_card in text) == (entry.cpr_aed_required and not entry.is_cpr), text
 
 
+async def check_lapsed(bot: Bot, person: Person, entry: CatalogEntry, deadline: date) -> None:
+    """The day after the deadline, /status tells the grace period (until when a late renewal
+    is accepted) or, where there is none, what remains."""
+    day_after = deadline + timedelta(days=1)
+    bot.application.bot_data["clock"] = lambda: datetime.combine(day_after, NOW.timetz())
+    await person.send("/status")
+    text = person.last_text
+    grace = grace_by_rule(entry, deadline)
+    if grace is not None:
+        days = (grace - day_after).days
+        assert f"{entry.name}: in the grace period" in text, text
+        assert f"A late renewal is accepted until {long(grace)} (in {days} days)." in text, text
+    else:
+        assert f"{entry.name}: expired" in text, text
+        assert entry.after_grace["en"] in text, text
+
+
 async def stored_end(bot: Bot, person: Person) -> tuple[date | None, Decimal | None]:
     [held] = await bot.db.run(lambda s: credentials.held_by(s, person.id, bot.catalog))
     return held.credential.cycle_end, held.credential.units_required
@@ -196,6 +213,8 @@ async def test_every_entry_registered_through_the_chat(bot: Bot, entry: CatalogE
     assert f"Saved: {entry.name}" in "\n".join(m.get("text", "") for m in ana.inbox[-3:])
     assert await stored_end(bot, ana) == (deadline, owed)
     await check_status(bot, ana, entry, deadline, owed)
+    await check_lapsed(bot, ana, entry, deadline)
+    bot.application.bot_data["clock"] = lambda: NOW
 
     if not entry.ask_card_date:
         return
@@ -214,6 +233,8 @@ async def test_every_entry_registered_through_the_chat(bot: Bot, entry: CatalogE
     await leo.press("✅ Save")
     assert await stored_end(bot, leo) == (deadline, owed)
     await check_status(bot, leo, entry, deadline, owed)
+    if deadline is not None:
+        await check_lapsed(bot, leo, entry, deadline)
 
 
 async def test_nsca_certified_in_the_last_half_year_owes_nothing_for_the_period(bot: Bot) -> None:
