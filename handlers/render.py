@@ -231,7 +231,7 @@ def uncertain_lines(
         if name in UNCERTAIN_FACTS and (computed or name not in DATE_FACTS)
     ]
     lines = []
-    if computed and not standing.card_only:
+    if computed and standing is not None and not standing.card_only:
         lines.append(
             _(
                 "(Worked out from {body}'s published rule; please compare it with your card.)"
