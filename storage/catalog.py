@@ -130,7 +130,6 @@ def _entry(raw: dict[str, Any], default_checked: date) -> CatalogEntry:
         uncertain=uncertain,
         last_checked=date.fromisoformat(checked) if checked else default_checked,
         sources=sources,
-        after_expiry=dict(raw.get("after_expiry", {})),
         in_grace=dict(raw.get("in_grace", {})),
         after_grace=dict(raw["after_grace"]),
         grace_end=grace_end,

@@ -59,8 +59,10 @@ def test_every_entry_is_sourced_dated_and_translated(catalog: Catalog) -> None:
             assert entry.ask_card_date and set(entry.uncertain) == UNCERTAIN_FIELDS, entry.id
             assert "No source" in entry.notes or "not in the research" in entry.notes, entry.id
         assert entry.last_checked in RESEARCH_PASSES, entry.id
-        assert set(entry.after_expiry) == set(LANGUAGES), entry.id
-        assert all(text.strip() for text in entry.after_expiry.values()), entry.id
+        assert set(entry.after_grace) == set(LANGUAGES), entry.id
+        assert all(text.strip() for text in entry.after_grace.values()), entry.id
+        if entry.rule.grace_period_days or entry.rule.grace_months or entry.grace_end:
+            assert set(entry.in_grace) == set(LANGUAGES), entry.id
         assert entry.confidence in ("high", "medium", "low"), entry.id
     cpr_bodies = ["AHA", "Red Cross", "ASTI", "ECSI", "ERC"]
     assert catalog.bodies()[-len(cpr_bodies) :] == cpr_bodies  # CPR/AED providers last
@@ -238,9 +240,6 @@ units_required = 2.0
 sources = ["https://x.example/renew"]
 {extra}
 
-[credential.after_expiry]
-en = "expired"
-
 [credential.after_grace]
 en = "after"
 es = "después"
@@ -285,7 +284,6 @@ def test_loader_reads_the_new_fields(tmp_path: Path) -> None:
     assert entry.renewal_fee_usd == Decimal("60")
     assert entry.in_grace == {"en": "renew late", "es": "renueva tarde", "ru": "продлите"}
     assert entry.after_grace == {"en": "after", "es": "después", "ru": "после"}
-    assert entry.after_expiry == {"en": "expired"}  # still read as before
     assert entry.uncertain == ("grace_end", "late_fees", "reinstatement_fee_usd")
     assert entry.check_url == "https://x.example/check"
     assert entry.last_checked == date(2026, 12, 2)
