@@ -177,7 +177,7 @@ class Attendee:
 def attendees(session: Session, event_id: int) -> list[Attendee]:
     """Who confirmed, first first, with what was logged for them: one query."""
     rows = session.exec(
-        select(EventAttendance, Trainer.name, Credit.units, Credential)
+        select(EventAttendance, col(Trainer.name), col(Credit.units), Credential)
         .join(Trainer, col(Trainer.id) == EventAttendance.trainer_id)
         .outerjoin(
             Credit,
@@ -189,7 +189,9 @@ def attendees(session: Session, event_id: int) -> list[Attendee]:
     ).all()
     people: dict[int, tuple[str, datetime, list[tuple[Credential, Decimal]]]] = {}
     for attendance, name, units, credential in rows:
-        _name, _at, logged = people.setdefault(attendance.id, (name, attendance.confirmed_at, []))
+        _name, _at, logged = people.setdefault(
+            attendance.id or 0, (name, attendance.confirmed_at, [])
+        )
         if credential is not None and units is not None:
             logged.append((credential, units))
     return [Attendee(name, at, tuple(logged)) for name, at, logged in people.values()]
