@@ -37,6 +37,7 @@ LANGUAGE_NAMES: Mapping[str, str] = {"en": "English", "es": "EspaÃ±ol", "ru": "Ð
 # recur on every screen. Bounded (at most 256 x 4 formatters x 3 languages, well under 1 MB),
 # so memory does not grow with the dates users bring.
 FORMATTED_MOST = 256
+Day = date  # `date` inside Translator is its method
 
 
 def N_(message: str) -> str:
@@ -106,7 +107,7 @@ class Translator:
         """An hour of the day as this locale writes times (9 AM, 09:00)."""
         return self._clock(time(hour), "short", None)  # type: ignore[attr-defined, no-any-return]
 
-    def _format_date(self, value: date, format: str) -> str:
+    def _format_date(self, value: Day, format: str) -> str:
         return _date_pattern(self.locale, format).apply(value, self.locale)
 
     def _format_date_time(self, value: datetime, format: str, tz: tzinfo | None) -> str:
@@ -116,7 +117,8 @@ class Translator:
         return format_time(value, format=format, tzinfo=tz, locale=self.locale)
 
     def _format_number(self, _kind: type, value: int | float | Decimal, max_decimals: int) -> str:
-        return _number_pattern(max_decimals).apply(value, self.locale)
+        text: str = _number_pattern(max_decimals).apply(value, self.locale)
+        return text
 
     def weekday(self, index: int) -> str:
         """The name of a day of the week (0 is Monday) in this locale: "Monday", "lunes"."""
@@ -137,7 +139,8 @@ def _date_pattern(locale: Locale, format: str) -> DateTimePattern:
     """A locale's date pattern ("long", "medium", ...) or a pattern of its own ("MMM d")
     parsed once, as `format_date` does on every call."""
     if format in ("full", "long", "medium", "short"):
-        return parse_date_pattern(get_date_format(format, locale=locale))
+        # One of Babel's four named formats (the check above; mypy cannot narrow str to them).
+        return parse_date_pattern(get_date_format(format, locale=locale))  # type: ignore[arg-type]
     return parse_date_pattern(format)
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, func, update
+from sqlalchemy import select as select_rows
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
@@ -106,7 +107,7 @@ def rule_for(credential: Credential, catalog: Catalog) -> Rule:
 _credit = Credit.__table__.c  # type: ignore[attr-defined]
 # Every credit of a trainer's credentials, as plain rows: the core says which count.
 _CREDITS_OF = (
-    select(
+    select_rows(  # SQLAlchemy's: SQLModel's select is typed for at most four columns
         _credit.credential_id, _credit.units, _credit.earned_on, _credit.title, _credit.category
     )
     .where(_credit.credential_id.in_(bindparam("ids", expanding=True)))

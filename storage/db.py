@@ -107,7 +107,9 @@ class Database:
 
             async def attempt() -> T:
                 async with AsyncSession(self.async_engine, expire_on_commit=False) as session:
-                    result: T = await session.run_sync(work)
+                    # SQLModel's AsyncSession runs `work` on its own Session, which
+                    # SQLAlchemy's inherited signature types as the base class.
+                    result: T = await session.run_sync(work)  # type: ignore[arg-type]
                     await session.commit()
                     return result
 
@@ -209,6 +211,9 @@ class Batched(Generic[Item]):
             self._writer = asyncio.ensure_future(self._write_all())
         await written
 
+    def _unit(self, items: list[Item]) -> UnitOfWork[None]:
+        return lambda session: self._write(session, items)
+
     async def _write_all(self) -> None:
         try:
             while self._pending:
@@ -216,7 +221,7 @@ class Batched(Generic[Item]):
                 del self._pending[: self._most]
                 items = [item for item, _future in batch]
                 try:
-                    await self._db.run(functools.partial(self._write, items=items))
+                    await self._db.run(self._unit(items))
                 except Exception as error:
                     for _item, future in batch:
                         if not future.done():

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
-from sqlalchemy import Row, bindparam
+from sqlalchemy import bindparam
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
@@ -26,9 +26,10 @@ def get(session: Session, user_id: int) -> Trainer | None:
     return session.exec(_BY_ID, params={"user_id": user_id}).first()
 
 
-def read(connection: Connection | Session, user_id: int) -> Row[Any] | None:
-    """The trainer as a plain row (for reading only), or None."""
-    return connection.execute(_ROW_BY_ID, {"user_id": user_id}).first()
+def read(connection: Connection | Session, user_id: int) -> Trainer | None:
+    """The trainer as a plain row (for reading only), or None. Typed as the model it reads
+    like (`row.time_zone`): handlers only read it, and whatever writes reads the model."""
+    return cast("Trainer | None", connection.execute(_ROW_BY_ID, {"user_id": user_id}).first())
 
 
 def start(
