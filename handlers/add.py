@@ -23,9 +23,11 @@ from telegram.ext import (
 )
 
 from bot.context import RecertContext
+from bot.i18n import N_
 from handlers import SENT_NOT_TEXT, TYPED, command, conversation, drop_buttons, is_number, parse_id
 from handlers.basics import cancel, ensure_trainer
 from handlers.dateinput import read_date
+from handlers.feature import Command, Feature
 from handlers.render import credential_name, cycle_lines, units
 from scheduler.cycles import Cycle, CycleEnd, Rule, State, cycle_from_expiry, cycle_from_start
 from scheduler.standing import Holding
@@ -653,3 +655,8 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
         CallbackQueryHandler(log_specialization, pattern=rf"^{PREFIX}spec:\d+:\d+$"),
         CallbackQueryHandler(later, pattern=f"^{PREFIX}later$"),
     ]
+
+
+FEATURE = Feature(
+    "add", handlers, commands=(Command("add", N_("Add a certification")),), prefixes=(PREFIX,)
+)
