@@ -517,6 +517,7 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
                 MessageHandler(SENT_NOT_TEXT, expect_text),
             ],
             name="credentials",
+            drafts=("edit",),
             persistent=True,
             allow_reentry=True,
         ),

@@ -316,6 +316,7 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
                 CallbackQueryHandler(leave_edit, pattern=views),
             ],
             name="history",
+            drafts=("history_edit",),
             persistent=True,
             allow_reentry=True,
         ),
