@@ -45,6 +45,19 @@ CONFIRM = "confirm"
 CUSTOM_NAME = "custom_name"
 CUSTOM_CYCLE = "custom_cycle"
 CUSTOM_UNITS = "custom_units"
+# The numbers these states were stored as before they had names: a conversation persisted
+# then goes on after the deploy at the state it was in (its next answer stores the name).
+NUMBERED = (
+    BODY,
+    CREDENTIAL,
+    DUPLICATE,
+    DATE,
+    NUMBER,
+    CONFIRM,
+    CUSTOM_NAME,
+    CUSTOM_CYCLE,
+    CUSTOM_UNITS,
+)
 
 PREFIX = "add:"
 # One pattern per button of the conversation.
@@ -732,49 +745,48 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
     def back(question: Question) -> CallbackQueryHandler[RecertContext, Any]:
         return button(_back_to(question), BACK_BUTTON)
 
+    states: dict[object, list[BaseHandler[Update, RecertContext, object]]] = {
+        BODY: _step(
+            ask_body,
+            button(body_chosen, BODY_BUTTON),
+            button(custom_chosen, CUSTOM_BUTTON),
+        ),
+        CREDENTIAL: _step(
+            ask_credential, button(credential_chosen, CREDENTIAL_BUTTON), back(ask_body)
+        ),
+        DUPLICATE: _step(
+            ask_duplicate, button(update_chosen, UPDATE_BUTTON), back(ask_credential)
+        ),
+        DATE: _step(
+            ask_date,
+            MessageHandler(TYPED, date_typed),
+            button(mode_chosen, MODE_BUTTON),
+            button(back_from_date, BACK_BUTTON),
+        ),
+        NUMBER: _step(
+            ask_number,
+            MessageHandler(TYPED, number_typed),
+            button(number_skipped, SKIP_BUTTON),
+            back(ask_date),
+        ),
+        CONFIRM: _step(ask_confirm, button(save, SAVE_BUTTON), back(ask_number)),
+        CUSTOM_NAME: _step(ask_custom_name, MessageHandler(TYPED, name_typed), back(ask_body)),
+        CUSTOM_CYCLE: _step(
+            ask_custom_cycle,
+            MessageHandler(TYPED, months_typed),
+            button(months_chosen, MONTHS_BUTTON),
+            back(ask_custom_name),
+        ),
+        CUSTOM_UNITS: _step(
+            ask_custom_units, MessageHandler(TYPED, units_typed), back(ask_custom_cycle)
+        ),
+    }
     return [
         conversation(
             name="add",
             drafts=("add",),
             entry_points=[command("add", start_add), button(start_cpr, CPR_BUTTON)],
-            states={
-                BODY: _step(
-                    ask_body,
-                    button(body_chosen, BODY_BUTTON),
-                    button(custom_chosen, CUSTOM_BUTTON),
-                ),
-                CREDENTIAL: _step(
-                    ask_credential, button(credential_chosen, CREDENTIAL_BUTTON), back(ask_body)
-                ),
-                DUPLICATE: _step(
-                    ask_duplicate, button(update_chosen, UPDATE_BUTTON), back(ask_credential)
-                ),
-                DATE: _step(
-                    ask_date,
-                    MessageHandler(TYPED, date_typed),
-                    button(mode_chosen, MODE_BUTTON),
-                    button(back_from_date, BACK_BUTTON),
-                ),
-                NUMBER: _step(
-                    ask_number,
-                    MessageHandler(TYPED, number_typed),
-                    button(number_skipped, SKIP_BUTTON),
-                    back(ask_date),
-                ),
-                CONFIRM: _step(ask_confirm, button(save, SAVE_BUTTON), back(ask_number)),
-                CUSTOM_NAME: _step(
-                    ask_custom_name, MessageHandler(TYPED, name_typed), back(ask_body)
-                ),
-                CUSTOM_CYCLE: _step(
-                    ask_custom_cycle,
-                    MessageHandler(TYPED, months_typed),
-                    button(months_chosen, MONTHS_BUTTON),
-                    back(ask_custom_name),
-                ),
-                CUSTOM_UNITS: _step(
-                    ask_custom_units, MessageHandler(TYPED, units_typed), back(ask_custom_cycle)
-                ),
-            },
+            states={**states, **{number: states[name] for number, name in enumerate(NUMBERED)}},
             fallbacks=[command("cancel", cancel)],
             allow_reentry=True,
         ),

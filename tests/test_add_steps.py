@@ -169,3 +169,31 @@ async def test_a_button_of_an_earlier_step_asks_the_current_question_again(bot: 
     await ana.press_data("add:body:Nope", ana.last)
     assert ana.last_text.endswith(when)
     assert await held(bot, ana.id) == []
+
+
+async def test_a_conversation_stored_by_step_number_goes_on_after_the_deploy(bot: Bot) -> None:
+    """Before the states had names they were stored as numbers (4: the number's question)."""
+    from telegram.ext import ConversationHandler
+
+    from handlers import flows
+
+    ana = await newcomer(bot, "en")
+    [add] = [
+        h
+        for h in bot.application.handlers[0]
+        if isinstance(h, ConversationHandler) and h.name == "add"
+    ]
+    flows.states(add).update_no_track({(ana.id, ana.id): 4})
+    bot.application.user_data[ana.id]["add"] = {
+        "step": 4,
+        "catalog_id": "ncsf-cpt",
+        "body": "NCSF",
+        "mode": "start",
+        "date": "2025-02-03",
+        "day_given": True,
+    }
+    await ana.send("NC-42")
+    assert "Please check" in ana.last_text and "NC-42" in ana.last_text
+    await ana.press("✅ Save")
+    [stored] = await held(bot, ana.id)
+    assert (stored.catalog_id, stored.number) == ("ncsf-cpt", "NC-42")
