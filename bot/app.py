@@ -26,7 +26,7 @@ from bot.commands import register_menus
 from bot.context import RecertContext
 from bot.errors import on_error
 from bot.health import start_heartbeat
-from bot.i18n import LANGUAGES, N_, I18n
+from bot.i18n import LANGUAGES, I18n
 from bot.logs import describe_update
 from bot.persistence import DatabasePersistence
 from bot.ratelimit import TelegramLimits
@@ -37,7 +37,9 @@ from handlers import (
     add,
     basics,
     credentials,
+    event,
     exports,
+    hiring,
     history,
     log,
     nudges,
@@ -49,7 +51,6 @@ from handlers import (
     team,
 )
 from handlers.feature import (
-    Command,
     Feature,
     commands,
     personal_commands,
@@ -138,12 +139,7 @@ FEATURES: tuple[Feature, ...] = (
     start.FEATURE,
     add.FEATURE,
     status.FEATURE,
-    Feature(
-        "log",
-        log.handlers,
-        commands=(Command("log", N_("Log credits earned"), reads_trainer=True),),
-        prefixes=(log.PREFIX,),
-    ),
+    log.FEATURE,
     snap.FEATURE,
     credentials.FEATURE,
     history.FEATURE,
@@ -151,6 +147,8 @@ FEATURES: tuple[Feature, ...] = (
     exports.FEATURE,
     settings.FEATURE,
     team.FEATURE,
+    event.FEATURE,
+    hiring.FEATURE,
     privacy.FEATURE,
     basics.FEATURE,
 )
@@ -241,17 +239,22 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .post_init(post_init)
-        .post_shutdown(post_shutdown)
+        # PTB types these hooks for the base Application; ours get the RecertApplication the
+        # builder makes (application_class above).
+        .post_init(post_init)  # type: ignore[arg-type]
+        .post_shutdown(post_shutdown)  # type: ignore[arg-type]
         # Chats concurrently, each chat's updates in order: a group waiting for its turn to
         # send holds up no one else (`bot.turns`).
         .concurrent_updates(ChatOrderedProcessor())
     )
     # Without RATE_LIMIT the limiter only retries replies (see `bot.ratelimit`).
-    builder = builder.rate_limiter(TelegramLimits(pace=settings_.rate_limit))
+    # The builder's type carries the limiter's argument type (None until one is set).
+    builder = builder.rate_limiter(
+        TelegramLimits(pace=settings_.rate_limit)  # type: ignore[arg-type]
+    )
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
-    elif settings_.base_url:
+    elif settings_.base_url and settings_.base_file_url:  # both set, or neither
         builder = builder.base_url(settings_.base_url).base_file_url(settings_.base_file_url)
     application: RecertApplication = builder.build()  # type: ignore[assignment]
     persistence.bind(application.user_data)

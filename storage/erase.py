@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func
+from sqlalchemy import ColumnElement, delete, func
 from sqlmodel import Session, col, select
 
 from storage.models import (
     ConversationState,
     Credential,
     Credit,
+    EventAttendance,
+    JoinRequest,
     Nudge,
     PastCycle,
     TeamAlert,
@@ -53,7 +55,7 @@ class Footprint:
         )
 
 
-def _key_is_theirs(user_id: int) -> object:
+def _key_is_theirs(user_id: int) -> ColumnElement[bool]:
     # PTB's conversation key is (chat id, user id), stored as the JSON "[chat, user]".
     return col(ConversationState.key).like(f"%, {int(user_id)}]")
 
@@ -120,10 +122,13 @@ def erase(session: Session, user_id: int) -> Footprint:
         delete(PastCycle).where(col(PastCycle.credential_id).in_(credential_ids)),
         delete(Credential).where(col(Credential.trainer_id) == user_id),
         delete(TeamMember).where(col(TeamMember.trainer_id) == user_id),
+        # Issue 17: their attendance at team events and their join requests.
+        delete(EventAttendance).where(col(EventAttendance.trainer_id) == user_id),
+        delete(JoinRequest).where(col(JoinRequest.user_id) == user_id),
         delete(TeamManager).where(col(TeamManager.user_id) == user_id),
         delete(ConversationState).where(_key_is_theirs(user_id)),
         delete(UserData).where(col(UserData.user_id) == user_id),
         delete(Trainer).where(col(Trainer.id) == user_id),
     ):
-        session.exec(statement)  # type: ignore[call-overload]
+        session.exec(statement)
     return found
