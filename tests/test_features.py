@@ -54,7 +54,7 @@ async def test_every_command_in_a_menu_is_in_help_and_in_every_catalog(bot: Bot)
 async def test_help_lists_the_commands_it_used_to_leave_out(bot: Bot) -> None:
     ana = bot.person("Ana")
     await ana.send("/help")
-    for name in ("/status", "/log", "/history", "/audit", "/team", "/announce", "/roster"):
+    for name in ("/status", "/log", "/history", "/audit", "/team", "/announce", "/event"):
         assert f"{name}:" in ana.last_text, name
 
 
@@ -66,7 +66,7 @@ async def test_team_and_announce_are_in_administrators_menus_only(bot: Bot) -> N
         }
         for kind in ("all_private_chats", "all_group_chats"):
             assert "team" not in names[kind] and "announce" not in names[kind], (kind, language)
-        assert names["all_chat_administrators"] == ["team", "announce", "roster", "leave"]
+        assert names["all_chat_administrators"] == ["team", "announce", "roster", "leave", "event"]
         assert names["all_private_chats"][:3] == ["start", "add", "status"]
 
 
