@@ -197,3 +197,21 @@ async def test_a_conversation_stored_by_step_number_goes_on_after_the_deploy(bot
     await ana.press("✅ Save")
     [stored] = await held(bot, ana.id)
     assert (stored.catalog_id, stored.number) == ("ncsf-cpt", "NC-42")
+
+
+def test_add_has_no_long_function_and_no_step_number() -> None:
+    """handlers/add.py in line with the rest of handlers/: no function over 60 lines, and the
+    state is PTB's (named), never a "step" kept in the draft."""
+    import ast
+    from pathlib import Path
+
+    source = (Path(__file__).parent.parent / "handlers" / "add.py").read_text()
+    functions = [
+        node
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
+    assert functions
+    long = {f.name: f.end_lineno - f.lineno + 1 for f in functions if f.end_lineno}
+    assert max(long.values()) <= 60, long
+    assert '"step"' not in source and "['step']" not in source
