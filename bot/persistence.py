@@ -82,8 +82,7 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
                 states = flows.states(handler)
                 state = stored.get((handler.name, encoded))  # type: ignore[arg-type]
                 if state is not None:
-                    # Typed as a plain dict; PTB keeps a TrackingDict there.
-                    states.update_no_track({key: json.loads(state)})  # type: ignore[attr-defined]
+                    states.update_no_track({key: json.loads(state)})
                 elif key in states:
                     states.pop(key)  # ended elsewhere (the write of None is a no-op)
         live = application.user_data[user.id]  # created empty if absent, dropped if so after

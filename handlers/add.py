@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -486,7 +486,7 @@ async def back_from_date(update: Update, context: RecertContext) -> str:
     return await ask_custom_units(update, context)
 
 
-def _back_to(question: Question) -> Callable[[Update, RecertContext], Awaitable[str]]:
+def _back_to(question: Question) -> Callable[[Update, RecertContext], Coroutine[Any, Any, str]]:
     async def back(update: Update, context: RecertContext) -> str:
         """Back: the previous question again, with the answers so far kept."""
         await _pressed(update)
@@ -495,7 +495,9 @@ def _back_to(question: Question) -> Callable[[Update, RecertContext], Awaitable[
     return back
 
 
-def _again(question: Question, note: str) -> Callable[[Update, RecertContext], Awaitable[str]]:
+def _again(
+    question: Question, note: str
+) -> Callable[[Update, RecertContext], Coroutine[Any, Any, str]]:
     async def again(update: Update, context: RecertContext) -> str:
         """What this step does not take (a button of another step, text at a buttons-only
         step, a sticker): the question again, with a note on what it waits for."""

@@ -60,7 +60,7 @@ class NewestConversation(ConversationHandler[Any]):
         super().__init__(**kwargs)
         self.drafts = drafts  # its keys in user_data, dropped when another one takes over
 
-    async def handle_update(  # type: ignore[override]
+    async def handle_update(
         self,
         update: Update,
         application: Application[Any, Any, Any, Any, Any, Any],
