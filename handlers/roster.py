@@ -15,19 +15,31 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import RecertContext
+from bot.i18n import N_
 from handlers import USER_ID, command, parse_id, show
 from handlers.render import progress_bar
 from handlers.team_common import (
     GROUP_MESSAGE,
     ICON,
     button_of,
+    coverage_block,
     group_team_for,
     is_manager,
     managed_teams,
     shared_line,
     state_label,
 )
-from scheduler.team import STATE_OF, Member, MemberState, Shared, roster_order
+from scheduler.team import (
+    STATE_OF,
+    Coverage,
+    Filter,
+    Member,
+    MemberState,
+    Shared,
+    coverage,
+    matches,
+    roster_order,
+)
 from storage import teams
 from storage.exports import RosterRow, roster_csv
 from storage.models import Team
@@ -84,6 +96,37 @@ async def _members(context: RecertContext, team: Team) -> list[Member]:
     return roster_order(members)
 
 
+async def _members_and_coverage(
+    context: RecertContext, team: Team
+) -> tuple[list[Member], Coverage, Coverage | None]:
+    """The roster, its figures and last week's, in one unit of work (a fixed number of
+    statements for the whole team)."""
+    catalog, now = context.catalog, context.now()
+
+    def read(session):  # type: ignore[no-untyped-def]
+        members = teams.roster(session, team, catalog, now)
+        figures = coverage(members)
+        before = teams.coverage_with_change(session, team, figures, now, record=False)
+        return members, figures, before
+
+    members, figures, before = await context.db.run(read)
+    return roster_order(members), figures, before
+
+
+FILTER_LABELS = {
+    Filter.DUE_SOON: N_("Due soon"),
+    Filter.LAPSED: N_("Lapsed"),
+    Filter.CPR: N_("CPR/AED"),
+}
+
+
+def _filter_of(args: list[str]) -> Filter:
+    try:
+        return Filter(args[0]) if args else Filter.ALL
+    except ValueError:
+        return Filter.ALL
+
+
 def _team_today(team: Team) -> date:
     return datetime.now(ZoneInfo(team.time_zone)).date()
 
@@ -96,22 +139,37 @@ def _urgent(member: Member) -> Shared | None:
     return min(matching, key=lambda c: c.end or date.max) if matching else None
 
 
-async def show_roster(update: Update, context: RecertContext, team: Team, page: int) -> None:
+async def show_roster(
+    update: Update, context: RecertContext, team: Team, page: int, which: Filter = Filter.ALL
+) -> None:
     _ = context.gettext
     tr = context.tr
-    members = await _members(context, team)
+    everyone, figures, before = await _members_and_coverage(context, team)
+    members = [member for member in everyone if matches(member, which)]
     pages = max(1, -(-len(members) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     shown = members[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     lines = [
         _("👥 <b>{team}</b>").format(team=html.escape(team.title))
         + " · "
-        + tr.ngettext("{count} member shares", "{count} members share", len(members)).format(
-            count=len(members)
+        + tr.ngettext("{count} member shares", "{count} members share", len(everyone)).format(
+            count=len(everyone)
         )
     ]
-    if not members:
+    if everyone:  # the figures in a paragraph of their own, the members in the next
+        lines[-1] += "\n\n" + coverage_block(tr, figures, before) + "\n"
+    if which is not Filter.ALL:
+        lines.append(
+            _("Filter: {filter} · {shown} of {count}").format(
+                filter=_(FILTER_LABELS[which]),
+                shown=tr.number(len(members)),
+                count=tr.number(len(everyone)),
+            )
+        )
+    if not everyone:
         lines.append(_("Nobody has joined yet. Trainers join with the Join button in the group."))
+    elif not members:
+        lines.append(_("Nobody matches this filter."))
     for member in shown:
         name = html.escape(member.name)
         line = f"{ICON[member.state]} <b>{name}</b>: {state_label(tr, member.state)}"
@@ -124,16 +182,27 @@ async def show_roster(update: Update, context: RecertContext, team: Team, page: 
     if pages > 1:
         lines.append(_("Page {page} of {pages}").format(page=page + 1, pages=pages))
     rows = [
-        [button_of(member.name[:40], f"m:{team.id}:{member.trainer_id}:{page}")]
+        [button_of(member.name[:40], f"m:{team.id}:{member.trainer_id}:{page}:{which}")]
         for member in shown
     ]
     nav = []
     if page > 0:
-        nav.append(button_of("◀", f"r:{team.id}:{page - 1}"))
+        nav.append(button_of("◀", f"r:{team.id}:{page - 1}:{which}"))
     if page + 1 < pages:
-        nav.append(button_of("▶", f"r:{team.id}:{page + 1}"))
+        nav.append(button_of("▶", f"r:{team.id}:{page + 1}:{which}"))
     if nav:
         rows.append(nav)
+    if everyone:
+        # Pressing the filter in use shows everyone again.
+        rows.append(
+            [
+                button_of(
+                    ("✓ " if code is which else "") + _(label),
+                    f"r:{team.id}:0:{Filter.ALL if code is which else code}",
+                )
+                for code, label in FILTER_LABELS.items()
+            ]
+        )
     rows.append(
         [button_of(_("⬇️ CSV"), f"csv:{team.id}"), button_of(_("Managers"), f"mg:{team.id}")]
     )
@@ -141,7 +210,12 @@ async def show_roster(update: Update, context: RecertContext, team: Team, page: 
 
 
 async def show_member(
-    update: Update, context: RecertContext, team: Team, member: Member, page: int
+    update: Update,
+    context: RecertContext,
+    team: Team,
+    member: Member,
+    page: int,
+    which: Filter = Filter.ALL,
 ) -> None:
     _ = context.gettext
     tr = context.tr
@@ -168,7 +242,7 @@ async def show_member(
     await show(
         update,
         "\n\n".join(lines),
-        InlineKeyboardMarkup([[role], [button_of(_("◀ Roster"), f"r:{team.id}:{page}")]]),
+        InlineKeyboardMarkup([[role], [button_of(_("◀ Roster"), f"r:{team.id}:{page}:{which}")]]),
     )
 
 
@@ -266,7 +340,8 @@ async def roster_button(
         return
     await query.answer()
     if action == "r":
-        await show_roster(update, context, team, (parse_id(args[0]) if args else None) or 0)
+        page = (parse_id(args[0]) if args else None) or 0
+        await show_roster(update, context, team, page, _filter_of(args[1:]))
     elif action == "csv":
         await send_csv(update, context, team)
     else:
@@ -315,7 +390,7 @@ async def _member_action(
     else:
         await query.answer()
     page = (parse_id(args[0]) if args else None) or 0
-    await show_member(update, context, team, member, page)
+    await show_member(update, context, team, member, page, _filter_of(args[1:]))
 
 
 def handlers() -> list[BaseHandler[Update, RecertContext, object]]:

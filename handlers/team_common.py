@@ -23,7 +23,7 @@ from bot.context import RecertContext
 from bot.i18n import N_, Translator
 from handlers.render import days_left
 from handlers.timezone import zone_label
-from scheduler.team import Digest, MemberState, Mention, Shared
+from scheduler.team import Coverage, Digest, MemberState, Mention, Shared
 from storage import teams
 from storage.models import Team
 
@@ -122,6 +122,38 @@ def mention_line(tr: Translator, mention: Mention, today: date, new: bool = Fals
     )
 
 
+def _change(tr: Translator, figures: Coverage, before: Coverage | None, name: str) -> str:
+    """ " (+1)" or " (−2)" after a figure that moved since last week; nothing otherwise."""
+    delta = (figures.change(before) or {}).get(name, 0)
+    if not delta:
+        return ""
+    return f" ({'+' if delta > 0 else '−'}{tr.number(abs(delta))})"
+
+
+def coverage_block(tr: Translator, figures: Coverage, before: Coverage | None) -> str:
+    """The team's figures at a glance, with the change since last week where one was kept."""
+    _ = tr.gettext
+
+    def n(name: str) -> str:
+        return tr.number(getattr(figures, name)) + _change(tr, figures, before, name)
+
+    lines = [
+        _("📊 <b>Coverage</b>")
+        + (" " + _("(change since last week)") if before is not None else ""),
+        _("✅ Current: {current} of {members}").format(current=n("current"), members=n("members")),
+        _("🟡 Due within 30 days: {soon} · within 90 days: {later}").format(
+            soon=n("due_30"), later=n("due_90")
+        ),
+        _("🟠 In the grace period: {grace} · 🔴 Lapsed: {lapsed}").format(
+            grace=n("grace"), lapsed=n("lapsed")
+        ),
+        _("❤️ CPR/AED current: {current} of {needed} who need a card").format(
+            current=n("cpr_current"), needed=n("cpr_needed")
+        ),
+    ]
+    return "\n".join(lines)
+
+
 def digest_blocks(
     tr: Translator,
     team: Team,
@@ -141,7 +173,8 @@ def digest_blocks(
             "{count} member shares their deadlines.",
             "{count} members share their deadlines.",
             summary.members,
-        ).format(count=summary.members)
+        ).format(count=summary.members),
+        coverage_block(tr, summary.coverage, summary.before),
     ]
     for title, mentions in (
         (_("🔴 <b>Expired</b>"), summary.expired),

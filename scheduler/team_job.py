@@ -28,7 +28,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, CallbackContext
 
 from bot.ratelimit import PACED
-from scheduler.team import Mention, alert_owed, digest, paginate
+from scheduler.team import Mention, alert_owed, coverage, digest, paginate
 from storage import teams, trainers
 from storage.models import Team
 from storage.teams import Escalation, Run
@@ -129,15 +129,16 @@ async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) ->
                         session, team.id, credential.credential_id, credential.end, kind
                     ):
                         alerts.append((kind, Mention(member, credential)))
-        renewed = (
-            teams.renewals(session, team, catalog, now - RENEWALS_SINCE) if run.digest else []
-        )
-        return members, alerts, renewed
+        renewed, before = [], None
+        if run.digest:
+            renewed = teams.renewals(session, team, catalog, now - RENEWALS_SINCE)
+            before = teams.coverage_with_change(session, team, coverage(members), now, record=True)
+        return members, alerts, renewed, before
 
-    members, alerts, renewed = await db.run(gather)
+    members, alerts, renewed, before = await db.run(gather)
     tr = data["i18n"].translator(team.language)
     if run.digest:
-        summary = digest(members, today, renewed)
+        summary = digest(members, today, renewed, before)
         new = {mention.credential.credential_id for _kind, mention in alerts}
         pages = paginate(digest_blocks(tr, team, summary, today, new))
         tick.digests += 1
