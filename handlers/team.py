@@ -170,12 +170,15 @@ async def team_command(update: Update, context: RecertContext) -> None:
         if not await admin_of(context, chat_id, user.id):
             await message.reply_text(_("Only a chat administrator can set up the team."))
             return
-        zone = (
-            context.trainer.time_zone if context.trainer and context.trainer.time_zone else None
-        ) or context.settings.default_time_zone
+        # The administrator's own zone; without one the team is asked for its zone (on the
+        # operator's default until then), never left on UTC unawares.
+        zone = context.trainer.time_zone if context.trainer else None
+        default = context.settings.default_time_zone
         language, title, now = context.tr.language, chat.title or "Team", context.now()
         team, _created = await context.db.run(
-            lambda session: teams.set_up(session, chat_id, title, language, zone, user.id, now)
+            lambda session: teams.set_up(
+                session, chat_id, title, language, zone, user.id, now, default
+            )
         )
         await _note_admins(context, team)
     elif not await is_manager(context, team, user.id):
@@ -395,7 +398,14 @@ async def _consent(update: Update, context: RecertContext, token: str, agreed: b
         result = _("Okay: nothing is shared with {team}. The link works if you change your mind.")
     result = result.format(team=name)
     if agreed and trainer.time_zone is None:  # came straight from the link: not set up yet
-        result += "\n\n" + _("Send /start to add your certifications and get reminders.")
+        trainer_id = user.id
+        held = await context.db.run(lambda session: teams.holds_any(session, trainer_id))
+        if held:  # added with /add before any /start: only the time zone is missing
+            result += "\n\n" + _(
+                "Send /start to set your time zone, so that reminders come at your local hour."
+            )
+        else:
+            result += "\n\n" + _("Send /start to add your certifications and get reminders.")
     await show(update, kept + "\n\n" + result)
 
 

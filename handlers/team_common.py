@@ -276,6 +276,18 @@ def settings_text(tr: Translator, team: Team) -> str:
             ),
             _("Managers: /team CITY sets the time zone; /announce TEXT posts to the group."),
         ]
+        + (
+            []
+            if team.zone_chosen
+            else [
+                "",
+                _(
+                    "🕒 <b>Which time zone is the team in?</b> The digest and alerts come at "
+                    "its local hour. Send /team and a city (for example /team Madrid) or a "
+                    "UTC offset (/team UTC+2)."
+                ),
+            ]
+        )
     )
 
 

@@ -88,12 +88,15 @@ def set_up(
     chat_id: int,
     title: str,
     language: str,
-    zone: str,
+    zone: str | None,
     admin_id: int,
     now: datetime,
+    default_zone: str = "UTC",
 ) -> tuple[Team, bool]:
     """The team of this group, created (or made active again, keeping its settings and
-    members); the admin who ran /team is recorded as a manager. Returns (team, created)."""
+    members); the admin who ran /team is recorded as a manager. Returns (team, created).
+    Without the administrator's own zone the team starts on `default_zone`, marked as not
+    chosen: /team asks for one until a manager sets it."""
     team = by_chat(session, chat_id)
     created = team is None
     if team is None:
@@ -101,7 +104,8 @@ def set_up(
             chat_id=chat_id,
             title=title[:128],
             language=language,
-            time_zone=zone,
+            time_zone=zone or default_zone,
+            zone_chosen=zone is not None,
             join_token=new_token(),
             created_by=admin_id,
         )
@@ -135,7 +139,7 @@ def configure(
     if hour is not None:
         team.digest_hour = hour
     if zone is not None:
-        team.time_zone = zone
+        team.time_zone, team.zone_chosen = zone, True
     team.updated_at = now
     _reschedule(team, now)
     return team
@@ -456,6 +460,12 @@ def shared_credentials(
         for credential_id, units, earned_on, title, category in rows:
             earned.setdefault(credential_id, []).append(Earned(units, earned_on, title, category))
     return tuple(_shared(c, earned.get(c.id or 0, []), catalog, today) for c in held)
+
+
+def holds_any(session: Session, trainer_id: int) -> bool:
+    """Whether the trainer has added a credential (with or without /start)."""
+    found = session.exec(select(Credential.id).where(Credential.trainer_id == trainer_id))
+    return found.first() is not None
 
 
 # -- coverage --------------------------------------------------------------------------------
