@@ -49,6 +49,8 @@ from handlers.team_common import (
     group_team_for,
     in_group,
     is_manager,
+    ladder_markup,
+    ladder_text,
     managed_teams,
     preview_text,
     send_to_team,
@@ -57,6 +59,7 @@ from handlers.team_common import (
     team_tr,
 )
 from handlers.timezone import zone_label
+from scheduler.team import Audience, changed_step
 from storage import teams
 from storage.models import Team
 
@@ -229,6 +232,45 @@ async def _set_zone(update: Update, context: RecertContext, team: Team, text: st
         )
         return
     await _configure(update, context, team, zone=zones[0])
+
+
+async def _ladder_action(
+    update: Update, context: RecertContext, team: Team, action: str, args: list[str]
+) -> None:
+    """The ladder's screen (`lad`), a step changed (`ld:ID:c|p:AUDIENCE:d|s`: its day moves
+    to the next choice, or "only if credits are short" flips), or back to the settings."""
+    query = update.callback_query
+    assert query is not None
+    tr = team_tr(context, team)
+    if action == "set":
+        await query.answer()
+        await show(update, settings_text(tr, team), settings_markup(context, tr, team))
+        return
+    certs, cards = teams.ladders(team)
+    if action == "ld":
+        which, audience, change = [*args, "", "", ""][:3]
+        if which not in ("c", "p") or audience not in {a.value for a in Audience}:
+            await query.answer(
+                context.gettext("This button no longer works. Please start again."),
+                show_alert=True,
+            )
+            return
+        cards_ladder = which == "p"
+        steps = cards if cards_ladder else certs
+        # Cards have no credits to be short of; the trainer is told regardless.
+        short = change == "s" and not cards_ladder and audience != Audience.TRAINER
+        steps = changed_step(steps, Audience(audience), days=change == "d", short=short)
+        team_id = team.id or 0
+        changed = await context.db.run(
+            lambda session: teams.set_ladder(session, team_id, cards_ladder, steps)
+        )
+        if changed is None:
+            await query.answer()
+            return
+        team = changed
+        certs, cards = teams.ladders(team)
+    await query.answer()
+    await show(update, ladder_text(tr, team, certs, cards), ladder_markup(tr, team, certs, cards))
 
 
 async def _configure(update: Update, context: RecertContext, team: Team, **changes: Any) -> None:
@@ -489,7 +531,19 @@ async def team_in_private(update: Update, context: RecertContext) -> None:
 
 
 PRIVATE_ONLY = {"yes", "no", "lv", "ann", *roster.ACTIONS}
-MANAGER_ACTIONS = {"day", "d", "hour", "h", "tz", "link", "ann", *roster.ACTIONS}
+MANAGER_ACTIONS = {
+    "day",
+    "d",
+    "hour",
+    "h",
+    "tz",
+    "link",
+    "ann",
+    "lad",
+    "ld",
+    "set",
+    *roster.ACTIONS,
+}
 
 
 async def button(update: Update, context: RecertContext) -> None:
@@ -544,6 +598,9 @@ async def _manager_action(
     assert query is not None
     _ = context.gettext
     tr = team_tr(context, team)
+    if action in ("lad", "ld", "set"):
+        await _ladder_action(update, context, team, action, args)
+        return
     if action == "day":
         await query.answer()
         await show(

@@ -23,7 +23,16 @@ from bot.context import RecertContext
 from bot.i18n import N_, Translator
 from handlers.render import days_left
 from handlers.timezone import zone_label
-from scheduler.team import Coverage, Digest, MemberState, Mention, Shared
+from scheduler.team import (
+    Audience,
+    Coverage,
+    Digest,
+    Ladder,
+    MemberState,
+    Mention,
+    Shared,
+    Step,
+)
 from storage import teams
 from storage.models import Team
 
@@ -219,7 +228,16 @@ def alert_text(
         credential = mention.credential
         assert credential.end is not None
         name, what = html.escape(mention.member.name), html.escape(credential.name)
-        if kind == "lapsed":
+        if kind.startswith("ladder"):
+            lines.append(
+                _("🪜 {name}: {credential} is due {left}, on {date}.").format(
+                    name=name,
+                    credential=what,
+                    left=days_left(tr, credential.end, today),
+                    date=tr.date(credential.end),
+                )
+            )
+        elif kind == "lapsed":
             lines.append(
                 _("🔴 {name}: {credential} lapsed on {date}.").format(
                     name=name, credential=what, date=tr.date(credential.end)
@@ -249,6 +267,94 @@ def escalation_text(
         credential=html.escape(credential_name),
         date=tr.date(end, "long"),
     )
+
+
+def ladder_trainer_text(tr: Translator, team: Team, credential: Shared, today: date) -> str:
+    """A step of the team's ladder, to the member it is about."""
+    assert credential.end is not None
+    return tr.gettext(
+        "🪜 A word from {team}: your {credential} is due {left}, on {date}. /status shows what "
+        "is left to renew it."
+    ).format(
+        team=html.escape(team.title),
+        credential=html.escape(credential.name),
+        left=days_left(tr, credential.end, today),
+        date=tr.date(credential.end, "long"),
+    )
+
+
+def ladder_manager_text(tr: Translator, team: Team, mention: Mention, today: date) -> str:
+    """A step of the team's ladder, to a manager: who, which credential, and what it shares."""
+    return (
+        tr.gettext("🪜 {team}: {name}").format(
+            team=html.escape(team.title), name=html.escape(mention.member.name)
+        )
+        + "\n"
+        + shared_line(tr, mention.credential, today)
+    )
+
+
+AUDIENCE_LABELS = {
+    Audience.TRAINER: N_("the trainer"),
+    Audience.MANAGERS: N_("the managers, privately"),
+    Audience.GROUP: N_("the group"),
+}
+
+
+def ladder_text(tr: Translator, team: Team, certs: Ladder, cards: Ladder) -> str:
+    """The team's whole ladder on one screen, in the team's language."""
+    _ = tr.gettext
+
+    def step_line(step: Step) -> str:
+        who = _(AUDIENCE_LABELS[step.audience])
+        if step.days is None:
+            return "• " + _("{who}: never").format(who=who)
+        line = "• " + tr.ngettext(
+            "{who}: {count} day before the deadline",
+            "{who}: {count} days before the deadline",
+            step.days,
+        ).format(who=who, count=step.days)
+        if step.short_only:
+            line += " " + _("(only if credits are short)")
+        return line
+
+    return "\n".join(
+        [
+            _("🪜 <b>Escalation ladder of {team}</b>").format(team=html.escape(team.title)),
+            _("Who is told before a member's deadline, each once per credential and cycle."),
+            "",
+            _("<b>Certifications</b>"),
+            *(step_line(step) for step in certs),
+            "",
+            _("<b>CPR/AED cards</b> (earlier: a lapsed card needs an in-person class)"),
+            *(step_line(step) for step in cards),
+            "",
+            _('Press a step to change its day; ⚖️ sets "only if credits are short".'),
+        ]
+    )
+
+
+def ladder_markup(
+    tr: Translator, team: Team, certs: Ladder, cards: Ladder
+) -> InlineKeyboardMarkup:
+    _ = tr.gettext
+
+    def label(step: Step) -> str:
+        who = _(AUDIENCE_LABELS[step.audience])
+        return f"{who}: " + (_("never") if step.days is None else tr.number(step.days))
+
+    rows = [[button_of(_("Certifications"), f"lad:{team.id}")]]
+    for step in certs:
+        row = [button_of(label(step), f"ld:{team.id}:c:{step.audience}:d")]
+        if step.audience is not Audience.TRAINER:
+            mark = "✓" if step.short_only else "✗"
+            row.append(button_of(f"⚖️ {mark}", f"ld:{team.id}:c:{step.audience}:s"))
+        rows.append(row)
+    rows.append([button_of(_("CPR/AED cards"), f"lad:{team.id}")])
+    for step in cards:
+        rows.append([button_of("❤️ " + label(step), f"ld:{team.id}:p:{step.audience}:d")])
+    rows.append([button_of(_("◀ Settings"), f"set:{team.id}")])
+    return InlineKeyboardMarkup(rows)
 
 
 def button_of(label: str, data: str) -> InlineKeyboardButton:
@@ -300,7 +406,10 @@ def settings_markup(context: RecertContext, tr: Translator, team: Team) -> Inlin
                 button_of(_("Digest day"), f"day:{team.id}"),
                 button_of(_("Digest hour"), f"hour:{team.id}"),
             ],
-            [button_of(_("New join link"), f"link:{team.id}")],
+            [
+                button_of(_("🪜 Escalation ladder"), f"lad:{team.id}"),
+                button_of(_("New join link"), f"link:{team.id}"),
+            ],
         ]
     )
 

@@ -347,3 +347,112 @@ def paginate(blocks: Iterable[str], limit: int = MAX_MESSAGE) -> list[str]:
     for block in blocks:
         pages.add(block)
     return pages.pages
+
+
+# -- the team's escalation ladder -------------------------------------------------------------
+
+
+class Audience(StrEnum):
+    """Who a step of the ladder tells (their one-letter codes are stored and in buttons)."""
+
+    TRAINER = "t"  # the member, privately, in the team's name
+    MANAGERS = "m"  # each manager, privately
+    GROUP = "g"  # the team's group (only when the team chose it)
+
+
+AUDIENCES = tuple(Audience)
+# What a step can be set to, in days before the deadline (None: the step is off), in the
+# order a press on its button goes through them.
+DAY_CHOICES: tuple[int | None, ...] = (None, 120, 90, 60, 45, 30, 14, 7, 3, 1)
+
+
+@dataclass(frozen=True)
+class Step:
+    audience: Audience
+    days: int | None  # None: off
+    short_only: bool = False  # only while the cycle's credits are short
+
+    @property
+    def kind(self) -> str:
+        """The once-per-credential-and-cycle record of this step (a TeamAlert kind)."""
+        return f"ladder:{self.audience}"
+
+
+Ladder = tuple[Step, ...]  # one step per audience, in AUDIENCES order
+
+
+def parse_ladder(text: str | None, default: Ladder) -> Ladder:
+    """ "t60,m30s,g-" (trainer at 60 days; managers at 30 if credits are short; the group
+    never) as steps; what is missing or unreadable is the default's."""
+    steps = {step.audience: step for step in default}
+    for part in (text or "").split(","):
+        if not part or part[0] not in {a.value for a in AUDIENCES}:
+            continue
+        audience, rest = Audience(part[0]), part[1:]
+        short = rest.endswith("s")
+        rest = rest.removesuffix("s")
+        if rest == "-":
+            steps[audience] = Step(audience, None, short)
+        elif rest.isdigit() and int(rest) in DAY_CHOICES:
+            steps[audience] = Step(audience, int(rest), short)
+    return tuple(steps[audience] for audience in AUDIENCES)
+
+
+def format_ladder(steps: Ladder) -> str:
+    return ",".join(
+        f"{s.audience}{'-' if s.days is None else s.days}{'s' if s.short_only else ''}"
+        for s in steps
+    )
+
+
+# Certifications: the trainer alone until 60 days, the managers from 30 days if credits are
+# short, the group never unless the team chooses it.
+DEFAULT_LADDER = parse_ladder("t60,m30s,g-", ())
+# CPR/AED cards earlier: a lapsed card needs an in-person class (booked weeks ahead) and
+# takes the certifications it protects with it. A card has no credits to be short of.
+DEFAULT_CARD_LADDER = parse_ladder("t90,m60,g-", ())
+
+
+def next_choice(days: int | None) -> int | None:
+    """The value a press on a step's button moves to."""
+    index = DAY_CHOICES.index(days) if days in DAY_CHOICES else 0
+    return DAY_CHOICES[(index + 1) % len(DAY_CHOICES)]
+
+
+def changed_step(steps: Ladder, audience: Audience, *, days: bool, short: bool) -> Ladder:
+    return tuple(
+        Step(
+            s.audience,
+            next_choice(s.days) if days and s.audience is audience else s.days,
+            (not s.short_only) if short and s.audience is audience else s.short_only,
+        )
+        for s in steps
+    )
+
+
+def short_of_credits(credential: Shared) -> bool:
+    return bool(credential.required) and credential.counted < (credential.required or 0)
+
+
+def steps_owed(
+    steps: Ladder, credential: Shared, joined_on: date, today: date, said: Iterable[str]
+) -> list[Step]:
+    """The ladder's steps due for one credential today: its deadline is at most the step's
+    days away and not passed, credits short where the step asks, not sent this cycle (`said`
+    are its recorded kinds), and the step's day came after the member joined (joining is no
+    consent to old news: the digest shows it)."""
+    if credential.end is None or not credential.current or credential.days_left is None:
+        return []
+    if credential.days_left < 0:
+        return []
+    recorded = set(said)
+    owed = []
+    for step in steps:
+        if step.days is None or step.kind in recorded or credential.days_left > step.days:
+            continue
+        if step.short_only and not short_of_credits(credential):
+            continue
+        if credential.end - timedelta(days=step.days) <= joined_on:
+            continue
+        owed.append(step)
+    return owed

@@ -189,6 +189,10 @@ class Team(SQLModel, table=True):
     # When the team job next owes the weekly digest, and the daily alert check (UTC).
     next_digest_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     next_check_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # The team's escalation ladders, for certifications and for CPR/AED cards
+    # ("t60,m30s,g-", see scheduler.team.parse_ladder); None: the defaults.
+    ladder: str | None = Field(default=None, max_length=32)
+    card_ladder: str | None = Field(default=None, max_length=32)
     # The local day of the last weekly digest: never two in one local week, however the
     # day, hour or zone is changed.
     last_digest_on: date | None = Field(default=None)

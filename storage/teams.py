@@ -19,17 +19,22 @@ from scheduler.credits import Earned
 from scheduler.entries import needs_card
 from scheduler.standing import standing_on
 from scheduler.team import (
+    DEFAULT_CARD_LADDER,
+    DEFAULT_LADDER,
     ESCALATE_AFTER,
     ESCALATE_MILESTONE,
     ESCALATE_WITHIN,
     FIGURES,
     Coverage,
+    Ladder,
     Member,
     Renewal,
     Shared,
     escalation_due,
+    format_ladder,
     next_daily,
     next_digest,
+    parse_ladder,
     same_week,
 )
 from storage.catalog import Catalog
@@ -142,6 +147,26 @@ def configure(
         team.time_zone, team.zone_chosen = zone, True
     team.updated_at = now
     _reschedule(team, now)
+    return team
+
+
+def ladders(team: Team) -> tuple[Ladder, Ladder]:
+    """The team's ladders: for certifications, and for CPR/AED cards (earlier by default)."""
+    return (
+        parse_ladder(team.ladder, DEFAULT_LADDER),
+        parse_ladder(team.card_ladder, DEFAULT_CARD_LADDER),
+    )
+
+
+def set_ladder(session: Session, team_id: int, cards: bool, steps: Ladder) -> Team | None:
+    team = session.get(Team, team_id)
+    if team is None or not team.active:
+        return None
+    if cards:
+        team.card_ladder = format_ladder(steps)
+    else:
+        team.ladder = format_ladder(steps)
+    team.updated_at = utcnow()
     return team
 
 
@@ -732,11 +757,18 @@ def release_escalation(
     session: Session, team_id: int, credential_id: int, cycle_end: date
 ) -> None:
     """No manager was reached (a time-out, a flood wait): the escalation is owed again."""
+    release_alert(session, team_id, credential_id, cycle_end, "escalated")
+
+
+def release_alert(
+    session: Session, team_id: int, credential_id: int, cycle_end: date, kind: str
+) -> None:
+    """A claimed message reached nobody for a temporary reason: it is owed again."""
     session.execute(
         delete(TeamAlert).where(
             col(TeamAlert.team_id) == team_id,
             col(TeamAlert.credential_id) == credential_id,
             col(TeamAlert.cycle_end) == cycle_end,
-            col(TeamAlert.kind) == "escalated",
+            col(TeamAlert.kind) == kind,
         )
     )

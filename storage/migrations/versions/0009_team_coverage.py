@@ -1,5 +1,5 @@
-"""teams: weekly coverage snapshots (the change since last week) and whether the team's time
-zone was chosen (or is only the operator's default)
+"""teams: weekly coverage snapshots (the change since last week), whether the team's time
+zone was chosen (or is only the operator's default), and the team's escalation ladders
 
 Revision ID: 0009_team_coverage
 Revises: 0008
@@ -35,6 +35,8 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("zone_chosen", sa.Boolean(), nullable=False, server_default=sa.true())
         )
+        batch.add_column(sa.Column("ladder", sa.String(length=32), nullable=True))
+        batch.add_column(sa.Column("card_ladder", sa.String(length=32), nullable=True))
     op.create_table(
         "team_coverage",
         sa.Column(
@@ -50,4 +52,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("team_coverage")
     with op.batch_alter_table("teams") as batch:
+        batch.drop_column("card_ladder")
+        batch.drop_column("ladder")
         batch.drop_column("zone_chosen")
