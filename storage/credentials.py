@@ -61,6 +61,7 @@ def holding_of(
         stopped=credential.nudges_stopped,
         fineprint=fineprint_for(credential, catalog),
         final_unanswered_at=max(n.sent_at or n.due_at for n in final) if unanswered else None,
+        final_sent=bool(final),
     )
 
 
