@@ -72,6 +72,14 @@ async def test_a_ladder_set_by_the_manager_lived_through(bot: Bot) -> None:
     assert "the group: never" in certifications and "the group: never" in cards
     assert "the trainer: 90 days before the deadline" in cards
     assert "the managers, privately: 60 days before the deadline" in cards
+    # A forged step names nothing the ladder knows.
+    team = await stored_team(bot, group)
+    assert team is not None
+    screen_message = group.messages[-1]
+    await boss.press_data(f"team:ld:{team.id}:x:z:d", screen_message, group)
+    await boss.press_data(f"team:ld:{team.id}", screen_message, group)
+    team = await stored_team(bot, group)
+    assert team is not None and team.ladder is None and team.card_ladder is None
     # A member cannot change it.
     await ana.press("the group: never", chat=group)
     assert "the group: never" in bot_texts(bot, group)[-1].split("CPR/AED cards")[0]
