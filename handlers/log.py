@@ -45,7 +45,7 @@ from handlers.render import credential_name, progress_bar, units
 from handlers.snap import check_later, prefilled, read_later, reading_note
 from storage import credits, nudges
 from storage.catalog import Catalog, CatalogEntry
-from storage.credentials import Held, held_by
+from storage.credentials import Held, held_by, taking_credits
 from storage.credits import Amount, Logged, NewCredit, Proof, fineprint_for, in_cents
 from storage.models import Trainer
 
@@ -93,13 +93,6 @@ def amount_problem(value: Decimal, hours: bool) -> bool:
     return not hours and in_cents(value) <= 0
 
 
-def _eligible(held: list[Held], catalog: Catalog) -> list[Held]:
-    """Credentials that take credits: everything but CPR/AED cards."""
-    return [
-        h for h in held if not ((entry := catalog.get(h.credential.catalog_id)) and entry.is_cpr)
-    ]
-
-
 def _cancel_row(context: RecertContext) -> list[InlineKeyboardButton]:
     return [InlineKeyboardButton(context.gettext("Cancel"), callback_data=PREFIX + "cancel")]
 
@@ -117,7 +110,7 @@ async def _held(update: Update, context: RecertContext) -> list[Held]:
     held = await with_trainer(
         update, context, lambda session, _t: held_by(session, user.id, context.catalog)
     )
-    return _eligible(held, context.catalog)
+    return taking_credits(held, context.catalog)
 
 
 def _meanings(catalog: Catalog, held: list[Held], ids: list[int]) -> dict[Decimal, CatalogEntry]:
@@ -371,7 +364,7 @@ async def _log_at_once(update: Update, context: RecertContext, draft: dict[str, 
     def read_and_log(
         session: Session, trainer: Trainer | None
     ) -> tuple[list[Held], dict[str, Any], Logged | None]:
-        held = _eligible(held_by(session, user.id, catalog), catalog)
+        held = taking_credits(held_by(session, user.id, catalog), catalog)
         today = local_today(trainer, zone)
         ready = {**draft, "date": today.isoformat()}
         if len(held) == 1:

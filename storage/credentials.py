@@ -32,6 +32,13 @@ class Held:
     earned: tuple[Earned, ...] = ()
 
 
+def taking_credits(held: list[Held], catalog: Catalog) -> list[Held]:
+    """The credentials that take credits: everything but CPR/AED cards."""
+    return [
+        h for h in held if not ((entry := catalog.get(h.credential.catalog_id)) and entry.is_cpr)
+    ]
+
+
 def _cycle(credential: Credential) -> Cycle:
     return Cycle(credential.cycle_start, credential.cycle_end, credential.units_required)
 

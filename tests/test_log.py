@@ -273,7 +273,7 @@ async def test_status_and_log_speak_the_chosen_language_in_fewest_round_trips(bo
     assert olga.last_text.startswith("Записано в NASM-CPT: 0,5 CEU. Теперь 0,5 CEU из 2 CEU.")
 
     await olga.send("/log abc")  # refused before anything is read for the draft: still Russian
-    assert olga.last_text.startswith("Не могу записать “abc”")
+    assert olga.last_text.startswith("Не могу записать «abc»")
     assert "Сколько вы набрали?" in olga.last_text
 
 
