@@ -17,6 +17,7 @@ from telegram.ext import BaseHandler, CommandHandler
 from bot.context import RecertContext
 from bot.i18n import N_
 from handlers import USER_ID, command, parse_id, show
+from handlers.card import CardLine, status_card
 from handlers.render import progress_bar
 from handlers.team_common import (
     GROUP_MESSAGE,
@@ -45,7 +46,14 @@ from storage.exports import RosterRow, roster_csv
 from storage.models import Team
 
 PAGE_SIZE = 8
-ACTIONS = {"r", "m", "csv", "mg", "g", "v"}  # the team: buttons handled here
+ACTIONS = {"r", "m", "csv", "pic", "mg", "g", "v"}  # the team: buttons handled here
+CARD_TONE = {
+    MemberState.EXPIRED: "expired",
+    MemberState.IN_GRACE: "grace",
+    MemberState.DUE_SOON: "soon",
+    MemberState.OK: "ok",
+    MemberState.NO_CREDENTIALS: "none",  # drawn grey
+}
 
 
 async def roster_group(update: Update, context: RecertContext) -> None:
@@ -204,9 +212,63 @@ async def show_roster(
             ]
         )
     rows.append(
-        [button_of(_("⬇️ CSV"), f"csv:{team.id}"), button_of(_("Managers"), f"mg:{team.id}")]
+        [
+            button_of(_("🖼 As a picture"), f"pic:{team.id}:{page}:{which}"),
+            button_of(_("⬇️ CSV"), f"csv:{team.id}"),
+            button_of(_("Managers"), f"mg:{team.id}"),
+        ]
     )
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+async def send_card(
+    update: Update, context: RecertContext, team: Team, page: int, which: Filter
+) -> None:
+    """The roster's page (as filtered) as a picture: a row per member, their most urgent
+    credential and its credits, under the team's figures."""
+    chat = update.effective_chat
+    assert chat is not None
+    _ = context.gettext
+    tr = context.tr
+    everyone, figures, _before = await _members_and_coverage(context, team)
+    members = [member for member in everyone if matches(member, which)]
+    pages = max(1, -(-len(members) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    lines = []
+    for member in members[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
+        urgent = _urgent(member) or (member.credentials[0] if member.credentials else None)
+        detail = ""
+        progress, progress_text = None, ""
+        if urgent is not None:
+            detail = shared_line(tr, urgent, _team_today(team)).replace("<b>", "")
+            detail = html.unescape(detail.replace("</b>", ""))
+            if urgent.required:
+                progress = float(min(urgent.counted / urgent.required, 1))
+                progress_text = _("{earned} of {required}").format(
+                    earned=tr.number(urgent.counted), required=tr.number(urgent.required)
+                )
+        lines.append(
+            CardLine(
+                name=member.name,
+                detail=detail,
+                state=state_label(tr, member.state),
+                tone=CARD_TONE[member.state],
+                progress=progress,
+                progress_text=progress_text,
+            )
+        )
+    subtitle = _(
+        "{current} of {members} current · {soon} due within 30 days · {lapsed} lapsed"
+    ).format(
+        current=tr.number(figures.current),
+        members=tr.number(figures.members),
+        soon=tr.number(figures.due_30),
+        lapsed=tr.number(figures.lapsed),
+    )
+    if pages > 1:
+        subtitle += " · " + _("Page {page} of {pages}").format(page=page + 1, pages=pages)
+    png = await asyncio.to_thread(status_card, team.title, subtitle, lines)
+    await chat.send_photo(png, caption=html.escape(team.title + " · " + subtitle))
 
 
 async def show_member(
@@ -344,6 +406,9 @@ async def roster_button(
         await show_roster(update, context, team, page, _filter_of(args[1:]))
     elif action == "csv":
         await send_csv(update, context, team)
+    elif action == "pic":
+        page = (parse_id(args[0]) if args else None) or 0
+        await send_card(update, context, team, page, _filter_of(args[1:]))
     else:
         await show_managers(update, context, team)
 

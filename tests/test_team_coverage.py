@@ -12,10 +12,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from PIL import Image
 from sqlalchemy import event
 from sqlmodel import select
 
 from bot.offline import Chat, Person
+from handlers import card
 from scheduler.cycles import Cycle
 from scheduler.entries import needs_card
 from scheduler.standing import Urgency, standing_on
@@ -165,8 +167,17 @@ async def test_coverage_filters_and_the_change_since_last_week(bot: Bot) -> None
     await boss.press("Member 003")
     await boss.press("◀ Roster")
     assert "Filter: CPR/AED · 4 of 5" in boss.last_text
+    # The page as a picture, as filtered: a row per member shown, under the team's figures.
+    await boss.press("🖼 As a picture")
+    sent = boss.last
+    assert sent["caption"] == (
+        "Iron Gym trainers · 2 of 5 current · 1 due within 30 days · 2 lapsed"
+    )
+    picture = Image.open(io.BytesIO(bot.api.files[sent["photo"][-1]["file_id"]].data))
+    assert picture.height == card.HEADER + card.ROW * 4 + card.PAD // 2 + 8
     await boss.press("✓ CPR/AED")
-    assert "Filter:" not in boss.last_text and "Member 000" in boss.last_text
+    shown = str(boss.inbox[-2]["text"])  # the roster, changed in place above the picture
+    assert "Filter:" not in shown and "Member 000" in shown
 
     # A week later Member 003 renewed (a new cycle) and a sixth member joined: the figures
     # say what changed since the week's snapshot.
