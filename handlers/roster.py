@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import html
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -243,7 +244,7 @@ async def send_card(
             detail = shared_line(tr, urgent, _team_today(team)).replace("<b>", "")
             detail = html.unescape(detail.replace("</b>", ""))
             if urgent.required:
-                progress = float(min(urgent.counted / urgent.required, 1))
+                progress = float(min(urgent.counted / urgent.required, Decimal(1)))
                 progress_text = _("{earned} of {required}").format(
                     earned=tr.number(urgent.counted), required=tr.number(urgent.required)
                 )

@@ -146,11 +146,11 @@ async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) ->
                     steps = cards if credential.cpr else certs
                     for step in steps_owed(steps, credential, member.joined_on, today, said):
                         if teams.claim_alert(
-                            session, team.id, credential.credential_id, credential.end, step.kind
+                            session, team_id, credential.credential_id, credential.end, step.kind
                         ):
                             ladder.append((step, Mention(member, credential)))
             if any(step.audience is Audience.MANAGERS for step, _m in ladder):
-                rows = [row for row, _name in teams.managers(session, team.id)]
+                rows = [row for row, _name in teams.managers(session, team_id)]
                 managers = (
                     tuple(row.user_id for row in rows if row.source == teams.GRANTED),
                     tuple(row.user_id for row in rows),
@@ -185,6 +185,8 @@ async def _to_group(
 
     data = application.bot_data
     db, team = data["db"], run.team
+    team_id = team.id
+    assert team_id is not None  # a stored team
     today = now.astimezone(ZoneInfo(team.time_zone)).date()
     tr = data["i18n"].translator(team.language)
     if run.digest:
@@ -214,7 +216,11 @@ async def _to_group(
                     wait = (
                         seconds if isinstance(seconds, timedelta) else timedelta(seconds=seconds)
                     )
-                keys = [(m.credential.credential_id, m.credential.end, k) for k, m in alerts]
+                keys = [
+                    (m.credential.credential_id, m.credential.end, k)
+                    for k, m in alerts
+                    if m.credential.end is not None  # alerts are about a deadline
+                ]
                 retry = partial(
                     teams.retry_run,
                     team_id=team_id,

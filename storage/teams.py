@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, exists, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -398,14 +399,24 @@ def _credentials_of_team(
     return by_trainer
 
 
+# What the fine print needs of each credit (SQLModel's `select` types at most four columns).
+_EARNED_COLUMNS = (
+    col(Credit.credential_id),
+    col(Credit.units),
+    col(Credit.earned_on),
+    col(Credit.title),
+    col(Credit.category),
+)
+
+
 def _earned_of_team(
     session: Session, team_id: int, trainer_id: int | None = None
 ) -> dict[int, list[Earned]]:
     where = _sharing(team_id)
     if trainer_id is not None:
         where = where & (TeamMember.trainer_id == trainer_id)
-    rows = session.exec(
-        select(Credit.credential_id, Credit.units, Credit.earned_on, Credit.title, Credit.category)
+    rows = session.execute(
+        sa_select(*_EARNED_COLUMNS)
         .join(Credential, col(Credential.id) == Credit.credential_id)
         .join(TeamMember, col(TeamMember.trainer_id) == Credential.trainer_id)
         .where(where)
@@ -477,10 +488,8 @@ def shared_credentials(
     held = credentials_of(session, trainer_id)
     earned: dict[int, list[Earned]] = {}
     if held:
-        rows = session.exec(
-            select(
-                Credit.credential_id, Credit.units, Credit.earned_on, Credit.title, Credit.category
-            ).where(col(Credit.credential_id).in_([c.id for c in held]))
+        rows = session.execute(
+            sa_select(*_EARNED_COLUMNS).where(col(Credit.credential_id).in_([c.id for c in held]))
         ).all()
         for credential_id, units, earned_on, title, category in rows:
             earned.setdefault(credential_id, []).append(Earned(units, earned_on, title, category))
@@ -522,8 +531,10 @@ def coverage_with_change(
     this_week = next((row for row in rows if row.week_of == week), None)
     before = next((row for row in rows if row.week_of < week), None)
     if this_week is None:
-        session.add(TeamCoverage(team_id=team.id, week_of=week, **_figures(figures)))
-    elif record:
+        this_week = TeamCoverage(team_id=team.id, week_of=week)
+        session.add(this_week)
+        record = True
+    if record:
         for name, value in _figures(figures).items():
             setattr(this_week, name, value)
         this_week.updated_at = utcnow()
