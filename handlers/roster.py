@@ -17,7 +17,7 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import RecertContext
 from bot.i18n import N_
-from handlers import USER_ID, command, parse_id, show
+from handlers import USER_ID, command, event, parse_id, show
 from handlers.card import CardLine, status_card
 from handlers.render import progress_bar
 from handlers.team_common import (
@@ -190,6 +190,8 @@ async def show_roster(
         lines.append(line)
     if pages > 1:
         lines.append(_("Page {page} of {pages}").format(page=page + 1, pages=pages))
+    # Issue 17 (in-house CE, owned by handlers/event.py): who attended the latest events.
+    lines += await event.roster_lines(context, team)
     rows = [
         [button_of(member.name[:40], f"m:{team.id}:{member.trainer_id}:{page}:{which}")]
         for member in shown

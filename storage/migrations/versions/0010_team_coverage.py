@@ -1,8 +1,8 @@
 """teams: weekly coverage snapshots (the change since last week), whether the team's time
 zone was chosen (or is only the operator's default), and the team's escalation ladders
 
-Revision ID: 0009_team_coverage
-Revises: 0008
+Revision ID: 0010_team_coverage
+Revises: 0009_events_hiring
 Create Date: 2026-12-02 17:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0009_team_coverage"
-down_revision: str | None = "0008"
+revision: str = "0010_team_coverage"
+down_revision: str | None = "0009_events_hiring"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
