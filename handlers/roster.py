@@ -9,31 +9,52 @@ from __future__ import annotations
 import asyncio
 import html
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import RecertContext
+from bot.i18n import N_
 from handlers import USER_ID, command, event, parse_id, show
+from handlers.card import CardLine, status_card
 from handlers.render import progress_bar
 from handlers.team_common import (
     GROUP_MESSAGE,
     ICON,
     button_of,
+    coverage_block,
     group_team_for,
     is_manager,
     managed_teams,
     shared_line,
     state_label,
 )
-from scheduler.team import STATE_OF, Member, MemberState, Shared, roster_order
+from scheduler.team import (
+    STATE_OF,
+    Coverage,
+    Filter,
+    Member,
+    MemberState,
+    Shared,
+    coverage,
+    matches,
+    roster_order,
+)
 from storage import teams
 from storage.exports import RosterRow, roster_csv
 from storage.models import Team
 
 PAGE_SIZE = 8
-ACTIONS = {"r", "m", "csv", "mg", "g", "v"}  # the team: buttons handled here
+ACTIONS = {"r", "m", "csv", "pic", "mg", "g", "v"}  # the team: buttons handled here
+CARD_TONE = {
+    MemberState.EXPIRED: "expired",
+    MemberState.IN_GRACE: "grace",
+    MemberState.DUE_SOON: "soon",
+    MemberState.OK: "ok",
+    MemberState.NO_CREDENTIALS: "none",  # drawn grey
+}
 
 
 async def roster_group(update: Update, context: RecertContext) -> None:
@@ -84,6 +105,37 @@ async def _members(context: RecertContext, team: Team) -> list[Member]:
     return roster_order(members)
 
 
+async def _members_and_coverage(
+    context: RecertContext, team: Team
+) -> tuple[list[Member], Coverage, Coverage | None]:
+    """The roster, its figures and last week's, in one unit of work (a fixed number of
+    statements for the whole team)."""
+    catalog, now = context.catalog, context.now()
+
+    def read(session):  # type: ignore[no-untyped-def]
+        members = teams.roster(session, team, catalog, now)
+        figures = coverage(members)
+        before = teams.coverage_with_change(session, team, figures, now, record=False)
+        return members, figures, before
+
+    members, figures, before = await context.db.run(read)
+    return roster_order(members), figures, before
+
+
+FILTER_LABELS = {
+    Filter.DUE_SOON: N_("Due soon"),
+    Filter.LAPSED: N_("Lapsed"),
+    Filter.CPR: N_("CPR/AED"),
+}
+
+
+def _filter_of(args: list[str]) -> Filter:
+    try:
+        return Filter(args[0]) if args else Filter.ALL
+    except ValueError:
+        return Filter.ALL
+
+
 def _team_today(team: Team) -> date:
     return datetime.now(ZoneInfo(team.time_zone)).date()
 
@@ -96,22 +148,37 @@ def _urgent(member: Member) -> Shared | None:
     return min(matching, key=lambda c: c.end or date.max) if matching else None
 
 
-async def show_roster(update: Update, context: RecertContext, team: Team, page: int) -> None:
+async def show_roster(
+    update: Update, context: RecertContext, team: Team, page: int, which: Filter = Filter.ALL
+) -> None:
     _ = context.gettext
     tr = context.tr
-    members = await _members(context, team)
+    everyone, figures, before = await _members_and_coverage(context, team)
+    members = [member for member in everyone if matches(member, which)]
     pages = max(1, -(-len(members) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     shown = members[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     lines = [
         _("👥 <b>{team}</b>").format(team=html.escape(team.title))
         + " · "
-        + tr.ngettext("{count} member shares", "{count} members share", len(members)).format(
-            count=len(members)
+        + tr.ngettext("{count} member shares", "{count} members share", len(everyone)).format(
+            count=len(everyone)
         )
     ]
-    if not members:
+    if everyone:  # the figures in a paragraph of their own, the members in the next
+        lines[-1] += "\n\n" + coverage_block(tr, figures, before) + "\n"
+    if which is not Filter.ALL:
+        lines.append(
+            _("Filter: {filter} · {shown} of {count}").format(
+                filter=_(FILTER_LABELS[which]),
+                shown=tr.number(len(members)),
+                count=tr.number(len(everyone)),
+            )
+        )
+    if not everyone:
         lines.append(_("Nobody has joined yet. Trainers join with the Join button in the group."))
+    elif not members:
+        lines.append(_("Nobody matches this filter."))
     for member in shown:
         name = html.escape(member.name)
         line = f"{ICON[member.state]} <b>{name}</b>: {state_label(tr, member.state)}"
@@ -126,24 +193,94 @@ async def show_roster(update: Update, context: RecertContext, team: Team, page: 
     # Issue 17 (in-house CE, owned by handlers/event.py): who attended the latest events.
     lines += await event.roster_lines(context, team)
     rows = [
-        [button_of(member.name[:40], f"m:{team.id}:{member.trainer_id}:{page}")]
+        [button_of(member.name[:40], f"m:{team.id}:{member.trainer_id}:{page}:{which}")]
         for member in shown
     ]
     nav = []
     if page > 0:
-        nav.append(button_of("◀", f"r:{team.id}:{page - 1}"))
+        nav.append(button_of("◀", f"r:{team.id}:{page - 1}:{which}"))
     if page + 1 < pages:
-        nav.append(button_of("▶", f"r:{team.id}:{page + 1}"))
+        nav.append(button_of("▶", f"r:{team.id}:{page + 1}:{which}"))
     if nav:
         rows.append(nav)
+    if everyone:
+        # Pressing the filter in use shows everyone again.
+        rows.append(
+            [
+                button_of(
+                    ("✓ " if code is which else "") + _(label),
+                    f"r:{team.id}:0:{Filter.ALL if code is which else code}",
+                )
+                for code, label in FILTER_LABELS.items()
+            ]
+        )
     rows.append(
-        [button_of(_("⬇️ CSV"), f"csv:{team.id}"), button_of(_("Managers"), f"mg:{team.id}")]
+        [
+            button_of(_("🖼 As a picture"), f"pic:{team.id}:{page}:{which}"),
+            button_of(_("⬇️ CSV"), f"csv:{team.id}"),
+            button_of(_("Managers"), f"mg:{team.id}"),
+        ]
     )
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
 
 
+async def send_card(
+    update: Update, context: RecertContext, team: Team, page: int, which: Filter
+) -> None:
+    """The roster's page (as filtered) as a picture: a row per member, their most urgent
+    credential and its credits, under the team's figures."""
+    chat = update.effective_chat
+    assert chat is not None
+    _ = context.gettext
+    tr = context.tr
+    everyone, figures, _before = await _members_and_coverage(context, team)
+    members = [member for member in everyone if matches(member, which)]
+    pages = max(1, -(-len(members) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    lines = []
+    for member in members[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
+        urgent = _urgent(member) or (member.credentials[0] if member.credentials else None)
+        detail = ""
+        progress, progress_text = None, ""
+        if urgent is not None:
+            detail = shared_line(tr, urgent, _team_today(team)).replace("<b>", "")
+            detail = html.unescape(detail.replace("</b>", ""))
+            if urgent.required:
+                progress = float(min(urgent.counted / urgent.required, Decimal(1)))
+                progress_text = _("{earned} of {required}").format(
+                    earned=tr.number(urgent.counted), required=tr.number(urgent.required)
+                )
+        lines.append(
+            CardLine(
+                name=member.name,
+                detail=detail,
+                state=state_label(tr, member.state),
+                tone=CARD_TONE[member.state],
+                progress=progress,
+                progress_text=progress_text,
+            )
+        )
+    subtitle = _(
+        "{current} of {members} current · {soon} due within 30 days · {lapsed} lapsed"
+    ).format(
+        current=tr.number(figures.current),
+        members=tr.number(figures.members),
+        soon=tr.number(figures.due_30),
+        lapsed=tr.number(figures.lapsed),
+    )
+    if pages > 1:
+        subtitle += " · " + _("Page {page} of {pages}").format(page=page + 1, pages=pages)
+    png = await asyncio.to_thread(status_card, team.title, subtitle, lines)
+    await chat.send_photo(png, caption=html.escape(team.title + " · " + subtitle))
+
+
 async def show_member(
-    update: Update, context: RecertContext, team: Team, member: Member, page: int
+    update: Update,
+    context: RecertContext,
+    team: Team,
+    member: Member,
+    page: int,
+    which: Filter = Filter.ALL,
 ) -> None:
     _ = context.gettext
     tr = context.tr
@@ -170,7 +307,7 @@ async def show_member(
     await show(
         update,
         "\n\n".join(lines),
-        InlineKeyboardMarkup([[role], [button_of(_("◀ Roster"), f"r:{team.id}:{page}")]]),
+        InlineKeyboardMarkup([[role], [button_of(_("◀ Roster"), f"r:{team.id}:{page}:{which}")]]),
     )
 
 
@@ -268,9 +405,13 @@ async def roster_button(
         return
     await query.answer()
     if action == "r":
-        await show_roster(update, context, team, (parse_id(args[0]) if args else None) or 0)
+        page = (parse_id(args[0]) if args else None) or 0
+        await show_roster(update, context, team, page, _filter_of(args[1:]))
     elif action == "csv":
         await send_csv(update, context, team)
+    elif action == "pic":
+        page = (parse_id(args[0]) if args else None) or 0
+        await send_card(update, context, team, page, _filter_of(args[1:]))
     else:
         await show_managers(update, context, team)
 
@@ -317,7 +458,7 @@ async def _member_action(
     else:
         await query.answer()
     page = (parse_id(args[0]) if args else None) or 0
-    await show_member(update, context, team, member, page)
+    await show_member(update, context, team, member, page, _filter_of(args[1:]))
 
 
 def handlers() -> list[BaseHandler[Update, RecertContext, object]]:

@@ -50,6 +50,8 @@ from handlers.team_common import (
     group_team_for,
     in_group,
     is_manager,
+    ladder_markup,
+    ladder_text,
     managed_teams,
     preview_text,
     send_to_team,
@@ -58,6 +60,7 @@ from handlers.team_common import (
     team_tr,
 )
 from handlers.timezone import zone_label
+from scheduler.team import Audience, changed_step
 from storage import teams
 from storage.models import Team
 
@@ -171,12 +174,15 @@ async def team_command(update: Update, context: RecertContext) -> None:
         if not await admin_of(context, chat_id, user.id):
             await message.reply_text(_("Only a chat administrator can set up the team."))
             return
-        zone = (
-            context.trainer.time_zone if context.trainer and context.trainer.time_zone else None
-        ) or context.settings.default_time_zone
+        # The administrator's own zone; without one the team is asked for its zone (on the
+        # operator's default until then), never left on UTC unawares.
+        zone = context.trainer.time_zone if context.trainer else None
+        default = context.settings.default_time_zone
         language, title, now = context.tr.language, chat.title or "Team", context.now()
         set_up: tuple[Team, bool] = await context.db.run(
-            lambda session: teams.set_up(session, chat_id, title, language, zone, user.id, now)
+            lambda session: teams.set_up(
+                session, chat_id, title, language, zone, user.id, now, default
+            )
         )
         team = set_up[0]  # unpacked into `team` mypy would keep its `Team | None`
         await _note_admins(context, team)
@@ -228,6 +234,45 @@ async def _set_zone(update: Update, context: RecertContext, team: Team, text: st
         )
         return
     await _configure(update, context, team, zone=zones[0])
+
+
+async def _ladder_action(
+    update: Update, context: RecertContext, team: Team, action: str, args: list[str]
+) -> None:
+    """The ladder's screen (`lad`), a step changed (`ld:ID:c|p:AUDIENCE:d|s`: its day moves
+    to the next choice, or "only if credits are short" flips), or back to the settings."""
+    query = update.callback_query
+    assert query is not None
+    tr = team_tr(context, team)
+    if action == "set":
+        await query.answer()
+        await show(update, settings_text(tr, team), settings_markup(context, tr, team))
+        return
+    certs, cards = teams.ladders(team)
+    if action == "ld":
+        which, audience, change = [*args, "", "", ""][:3]
+        if which not in ("c", "p") or audience not in {a.value for a in Audience}:
+            await query.answer(
+                context.gettext("This button no longer works. Please start again."),
+                show_alert=True,
+            )
+            return
+        cards_ladder = which == "p"
+        steps = cards if cards_ladder else certs
+        # Cards have no credits to be short of; the trainer is told regardless.
+        short = change == "s" and not cards_ladder and audience != Audience.TRAINER
+        steps = changed_step(steps, Audience(audience), days=change == "d", short=short)
+        team_id = team.id or 0
+        changed = await context.db.run(
+            lambda session: teams.set_ladder(session, team_id, cards_ladder, steps)
+        )
+        if changed is None:
+            await query.answer()
+            return
+        team = changed
+        certs, cards = teams.ladders(team)
+    await query.answer()
+    await show(update, ladder_text(tr, team, certs, cards), ladder_markup(tr, team, certs, cards))
 
 
 async def _configure(update: Update, context: RecertContext, team: Team, **changes: Any) -> None:
@@ -397,7 +442,14 @@ async def _consent(update: Update, context: RecertContext, token: str, agreed: b
         result = _("Okay: nothing is shared with {team}. The link works if you change your mind.")
     result = result.format(team=name)
     if agreed and trainer.time_zone is None:  # came straight from the link: not set up yet
-        result += "\n\n" + _("Send /start to add your certifications and get reminders.")
+        trainer_id = user.id
+        held = await context.db.run(lambda session: teams.holds_any(session, trainer_id))
+        if held:  # added with /add before any /start: only the time zone is missing
+            result += "\n\n" + _(
+                "Send /start to set your time zone, so that reminders come at your local hour."
+            )
+        else:
+            result += "\n\n" + _("Send /start to add your certifications and get reminders.")
     await show(update, kept + "\n\n" + result)
 
 
@@ -481,7 +533,19 @@ async def team_in_private(update: Update, context: RecertContext) -> None:
 
 
 PRIVATE_ONLY = {"yes", "no", "lv", "ann", *roster.ACTIONS}
-MANAGER_ACTIONS = {"day", "d", "hour", "h", "tz", "link", "ann", *roster.ACTIONS}
+MANAGER_ACTIONS = {
+    "day",
+    "d",
+    "hour",
+    "h",
+    "tz",
+    "link",
+    "ann",
+    "lad",
+    "ld",
+    "set",
+    *roster.ACTIONS,
+}
 
 
 async def button(update: Update, context: RecertContext) -> None:
@@ -536,6 +600,9 @@ async def _manager_action(
     assert query is not None
     _ = context.gettext
     tr = team_tr(context, team)
+    if action in ("lad", "ld", "set"):
+        await _ladder_action(update, context, team, action, args)
+        return
     if action == "day":
         await query.answer()
         await show(

@@ -23,7 +23,16 @@ from bot.context import RecertContext
 from bot.i18n import N_, Translator
 from handlers.render import days_left
 from handlers.timezone import zone_label
-from scheduler.team import Digest, MemberState, Mention, Shared
+from scheduler.team import (
+    Audience,
+    Coverage,
+    Digest,
+    Ladder,
+    MemberState,
+    Mention,
+    Shared,
+    Step,
+)
 from storage import teams
 from storage.models import Team
 
@@ -122,6 +131,38 @@ def mention_line(tr: Translator, mention: Mention, today: date, new: bool = Fals
     )
 
 
+def _change(tr: Translator, figures: Coverage, before: Coverage | None, name: str) -> str:
+    """ " (+1)" or " (−2)" after a figure that moved since last week; nothing otherwise."""
+    delta = (figures.change(before) or {}).get(name, 0)
+    if not delta:
+        return ""
+    return f" ({'+' if delta > 0 else '−'}{tr.number(abs(delta))})"
+
+
+def coverage_block(tr: Translator, figures: Coverage, before: Coverage | None) -> str:
+    """The team's figures at a glance, with the change since last week where one was kept."""
+    _ = tr.gettext
+
+    def n(name: str) -> str:
+        return tr.number(getattr(figures, name)) + _change(tr, figures, before, name)
+
+    lines = [
+        _("📊 <b>Coverage</b>")
+        + (" " + _("(change since last week)") if before is not None else ""),
+        _("✅ Current: {current} of {members}").format(current=n("current"), members=n("members")),
+        _("🟡 Due within 30 days: {soon} · within 90 days: {later}").format(
+            soon=n("due_30"), later=n("due_90")
+        ),
+        _("🟠 In the grace period: {grace} · 🔴 Lapsed: {lapsed}").format(
+            grace=n("grace"), lapsed=n("lapsed")
+        ),
+        _("❤️ CPR/AED current: {current} of {needed} who need a card").format(
+            current=n("cpr_current"), needed=n("cpr_needed")
+        ),
+    ]
+    return "\n".join(lines)
+
+
 def digest_blocks(
     tr: Translator,
     team: Team,
@@ -141,7 +182,8 @@ def digest_blocks(
             "{count} member shares their deadlines.",
             "{count} members share their deadlines.",
             summary.members,
-        ).format(count=summary.members)
+        ).format(count=summary.members),
+        coverage_block(tr, summary.coverage, summary.before),
     ]
     for title, mentions in (
         (_("🔴 <b>Expired</b>"), summary.expired),
@@ -186,7 +228,16 @@ def alert_text(
         credential = mention.credential
         assert credential.end is not None
         name, what = html.escape(mention.member.name), html.escape(credential.name)
-        if kind == "lapsed":
+        if kind.startswith("ladder"):
+            lines.append(
+                _("🪜 {name}: {credential} is due {left}, on {date}.").format(
+                    name=name,
+                    credential=what,
+                    left=days_left(tr, credential.end, today),
+                    date=tr.date(credential.end),
+                )
+            )
+        elif kind == "lapsed":
             lines.append(
                 _("🔴 {name}: {credential} lapsed on {date}.").format(
                     name=name, credential=what, date=tr.date(credential.end)
@@ -218,6 +269,94 @@ def escalation_text(
     )
 
 
+def ladder_trainer_text(tr: Translator, team: Team, credential: Shared, today: date) -> str:
+    """A step of the team's ladder, to the member it is about."""
+    assert credential.end is not None
+    return tr.gettext(
+        "🪜 A word from {team}: your {credential} is due {left}, on {date}. /status shows what "
+        "is left to renew it."
+    ).format(
+        team=html.escape(team.title),
+        credential=html.escape(credential.name),
+        left=days_left(tr, credential.end, today),
+        date=tr.date(credential.end, "long"),
+    )
+
+
+def ladder_manager_text(tr: Translator, team: Team, mention: Mention, today: date) -> str:
+    """A step of the team's ladder, to a manager: who, which credential, and what it shares."""
+    return (
+        tr.gettext("🪜 {team}: {name}").format(
+            team=html.escape(team.title), name=html.escape(mention.member.name)
+        )
+        + "\n"
+        + shared_line(tr, mention.credential, today)
+    )
+
+
+AUDIENCE_LABELS = {
+    Audience.TRAINER: N_("the trainer"),
+    Audience.MANAGERS: N_("the managers, privately"),
+    Audience.GROUP: N_("the group"),
+}
+
+
+def ladder_text(tr: Translator, team: Team, certs: Ladder, cards: Ladder) -> str:
+    """The team's whole ladder on one screen, in the team's language."""
+    _ = tr.gettext
+
+    def step_line(step: Step) -> str:
+        who = _(AUDIENCE_LABELS[step.audience])
+        if step.days is None:
+            return "• " + _("{who}: never").format(who=who)
+        line = "• " + tr.ngettext(
+            "{who}: {count} day before the deadline",
+            "{who}: {count} days before the deadline",
+            step.days,
+        ).format(who=who, count=step.days)
+        if step.short_only:
+            line += " " + _("(only if credits are short)")
+        return line
+
+    return "\n".join(
+        [
+            _("🪜 <b>Escalation ladder of {team}</b>").format(team=html.escape(team.title)),
+            _("Who is told before a member's deadline, each once per credential and cycle."),
+            "",
+            _("<b>Certifications</b>"),
+            *(step_line(step) for step in certs),
+            "",
+            _("<b>CPR/AED cards</b> (earlier: a lapsed card needs an in-person class)"),
+            *(step_line(step) for step in cards),
+            "",
+            _('Press a step to change its day; ⚖️ sets "only if credits are short".'),
+        ]
+    )
+
+
+def ladder_markup(
+    tr: Translator, team: Team, certs: Ladder, cards: Ladder
+) -> InlineKeyboardMarkup:
+    _ = tr.gettext
+
+    def label(step: Step) -> str:
+        who = _(AUDIENCE_LABELS[step.audience])
+        return f"{who}: " + (_("never") if step.days is None else tr.number(step.days))
+
+    rows = [[button_of(_("Certifications"), f"lad:{team.id}")]]
+    for step in certs:
+        row = [button_of(label(step), f"ld:{team.id}:c:{step.audience}:d")]
+        if step.audience is not Audience.TRAINER:
+            mark = "✓" if step.short_only else "✗"
+            row.append(button_of(f"⚖️ {mark}", f"ld:{team.id}:c:{step.audience}:s"))
+        rows.append(row)
+    rows.append([button_of(_("CPR/AED cards"), f"lad:{team.id}")])
+    for step in cards:
+        rows.append([button_of("❤️ " + label(step), f"ld:{team.id}:p:{step.audience}:d")])
+    rows.append([button_of(_("◀ Settings"), f"set:{team.id}")])
+    return InlineKeyboardMarkup(rows)
+
+
 def button_of(label: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=PREFIX + data)
 
@@ -243,6 +382,18 @@ def settings_text(tr: Translator, team: Team) -> str:
             ),
             _("Managers: /team CITY sets the time zone; /announce TEXT posts to the group."),
         ]
+        + (
+            []
+            if team.zone_chosen
+            else [
+                "",
+                _(
+                    "🕒 <b>Which time zone is the team in?</b> The digest and alerts come at "
+                    "its local hour. Send /team and a city (for example /team Madrid) or a "
+                    "UTC offset (/team UTC+2)."
+                ),
+            ]
+        )
     )
 
 
@@ -255,7 +406,10 @@ def settings_markup(context: RecertContext, tr: Translator, team: Team) -> Inlin
                 button_of(_("Digest day"), f"day:{team.id}"),
                 button_of(_("Digest hour"), f"hour:{team.id}"),
             ],
-            [button_of(_("New join link"), f"link:{team.id}")],
+            [
+                button_of(_("🪜 Escalation ladder"), f"lad:{team.id}"),
+                button_of(_("New join link"), f"link:{team.id}"),
+            ],
         ]
     )
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -28,7 +28,16 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, CallbackContext
 
 from bot.ratelimit import PACED
-from scheduler.team import Mention, alert_owed, digest, paginate
+from scheduler.team import (
+    Audience,
+    Mention,
+    Step,
+    alert_owed,
+    coverage,
+    digest,
+    paginate,
+    steps_owed,
+)
 from storage import teams, trainers
 from storage.models import Team
 from storage.teams import Escalation, Run
@@ -48,6 +57,7 @@ class Tick:
     digests: int = 0
     alerts: int = 0
     escalations: int = 0
+    ladder: int = 0  # the ladder's private steps sent (to members and managers)
     messages: list[tuple[int, str]] = field(default_factory=list)  # (chat id, text)
 
 
@@ -100,13 +110,6 @@ async def run_team_tick(application: AnyApp, now: datetime) -> Tick:
 
 
 async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) -> None:
-    from handlers.team_common import (  # rendering: handlers'
-        Delivery,
-        alert_text,
-        digest_blocks,
-        send_to_team,
-    )
-
     data = application.bot_data
     db, catalog = data["db"], data["catalog"]
     team = run.team
@@ -131,17 +134,69 @@ async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) ->
                         session, team_id, credential.credential_id, credential.end, kind
                     ):
                         alerts.append((kind, Mention(member, credential)))
-        renewed = (
-            teams.renewals(session, team, catalog, now - RENEWALS_SINCE) if run.digest else []
-        )
-        return members, alerts, renewed
+        ladder: list[tuple[Step, Mention]] = []
+        managers: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
+        if run.check:
+            certs, cards = teams.ladders(team)
+            for member in members:
+                for credential in member.credentials:
+                    if credential.end is None:
+                        continue
+                    said = recorded.get((credential.credential_id, credential.end), set())
+                    steps = cards if credential.cpr else certs
+                    for step in steps_owed(steps, credential, member.joined_on, today, said):
+                        if teams.claim_alert(
+                            session, team_id, credential.credential_id, credential.end, step.kind
+                        ):
+                            ladder.append((step, Mention(member, credential)))
+            if any(step.audience is Audience.MANAGERS for step, _m in ladder):
+                rows = [row for row, _name in teams.managers(session, team_id)]
+                managers = (
+                    tuple(row.user_id for row in rows if row.source == teams.GRANTED),
+                    tuple(row.user_id for row in rows),
+                )
+        alerts += [(step.kind, m) for step, m in ladder if step.audience is Audience.GROUP]
+        renewed, before = [], None
+        if run.digest:
+            renewed = teams.renewals(session, team, catalog, now - RENEWALS_SINCE)
+            before = teams.coverage_with_change(session, team, coverage(members), now, record=True)
+        return members, alerts, renewed, before, ladder, managers
 
-    members, alerts, renewed = await db.run(gather)
+    members, alerts, renewed, before, ladder, managers = await db.run(gather)
+    try:
+        await _to_group(application, run, now, tick, members, alerts, renewed, before)
+    finally:
+        # After the group's message: the ladder's private steps, each claimed on its own.
+        await _ladder_privately(application, team, ladder, managers, today, tick)
+
+
+async def _to_group(
+    application: AnyApp,
+    run: Run,
+    now: datetime,
+    tick: Tick,
+    members: list[Any],
+    alerts: list[tuple[str, Mention]],
+    renewed: list[Any],
+    before: Any,
+) -> None:
+    """The day's one group message: the digest on its day, or else the day's alerts."""
+    from handlers.team_common import Delivery, alert_text, digest_blocks, send_to_team
+
+    data = application.bot_data
+    db, team = data["db"], run.team
+    team_id = team.id
+    assert team_id is not None  # a stored team
+    today = now.astimezone(ZoneInfo(team.time_zone)).date()
     tr = data["i18n"].translator(team.language)
     if run.digest:
-        summary = digest(members, today, renewed)
-        new = {mention.credential.credential_id for _kind, mention in alerts}
-        pages = paginate(digest_blocks(tr, team, summary, today, new))
+        summary = digest(members, today, renewed, before)
+        new = {m.credential.credential_id for kind, m in alerts if not kind.startswith("ladder")}
+        blocks = digest_blocks(tr, team, summary, today, new)
+        steps = [(kind, m) for kind, m in alerts if kind.startswith("ladder")]
+        if steps:  # the group's steps of the ladder, told in the digest on its day
+            blocks.append(alert_text(tr, team, steps, today))
+        pages = paginate(blocks)
         tick.digests += 1
     elif alerts:
         pages = paginate([alert_text(tr, team, alerts, today)])
@@ -161,7 +216,11 @@ async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) ->
                     wait = (
                         seconds if isinstance(seconds, timedelta) else timedelta(seconds=seconds)
                     )
-                keys = [(m.credential.credential_id, m.credential.end, k) for k, m in alerts]
+                keys = [
+                    (m.credential.credential_id, m.credential.end, k)
+                    for k, m in alerts
+                    if m.credential.end is not None  # alerts are about a deadline
+                ]
                 retry = partial(
                     teams.retry_run,
                     team_id=team_id,
@@ -181,6 +240,62 @@ async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) ->
         if sent is not Delivery.SENT:
             return  # the team closed, or a page refused (logged): the rest would not help
         tick.messages.append((team.chat_id, page))
+
+
+async def _ladder_privately(
+    application: AnyApp,
+    team: Team,
+    ladder: list[tuple[Step, Mention]],
+    managers: tuple[tuple[int, ...], tuple[int, ...]],
+    today: date,
+    tick: Tick,
+) -> None:
+    """The ladder's private steps claimed this check: the member in the team's name, or each
+    manager still in the group. A step that reached nobody for a temporary reason is given
+    back for the next check; one nobody can receive (never started the bot, blocked it) is
+    done."""
+    from handlers.team_common import ladder_manager_text, ladder_trainer_text
+
+    data = application.bot_data
+    db, i18n = data["db"], data["i18n"]
+    for step, mention in ladder:
+        member, credential = mention.member, mention.credential
+        temporary = False
+        if step.audience is Audience.TRAINER:
+            profile = await db.run(
+                lambda session, uid=member.trainer_id: trainers.get(session, uid)
+            )
+            tr = i18n.translator(profile.language if profile else team.language)
+            text = ladder_trainer_text(tr, team, credential, today)
+            try:
+                await application.bot.send_message(
+                    member.trainer_id,
+                    text,
+                    rate_limit_args=PACED if application.bot.rate_limiter else None,
+                )
+                tick.ladder += 1
+                tick.messages.append((member.trainer_id, text))
+            except Forbidden:
+                pass  # blocked the bot: their own reminders stop too
+            except TelegramError as error:
+                log.warning("team %s: a ladder step to a member failed: %s", team.id, error)
+                temporary = _temporary(error)
+        elif step.audience is Audience.MANAGERS:
+
+            def render(tr: Any, m: Mention = mention) -> str:
+                return ladder_manager_text(tr, team, m, today)
+
+            reached, temporary = await _tell_managers(
+                application, team, member.trainer_id, *managers, render, tick
+            )
+            tick.ladder += reached
+            temporary = temporary and reached == 0
+        else:
+            continue  # the group's steps go with the day's group message
+        if temporary:
+            assert team.id is not None and credential.end is not None
+            keys = (team.id, credential.credential_id, credential.end, step.kind)
+            await db.run(lambda session, k=keys: teams.release_alert(session, *k))
 
 
 async def _refresh_admins(application: AnyApp, team: Team) -> None:
@@ -207,14 +322,57 @@ def _temporary(error: TelegramError) -> bool:
 
 
 async def _escalate(application: AnyApp, escalation: Escalation, tick: Tick) -> bool:
-    """Tell each manager still in the group: its administrators now, and those granted the
-    role who are still members (anyone who left hears nothing about the team). False when
+    """Tell each manager still in the group about an unanswered day-of reminder. False when
     nobody was reached because of a temporary error: the claim is then given back."""
-    from handlers.team_common import ADMINS, escalation_text, member_status, present
+    from handlers.team_common import escalation_text
+
+    catalog = application.bot_data["catalog"]
+    team, credential = escalation.team, escalation.credential
+    entry = catalog.get(credential.catalog_id)
+    name = entry.name if entry else credential.custom_name or "?"
+    assert credential.cycle_end is not None
+    end = credential.cycle_end
+
+    def render(tr: Any) -> str:
+        return escalation_text(tr, team.title, escalation.trainer_name, name, end)
+
+    reached, temporary = await _tell_managers(
+        application,
+        team,
+        escalation.trainer_id,
+        escalation.granted,
+        escalation.recorded,
+        render,
+        tick,
+    )
+    tick.escalations += reached
+    if reached == 0 and temporary:
+        assert team.id is not None and credential.id is not None
+        keys = (team.id, credential.id, escalation.cycle_end)
+        await application.bot_data["db"].run(
+            lambda session: teams.release_escalation(session, *keys)
+        )
+        return False
+    return True
+
+
+async def _tell_managers(
+    application: AnyApp,
+    team: Team,
+    trainer_id: int,
+    granted: tuple[int, ...],
+    recorded: tuple[int, ...],
+    render: Callable[[Any], str],
+    tick: Tick,
+) -> tuple[int, bool]:
+    """A private message to each manager still in the group, in their own language: its
+    administrators now, and those granted the role who are still members (anyone who left
+    hears nothing about the team); never to the member it is about. Returns how many were
+    reached and whether a temporary error kept any from it."""
+    from handlers.team_common import ADMINS, member_status, present
 
     data = application.bot_data
-    db, catalog, i18n = data["db"], data["catalog"], data["i18n"]
-    team, credential = escalation.team, escalation.credential
+    db, i18n = data["db"], data["i18n"]
     temporary = False
     admins: set[int] | None
     try:
@@ -224,11 +382,8 @@ async def _escalate(application: AnyApp, escalation: Escalation, tick: Tick) -> 
         log.warning("team %s: administrators unknown: %s", team.id, error)
         temporary = _temporary(error)
         admins = None  # each recorded manager is asked about one by one
-    candidates = (admins or set()) | set(escalation.recorded)
-    candidates.discard(escalation.trainer_id)  # a manager's own lapse is theirs to handle
-    entry = catalog.get(credential.catalog_id)
-    name = entry.name if entry else credential.custom_name or "?"
-    assert credential.cycle_end is not None
+    candidates = (admins or set()) | set(recorded)
+    candidates.discard(trainer_id)  # a manager's own lapse is theirs to handle
     reached = 0
     for manager_id in sorted(candidates):
         if admins is None or manager_id not in admins:
@@ -240,14 +395,13 @@ async def _escalate(application: AnyApp, escalation: Escalation, tick: Tick) -> 
                 continue
             still = (
                 present(member)
-                if manager_id in escalation.granted
+                if manager_id in granted
                 else member is not None and member.status in ADMINS
             )
             if not still:
                 continue  # left the group, or an administrator no more
         profile = await db.run(lambda session, uid=manager_id: trainers.get(session, uid))
-        tr = i18n.translator(profile.language if profile else team.language)
-        text = escalation_text(tr, team.title, escalation.trainer_name, name, credential.cycle_end)
+        text = render(i18n.translator(profile.language if profile else team.language))
         try:
             await application.bot.send_message(
                 manager_id,
@@ -258,18 +412,12 @@ async def _escalate(application: AnyApp, escalation: Escalation, tick: Tick) -> 
         except Forbidden:
             continue  # never talked to the bot, or blocked it: nothing we can do
         except TelegramError as error:
-            log.warning("escalation to a manager of team %s failed: %s", team.id, error)
+            log.warning("a message to a manager of team %s failed: %s", team.id, error)
             temporary = temporary or _temporary(error)
             continue
         reached += 1
-        tick.escalations += 1
         tick.messages.append((manager_id, text))
-    if reached == 0 and temporary:
-        assert team.id is not None and credential.id is not None
-        keys = (team.id, credential.id, escalation.cycle_end)
-        await db.run(lambda session: teams.release_escalation(session, *keys))
-        return False
-    return True
+    return reached, temporary
 
 
 async def drain_teams(application: AnyApp) -> None:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Numeric, Text, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -176,6 +177,9 @@ class Team(SQLModel, table=True):
     title: str = Field(max_length=128)
     language: str = Field(max_length=8)
     time_zone: str = Field(max_length=64)
+    # False while the zone is only the operator's default (the administrator who set the team
+    # up had none): /team asks for one until a manager sets it.
+    zone_chosen: bool = Field(default=True, sa_column_kwargs={"server_default": sa_true()})
     digest_weekday: int = Field(default=0, ge=0, le=6)  # Monday is 0
     digest_hour: int = Field(default=9, ge=0, le=23)
     # False once the bot is removed from the group: nothing is sent, nothing is shown.
@@ -185,6 +189,10 @@ class Team(SQLModel, table=True):
     # When the team job next owes the weekly digest, and the daily alert check (UTC).
     next_digest_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     next_check_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # The team's escalation ladders, for certifications and for CPR/AED cards
+    # ("t60,m30s,g-", see scheduler.team.parse_ladder); None: the defaults.
+    ladder: str | None = Field(default=None, max_length=32)
+    card_ladder: str | None = Field(default=None, max_length=32)
     # The local day of the last weekly digest: never two in one local week, however the
     # day, hour or zone is changed.
     last_digest_on: date | None = Field(default=None)
@@ -252,6 +260,27 @@ class TeamAlert(SQLModel, table=True):
     cycle_end: date
     kind: str = Field(max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TeamCoverage(SQLModel, table=True):
+    """A team's coverage figures as of a week (its Monday, in the team's zone): what the
+    roster and the digest compare with to show the change since last week."""
+
+    __tablename__ = "team_coverage"
+
+    team_id: int = Field(
+        sa_column=Column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    )
+    week_of: date = Field(primary_key=True)
+    members: int = 0
+    current: int = 0
+    due_30: int = 0
+    due_90: int = 0
+    grace: int = 0
+    lapsed: int = 0
+    cpr_current: int = 0
+    cpr_needed: int = 0
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class SeenUpdate(SQLModel, table=True):

@@ -7,35 +7,47 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, exists, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from scheduler.credits import Earned
+from scheduler.entries import needs_card
 from scheduler.standing import standing_on
 from scheduler.team import (
+    DEFAULT_CARD_LADDER,
+    DEFAULT_LADDER,
     ESCALATE_AFTER,
     ESCALATE_MILESTONE,
     ESCALATE_WITHIN,
+    FIGURES,
+    Coverage,
+    Ladder,
     Member,
     Renewal,
     Shared,
     escalation_due,
+    format_ladder,
     next_daily,
     next_digest,
+    parse_ladder,
     same_week,
 )
-from storage import credits
 from storage.catalog import Catalog
+from storage.credentials import credentials_of, holding_of
 from storage.models import (
     Credential,
+    Credit,
     Nudge,
     PastCycle,
     Team,
     TeamAlert,
+    TeamCoverage,
     TeamManager,
     TeamMember,
     Trainer,
@@ -82,12 +94,15 @@ def set_up(
     chat_id: int,
     title: str,
     language: str,
-    zone: str,
+    zone: str | None,
     admin_id: int,
     now: datetime,
+    default_zone: str = "UTC",
 ) -> tuple[Team, bool]:
     """The team of this group, created (or made active again, keeping its settings and
-    members); the admin who ran /team is recorded as a manager. Returns (team, created)."""
+    members); the admin who ran /team is recorded as a manager. Returns (team, created).
+    Without the administrator's own zone the team starts on `default_zone`, marked as not
+    chosen: /team asks for one until a manager sets it."""
     team = by_chat(session, chat_id)
     created = team is None
     if team is None:
@@ -95,7 +110,8 @@ def set_up(
             chat_id=chat_id,
             title=title[:128],
             language=language,
-            time_zone=zone,
+            time_zone=zone or default_zone,
+            zone_chosen=zone is not None,
             join_token=new_token(),
             created_by=admin_id,
         )
@@ -129,9 +145,29 @@ def configure(
     if hour is not None:
         team.digest_hour = hour
     if zone is not None:
-        team.time_zone = zone
+        team.time_zone, team.zone_chosen = zone, True
     team.updated_at = now
     _reschedule(team, now)
+    return team
+
+
+def ladders(team: Team) -> tuple[Ladder, Ladder]:
+    """The team's ladders: for certifications, and for CPR/AED cards (earlier by default)."""
+    return (
+        parse_ladder(team.ladder, DEFAULT_LADDER),
+        parse_ladder(team.card_ladder, DEFAULT_CARD_LADDER),
+    )
+
+
+def set_ladder(session: Session, team_id: int, cards: bool, steps: Ladder) -> Team | None:
+    team = session.get(Team, team_id)
+    if team is None or not team.active:
+        return None
+    if cards:
+        team.card_ladder = format_ladder(steps)
+    else:
+        team.ladder = format_ladder(steps)
+    team.updated_at = utcnow()
     return team
 
 
@@ -319,69 +355,194 @@ def sharing_with(session: Session, trainer_id: int) -> list[Team]:
 # -- what a team sees ------------------------------------------------------------------------
 
 
-def shared_credentials(
-    session: Session, trainer_id: int, catalog: Catalog, today: date
-) -> tuple[Shared, ...]:
-    """Exactly what a team sees of one trainer: each credential's name, expiry and credit
-    progress (from the same status query as /status)."""
-    shared = []
-    for progress in credits.status(session, trainer_id, catalog):
-        credential = progress.credential
-        entry = catalog.get(credential.catalog_id)
-        standing = standing_on(progress.holding, progress.earned, today)
-        shared.append(
-            Shared(
-                credential_id=credential.id or 0,
-                name=entry.name if entry else credential.custom_name or "?",
-                end=standing.deadline,
-                standing=standing.state,
-                counted=standing.counted,
-                required=standing.owed,
-                unit=entry.unit_name if entry else None,
-            )
+def _shared(credential: Credential, earned: list[Earned], catalog: Catalog, today: date) -> Shared:
+    entry = catalog.get(credential.catalog_id)
+    standing = standing_on(holding_of(credential, catalog), earned, today)
+    return Shared(
+        credential_id=credential.id or 0,
+        name=entry.name if entry else credential.custom_name or "?",
+        end=standing.deadline,
+        standing=standing.state,
+        counted=standing.counted,
+        required=standing.owed,
+        unit=entry.unit_name if entry else None,
+        urgency=standing.urgency,
+        days_left=standing.days_left,
+        cpr=entry is not None and entry.is_cpr,
+        needs_card=needs_card(entry),
+    )
+
+
+def _sharing(team_id: int) -> Any:
+    return (TeamMember.team_id == team_id) & (TeamMember.status == SHARED)
+
+
+def _credentials_of_team(
+    session: Session, team_id: int, trainer_id: int | None = None
+) -> dict[int, list[Credential]]:
+    """The sharing members' credentials, soonest deadline first, with their credits, in two
+    statements whatever the team's size (not two per member)."""
+    where = _sharing(team_id)
+    if trainer_id is not None:
+        where = where & (TeamMember.trainer_id == trainer_id)
+    held = session.exec(
+        select(Credential)
+        .join(TeamMember, col(TeamMember.trainer_id) == Credential.trainer_id)
+        .where(where)
+        .order_by(
+            col(Credential.cycle_end).is_(None), col(Credential.cycle_end), col(Credential.id)
         )
-    return tuple(shared)
+    ).all()
+    by_trainer: dict[int, list[Credential]] = {}
+    for credential in held:
+        by_trainer.setdefault(credential.trainer_id, []).append(credential)
+    return by_trainer
+
+
+# What the fine print needs of each credit (SQLModel's `select` types at most four columns).
+_EARNED_COLUMNS = (
+    col(Credit.credential_id),
+    col(Credit.units),
+    col(Credit.earned_on),
+    col(Credit.title),
+    col(Credit.category),
+)
+
+
+def _earned_of_team(
+    session: Session, team_id: int, trainer_id: int | None = None
+) -> dict[int, list[Earned]]:
+    where = _sharing(team_id)
+    if trainer_id is not None:
+        where = where & (TeamMember.trainer_id == trainer_id)
+    rows = session.execute(
+        sa_select(*_EARNED_COLUMNS)
+        .join(Credential, col(Credential.id) == Credit.credential_id)
+        .join(TeamMember, col(TeamMember.trainer_id) == Credential.trainer_id)
+        .where(where)
+    ).all()
+    earned: dict[int, list[Earned]] = {}
+    for credential_id, units, earned_on, title, category in rows:
+        earned.setdefault(credential_id, []).append(Earned(units, earned_on, title, category))
+    return earned
 
 
 def _today(team: Team, now: datetime) -> date:
     return now.astimezone(ZoneInfo(team.time_zone)).date()
 
 
-def roster(session: Session, team: Team, catalog: Catalog, now: datetime) -> list[Member]:
-    """The members who agreed to share, with what they share (unordered)."""
+def _members(
+    session: Session, team: Team, catalog: Catalog, now: datetime, trainer_id: int | None = None
+) -> list[Member]:
+    """Members who share (one, with `trainer_id`) with what they share: three statements for
+    the whole team (members, their credentials, their credits), each credential's figures from
+    its one standing."""
+    assert team.id is not None
     today = _today(team, now)
     zone = ZoneInfo(team.time_zone)
+    where = _sharing(team.id)
+    if trainer_id is not None:
+        where = where & (TeamMember.trainer_id == trainer_id)
     rows = session.exec(
         select(TeamMember, Trainer)
         .join(Trainer, col(Trainer.id) == TeamMember.trainer_id)
-        .where(TeamMember.team_id == team.id, TeamMember.status == SHARED)
+        .where(where)
     ).all()
+    if not rows:
+        return []
+    held = _credentials_of_team(session, team.id, trainer_id)
+    earned = _earned_of_team(session, team.id, trainer_id)
     return [
         Member(
             trainer.id,
             trainer.name,
             (row.consented_at or now).astimezone(zone).date(),
-            shared_credentials(session, trainer.id, catalog, today),
+            tuple(
+                _shared(credential, earned.get(credential.id or 0, []), catalog, today)
+                for credential in held.get(trainer.id, [])
+            ),
         )
         for row, trainer in rows
     ]
+
+
+def roster(session: Session, team: Team, catalog: Catalog, now: datetime) -> list[Member]:
+    """The members who agreed to share, with what they share (unordered), in a fixed number
+    of statements whatever the team's size."""
+    return _members(session, team, catalog, now)
 
 
 def member_of(
     session: Session, team: Team, trainer_id: int, catalog: Catalog, now: datetime
 ) -> Member | None:
     """One member, only if they share with this team (a forged id finds nothing)."""
-    row = membership(session, team.id or 0, trainer_id)
-    trainer = session.get(Trainer, trainer_id)
-    if row is None or row.status != SHARED or trainer is None:
-        return None
-    zone = ZoneInfo(team.time_zone)
-    return Member(
-        trainer.id,
-        trainer.name,
-        (row.consented_at or now).astimezone(zone).date(),
-        shared_credentials(session, trainer.id, catalog, _today(team, now)),
-    )
+    found = _members(session, team, catalog, now, trainer_id)
+    return found[0] if found else None
+
+
+def shared_credentials(
+    session: Session, trainer_id: int, catalog: Catalog, today: date
+) -> tuple[Shared, ...]:
+    """Exactly what a team sees of one trainer (the consent's preview): each credential's
+    name, expiry and credit progress, from its one standing."""
+    held = credentials_of(session, trainer_id)
+    earned: dict[int, list[Earned]] = {}
+    if held:
+        rows = session.execute(
+            sa_select(*_EARNED_COLUMNS).where(col(Credit.credential_id).in_([c.id for c in held]))
+        ).all()
+        for credential_id, units, earned_on, title, category in rows:
+            earned.setdefault(credential_id, []).append(Earned(units, earned_on, title, category))
+    return tuple(_shared(c, earned.get(c.id or 0, []), catalog, today) for c in held)
+
+
+def holds_any(session: Session, trainer_id: int) -> bool:
+    """Whether the trainer has added a credential (with or without /start)."""
+    found = session.exec(select(Credential.id).where(Credential.trainer_id == trainer_id))
+    return found.first() is not None
+
+
+# -- coverage --------------------------------------------------------------------------------
+
+
+def week_of(day: date) -> date:
+    """The Monday of the week of `day`."""
+    return day - timedelta(days=day.weekday())
+
+
+def _as_coverage(row: TeamCoverage) -> Coverage:
+    return Coverage(**{name: getattr(row, name) for name in FIGURES})
+
+
+def coverage_with_change(
+    session: Session, team: Team, figures: Coverage, now: datetime, *, record: bool
+) -> Coverage | None:
+    """The figures of the latest earlier week (what "since last week" compares with), and
+    this week's snapshot kept: the digest (`record`) writes its figures as this week's, the
+    roster only when the week has none yet. Two statements at most."""
+    assert team.id is not None
+    week = week_of(_today(team, now))
+    rows = session.exec(
+        select(TeamCoverage)
+        .where(TeamCoverage.team_id == team.id, col(TeamCoverage.week_of) <= week)
+        .order_by(col(TeamCoverage.week_of).desc())
+        .limit(2)
+    ).all()
+    this_week = next((row for row in rows if row.week_of == week), None)
+    before = next((row for row in rows if row.week_of < week), None)
+    if this_week is None:
+        this_week = TeamCoverage(team_id=team.id, week_of=week)
+        session.add(this_week)
+        record = True
+    if record:
+        for name, value in _figures(figures).items():
+            setattr(this_week, name, value)
+        this_week.updated_at = utcnow()
+    return None if before is None else _as_coverage(before)
+
+
+def _figures(figures: Coverage) -> dict[str, int]:
+    return {name: getattr(figures, name) for name in FIGURES}
 
 
 def renewals(session: Session, team: Team, catalog: Catalog, since: datetime) -> list[Renewal]:
@@ -610,11 +771,18 @@ def release_escalation(
     session: Session, team_id: int, credential_id: int, cycle_end: date
 ) -> None:
     """No manager was reached (a time-out, a flood wait): the escalation is owed again."""
+    release_alert(session, team_id, credential_id, cycle_end, "escalated")
+
+
+def release_alert(
+    session: Session, team_id: int, credential_id: int, cycle_end: date, kind: str
+) -> None:
+    """A claimed message reached nobody for a temporary reason: it is owed again."""
     session.execute(
         delete(TeamAlert).where(
             col(TeamAlert.team_id) == team_id,
             col(TeamAlert.credential_id) == credential_id,
             col(TeamAlert.cycle_end) == cycle_end,
-            col(TeamAlert.kind) == "escalated",
+            col(TeamAlert.kind) == kind,
         )
     )

@@ -161,3 +161,63 @@ def test_pages_fit_telegrams_limit() -> None:
     assert all(len(page) <= 4096 for page in pages)
     assert "".join(pages).count("x") == 3000 and "".join(pages).count("z") == 5000
     assert len(pages) == 4
+
+
+def test_ladders_read_and_written() -> None:
+    from scheduler.team import (
+        DEFAULT_LADDER,
+        Audience,
+        Step,
+        changed_step,
+        format_ladder,
+        parse_ladder,
+    )
+
+    assert format_ladder(DEFAULT_LADDER) == "t60,m30s,g-"
+    assert parse_ladder("g7", DEFAULT_LADDER)[2] == Step(Audience.GROUP, 7)
+    # Unreadable or unknown days fall back to the default, never to a step at random.
+    for junk in ("", "x1,,", "t61", "m-5", "gseven", "t60s60"):
+        assert parse_ladder(junk, DEFAULT_LADDER) == DEFAULT_LADDER, junk
+    steps = changed_step(DEFAULT_LADDER, Audience.MANAGERS, days=False, short=True)
+    assert format_ladder(steps) == "t60,m30,g-"
+    steps = changed_step(steps, Audience.TRAINER, days=True, short=False)
+    assert format_ladder(steps) == "t45,m30,g-"  # the next choice down
+    last = parse_ladder("t1", DEFAULT_LADDER)
+    assert changed_step(last, Audience.TRAINER, days=True, short=False)[0].days is None
+
+
+def test_ladder_steps_owed() -> None:
+    from scheduler.standing import Urgency
+    from scheduler.team import DEFAULT_CARD_LADDER, DEFAULT_LADDER, steps_owed
+
+    def held(days: int, counted: str = "0", cpr: bool = False) -> Shared:
+        return Shared(
+            1,
+            "X",
+            TODAY + timedelta(days=days),
+            State.DUE_SOON if days >= 0 else State.IN_GRACE,
+            Decimal(counted),
+            None if cpr else Decimal(2),
+            None,
+            urgency=Urgency.SOON if days >= 0 else Urgency.GRACE,
+            days_left=days,
+            cpr=cpr,
+        )
+
+    joined = TODAY - timedelta(days=100)
+
+    def kinds(steps, credential, said=()):  # type: ignore[no-untyped-def]
+        return [s.kind for s in steps_owed(steps, credential, joined, TODAY, said)]
+
+    assert kinds(DEFAULT_LADDER, held(61)) == []
+    assert kinds(DEFAULT_LADDER, held(60)) == ["ladder:t"]
+    assert kinds(DEFAULT_LADDER, held(30)) == ["ladder:t", "ladder:m"]  # short of credits
+    assert kinds(DEFAULT_LADDER, held(30, "2")) == ["ladder:t"]  # credits complete
+    assert kinds(DEFAULT_LADDER, held(30), said={"ladder:t"}) == ["ladder:m"]  # once only
+    assert kinds(DEFAULT_LADDER, held(-1)) == []  # past the deadline: the alerts' business
+    assert kinds(DEFAULT_CARD_LADDER, held(60, cpr=True)) == ["ladder:t", "ladder:m"]
+    # A step whose day came by the day the member joined is left to the digest.
+    assert steps_owed(DEFAULT_LADDER, held(30), TODAY, TODAY, ()) == []
+    yesterday = TODAY - timedelta(days=1)
+    owed = steps_owed(DEFAULT_LADDER, held(30), yesterday, TODAY, ())
+    assert [s.kind for s in owed] == ["ladder:m"]  # the trainer's day (60) came before
