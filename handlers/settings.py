@@ -182,7 +182,8 @@ async def section(update: Update, context: RecertContext) -> object:
             InlineKeyboardMarkup(options),
         )
     elif choice == "zone":
-        await ask_time_zone(update, context)
+        trainer = context.trainer
+        await ask_time_zone(update, context, keep=trainer.time_zone if trainer else None)
         return TIME_ZONE
     return ConversationHandler.END
 
@@ -255,8 +256,18 @@ async def zone_chosen(update: Update, context: RecertContext, zone: str) -> int:
     return ConversationHandler.END
 
 
+async def zone_left(update: Update, context: RecertContext) -> int:
+    """Keep or Back at the time zone: the settings again, unchanged."""
+    trainer = await ensure_trainer(update, context)
+    text, buttons = settings_view(context, trainer)
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_message(text, reply_markup=buttons)
+    return ConversationHandler.END
+
+
 def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
-    zone_states = time_zone_handlers(zone_chosen)
+    zone_states = time_zone_handlers(zone_chosen, zone_left)
     return [
         conversation(
             entry_points=[
