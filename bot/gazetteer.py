@@ -51,6 +51,9 @@ class Gazetteer:
     countries: tuple[str, ...]  # per city, interned
     populations: array[int]  # per city
     names: tuple[str, ...]  # per city: its GeoNames name
+    own: tuple[str, ...]  # per city: that name folded
+    by_own: tuple[str, ...]  # those folded names, sorted (the same strings)
+    by_own_city: array[int]  # the city of each
 
     @classmethod
     def load(cls) -> Gazetteer:
@@ -61,6 +64,7 @@ class Gazetteer:
         countries: list[str] = []
         populations = array("q")
         names: list[str] = []
+        own: list[str] = []
         for line in gzip.decompress(raw).decode("utf-8").splitlines():
             if line.startswith("#") or not line:
                 continue
@@ -70,15 +74,27 @@ class Gazetteer:
             countries.append(sys.intern(country))
             populations.append(int(population))
             names.append(name)
-            for key in keys.split("|"):  # folded by tools/make_gazetteer.py
+            folded = keys.split("|")  # by tools/make_gazetteer.py, the name's own first
+            own.append(folded[0])
+            for key in folded:
                 by_key.setdefault(key, []).append(city)  # rows come most populous first
         sorted_keys = tuple(sorted(by_key))
+        order = sorted(range(len(own)), key=own.__getitem__)
         starts, cities = array("i", [0]), array("i")
         for key in sorted_keys:
             cities.extend(by_key[key])
             starts.append(len(cities))
         return cls(
-            sorted_keys, starts, cities, tuple(zones), tuple(countries), populations, tuple(names)
+            sorted_keys,
+            starts,
+            cities,
+            tuple(zones),
+            tuple(countries),
+            populations,
+            tuple(names),
+            tuple(own),
+            tuple(own[city] for city in order),
+            array("i", order),
         )
 
     def _named(self, at: int) -> array[int]:
@@ -95,8 +111,7 @@ class Gazetteer:
         def weight(city: int) -> int:
             # A city's own name counts ten times an alias: "Zaragoza" is Spain's, not a
             # Mexican city's alias; yet "Pekín" is Beijing, not Pekin, Illinois.
-            own = fold(self.names[city]) == query
-            return self.populations[city] * (_OWN_NAME if own else 1)
+            return self.populations[city] * (_OWN_NAME if self.own[city] == query else 1)
 
         cities.sort(key=weight, reverse=True)
         if not countries and cities:
@@ -106,14 +121,18 @@ class Gazetteer:
 
     def starting(self, query: str, limit: int) -> list[Place]:
         """Cities whose own name starts with `query` (folded), the biggest first."""
-        at = bisect.bisect_left(self.keys, query)
         found: set[int] = set()
-        # Bounded: a prefix of three letters or more is shared by a few thousand names at most.
-        while at < len(self.keys) and self.keys[at].startswith(query) and len(found) < 2000:
-            found.update(self._named(at))
-            at += 1
         if query.isascii():  # Latin: by the city's own name ("bar" is not Berlin's "Barlin")
-            found = {c for c in found if fold(self.names[c]).startswith(query)}
+            at = bisect.bisect_left(self.by_own, query)
+            while at < len(self.by_own) and self.by_own[at].startswith(query):
+                found.add(self.by_own_city[at])  # a few hundred at most past three letters
+                at += 1
+        else:  # Cyrillic: any of the names, the first few hundred
+            at = bisect.bisect_left(self.keys, query)
+            end = min(at + 300, len(self.keys))
+            while at < end and self.keys[at].startswith(query):
+                found.update(self._named(at))
+                at += 1
         ordered = sorted(found, key=lambda c: -self.populations[c])
         return self._one_per_zone(ordered)[:limit]
 
