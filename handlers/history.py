@@ -268,7 +268,7 @@ async def typed(update: Update, context: RecertContext) -> int:
                 ),
             )
     elif edit["field"] == "earned_on":
-        parsed, reason = await read_date(context, text, expiry=False)
+        parsed, reason = await read_date(context, text, expiry=False, earned=True)
         if parsed is None:
             return await _ask(update, context, reason)
         value = parsed.value

@@ -530,7 +530,7 @@ async def typed(update: Update, context: RecertContext) -> int:
             return await _ask(update, context, AMOUNT, _amount_problem_text(context, text))
         draft.update(amount=str(amount[0]), hours=amount[1])
     elif step == DATE:
-        parsed, reason = await read_date(context, text, expiry=False)
+        parsed, reason = await read_date(context, text, expiry=False, earned=True)
         if parsed is None:
             return await _ask(update, context, DATE, reason)
         draft["date"] = parsed.value.isoformat()
