@@ -10,7 +10,6 @@ reply shows the new progress and an Undo button.
 from __future__ import annotations
 
 import html
-import re
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -25,6 +24,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.amounts import parse_amount
 from bot.context import RecertContext, local_today
 from handlers import (
     PRIVATE,
@@ -59,10 +59,6 @@ MAX_COST = Decimal(100_000)
 MAX_TITLE = 200
 MAX_PROVIDER = 120
 MAX_PROOF_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download
-_AMOUNT = re.compile(
-    r"^(?P<value>[+-]?\d+(?:[.,]\d+)?)\s*(?P<hours>h|hrs?|hours?|horas?|ч|час(?:а|ов)?)?$",
-    re.IGNORECASE,
-)
 _HOUR_WORDS = {"h", "hr", "hrs", "hour", "hours", "hora", "horas", "ч", "час", "часа", "часов"}
 CATEGORIES = ("A", "B", "C", "D")
 
@@ -70,18 +66,6 @@ CATEGORIES = ("A", "B", "C", "D")
 def _draft(context: RecertContext) -> dict[str, Any]:
     assert context.user_data is not None
     return context.user_data.setdefault("log", {})  # type: ignore[no-any-return]
-
-
-def parse_amount(text: str) -> tuple[Decimal, bool] | None:
-    """`0.5`, `1,5`, `5h`, `5 hours`, `3 ч` to (value, in hours); None if not a number."""
-    match = _AMOUNT.match(" ".join(text.split()))
-    if not match:
-        return None
-    try:
-        value = Decimal(match["value"].replace(",", "."))
-    except InvalidOperation:
-        return None
-    return value, match["hours"] is not None
 
 
 def amount_problem(value: Decimal, hours: bool) -> bool:
