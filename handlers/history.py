@@ -22,7 +22,7 @@ from handlers.add import has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
 from handlers.log import LEAST_UNITS, MAX_TITLE, MAX_UNITS, amount_problem
-from handlers.render import credential_name, units
+from handlers.render import cost_currency, credential_name, units
 from storage import credits
 from storage.credentials import held_by
 from storage.models import Credential, Credit
@@ -122,7 +122,8 @@ def _item_view(
     if credit.provider:
         lines.append(_("Provider: {provider}").format(provider=html.escape(credit.provider)))
     if credit.cost is not None:
-        lines.append(_("Cost: {amount}").format(amount=tr.number(credit.cost)))
+        currency = cost_currency(context, credit) or ""
+        lines.append(_("Cost: {amount}").format(amount=tr.money(credit.cost, currency)))
     if credit.category:
         lines.append(_("Category: {category}").format(category=credit.category))
     rows = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session
@@ -24,7 +24,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.amounts import parse_amount
+from bot.amounts import currency_for, parse_amount, parse_cost
 from bot.context import RecertContext, local_today
 from handlers import (
     PRIVATE,
@@ -529,10 +529,10 @@ async def typed(update: Update, context: RecertContext) -> int:
             )
         draft["title" if step == TITLE else "provider"] = text
     elif step == COST:
-        try:
-            cost = Decimal(text.replace(",", ".").replace(" ", ""))
-        except InvalidOperation:
-            cost = Decimal(-1)
+        chosen = context.trainer.currency if context.trainer else None
+        currency = currency_for(chosen, context.tr.language)
+        money = parse_cost(text, currency, context.tr.currencies())
+        cost = money[0] if money else Decimal(-1)
         if not cost.is_finite() or cost < 0 or cost > MAX_COST:
             return await _ask(
                 update,
@@ -543,6 +543,7 @@ async def typed(update: Update, context: RecertContext) -> int:
                 ),
             )
         draft["cost"] = str(cost.quantize(Decimal("0.01")))
+        draft["currency"] = money[1] if money else currency
     else:
         return await advance(update, context, _("Please use the buttons below."))
     return await advance(update, context)
@@ -576,6 +577,7 @@ def _new_credit(draft: dict[str, Any]) -> NewCredit:
         title=draft["title"],
         provider=draft.get("provider"),
         cost=Decimal(draft["cost"]) if draft.get("cost") else None,
+        currency=draft.get("currency"),
         category=draft.get("category"),
         proof=Proof(**proof) if proof else None,
         code=draft.get("code"),
