@@ -307,10 +307,11 @@ def cost_currency(context: RecertContext, credit: Credit) -> str | None:
 
 
 def spent(context: RecertContext, costs: dict[str | None, Decimal]) -> str:
-    """`$129.00 + 120,00 €`: a cycle's costs, one amount per currency."""
+    """`$129.00 + €120.00`: a cycle's costs, one amount per currency, the trainer's first."""
     chosen = context.trainer.currency if context.trainer else None
     default = currency_for(chosen, context.tr.language)
     totals: dict[str, Decimal] = {}
     for currency, amount in costs.items():
         totals[currency or default] = totals.get(currency or default, Decimal(0)) + amount
-    return " + ".join(context.tr.money(amount, code) for code, amount in sorted(totals.items()))
+    order = sorted(totals, key=lambda code: (code != default, code))  # the trainer's first
+    return " + ".join(context.tr.money(totals[code], code) for code in order)

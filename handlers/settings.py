@@ -81,12 +81,18 @@ def currency_buttons(context: RecertContext, trainer: Trainer) -> InlineKeyboard
     current = currency_for(trainer.currency, context.tr.language)
     buttons = [
         InlineKeyboardButton(
-            ("✓ " if code == current else "") + f"{code} {context.tr.money_symbol(code)}",
+            ("✓ " if code == current else "") + _currency_button(context, code),
             callback_data=CURRENCY_PREFIX + code,
         )
         for code in OFFERED_CURRENCIES
     ]
     return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
+
+
+def _currency_button(context: RecertContext, code: str) -> str:
+    """`EUR €`, or `MXN` where the locale writes no other symbol."""
+    symbol = context.tr.money_symbol(code)
+    return code if symbol == code else f"{code} {symbol}"
 
 
 async def currency_chosen(update: Update, context: RecertContext) -> None:
