@@ -233,15 +233,18 @@ async def button(update: Update, context: RecertContext) -> int:
         count = await context.db.run(
             lambda session: credentials.credit_count(session, user.id, credential_id)
         )
-        await show(
-            update,
-            _("Remove {name}?").format(name=name)
-            + " "
-            + context.ngettext(
+        consequence = (
+            context.ngettext(
                 "Its {count} credit entry goes too. This can't be undone.",
                 "Its {count} credit entries go too. This can't be undone.",
                 count,
-            ).format(count=count),
+            ).format(count=count)
+            if count
+            else _("This can't be undone.")
+        )
+        await show(
+            update,
+            _("Remove {name}?").format(name=name) + " " + consequence,
             InlineKeyboardMarkup(
                 [
                     [

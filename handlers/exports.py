@@ -24,7 +24,7 @@ from handlers.render import (
     units,
 )
 from storage import credits
-from storage.credentials import past_cycles
+from storage.credentials import past_cycles, taking_credits
 from storage.exports import (
     CredentialRow,
     CreditRow,
@@ -183,7 +183,10 @@ async def audit(update: Update, context: RecertContext) -> None:
 
     def load(session):  # type: ignore[no-untyped-def]
         held, _credits = credits.everything(session, user.id, context.catalog)
-        return [(h.credential, past_cycles(session, user.id, h.credential.id or 0)) for h in held]
+        return [
+            (h.credential, past_cycles(session, user.id, h.credential.id or 0))
+            for h in taking_credits(held, context.catalog)  # a CPR/AED card has no credits
+        ]
 
     choices = await context.db.run(load)
     if not choices:

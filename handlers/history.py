@@ -24,7 +24,7 @@ from handlers.dateinput import read_date
 from handlers.log import LEAST_UNITS, MAX_TITLE, MAX_UNITS, amount_problem
 from handlers.render import cost_currency, credential_name, units
 from storage import credits
-from storage.credentials import held_by
+from storage.credentials import held_by, taking_credits
 from storage.models import Credential, Credit
 
 PREFIX = "hist:"
@@ -40,10 +40,18 @@ async def start_history(update: Update, context: RecertContext) -> None:
     """/history: one credential's page straight away, or a choice of credentials."""
     user = update.effective_user
     assert user is not None
-    held = await context.db.run(lambda session: held_by(session, user.id, context.catalog))
+    every = await context.db.run(lambda session: held_by(session, user.id, context.catalog))
+    held = taking_credits(every, context.catalog)  # a CPR/AED card has no credits to show
     _ = context.gettext
-    if not held:
+    if not every:
         await show(update, _("You have no credentials on file yet. Add one with /add."), None)
+        return
+    if not held:
+        await show(
+            update,
+            _("You have no credentials that take credits yet. Add one with /add first."),
+            None,
+        )
         return
     if len(held) == 1 and held[0].credential.id is not None:
         await _page(update, context, held[0].credential.id, 0)
@@ -56,7 +64,7 @@ async def start_history(update: Update, context: RecertContext) -> None:
     ]
     await show(
         update,
-        _("Whose credits should I show?"),
+        _("Which credential's credits should I show?"),
         InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)]),
     )
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -43,14 +44,14 @@ from handlers.loader import with_trainer
 from handlers.render import credential_name, progress_bar, units
 from handlers.snap import check_later, prefilled, read_later, reading_note
 from storage import credits, nudges
-from storage.catalog import Catalog
-from storage.credentials import Held, held_by
+from storage.catalog import Catalog, CatalogEntry
+from storage.credentials import Held, held_by, taking_credits
 from storage.credits import Amount, Logged, NewCredit, Proof, fineprint_for, in_cents
 from storage.models import Trainer
 
 PREFIX = "log:"
-AMOUNT, WHICH, CATEGORY, DATE, TITLE, PROVIDER, COST, PROOF = range(8)
-STEPS = (AMOUNT, WHICH, CATEGORY, DATE, TITLE, PROVIDER, COST, PROOF)
+AMOUNT, WHICH, CATEGORY, DATE, TITLE, PROVIDER, COST, PROOF, UNIT = range(9)
+STEPS = (AMOUNT, WHICH, UNIT, CATEGORY, DATE, TITLE, PROVIDER, COST, PROOF)
 MAX_UNITS = Decimal(100)
 LEAST_UNITS = Decimal("0.01")  # what the units column keeps
 TITLE_REFUSED = "title_refused"  # a one-liner's draft: its title was too long or not one line
@@ -76,13 +77,6 @@ def amount_problem(value: Decimal, hours: bool) -> bool:
     return not hours and in_cents(value) <= 0
 
 
-def _eligible(held: list[Held], catalog: Catalog) -> list[Held]:
-    """Credentials that take credits: everything but CPR/AED cards."""
-    return [
-        h for h in held if not ((entry := catalog.get(h.credential.catalog_id)) and entry.is_cpr)
-    ]
-
-
 def _cancel_row(context: RecertContext) -> list[InlineKeyboardButton]:
     return [InlineKeyboardButton(context.gettext("Cancel"), callback_data=PREFIX + "cancel")]
 
@@ -100,7 +94,26 @@ async def _held(update: Update, context: RecertContext) -> list[Held]:
     held = await with_trainer(
         update, context, lambda session, _t: held_by(session, user.id, context.catalog)
     )
-    return _eligible(held, context.catalog)
+    return taking_credits(held, context.catalog)
+
+
+def _meanings(catalog: Catalog, held: list[Held], ids: list[int]) -> dict[Decimal, CatalogEntry]:
+    """The hours one credit means for each chosen credential, one entry per distinct value:
+    more than one, and a bare number ("2") is ambiguous (an ACE CEC is 10 hours, ACSM's 1)."""
+    found: dict[Decimal, CatalogEntry] = {}
+    for h in held:
+        entry = catalog.get(h.credential.catalog_id)
+        if h.credential.id in ids and entry is not None and entry.hours_per_unit:
+            found.setdefault(Decimal(entry.hours_per_unit), entry)
+    return found
+
+
+def _needs_unit(catalog: Catalog, held: list[Held], draft: dict[str, Any]) -> bool:
+    return (
+        not draft.get("hours")
+        and not draft.get("unit_checked")
+        and len(_meanings(catalog, held, draft["ids"])) > 1
+    )
 
 
 def _needs_category(catalog: Catalog, held: list[Held], ids: list[int]) -> bool:
@@ -130,6 +143,8 @@ async def advance(
         return await _ask(update, context, AMOUNT, note)
     if not (draft.get("ids") and draft.get("ids_done")):
         return await _ask(update, context, WHICH, note, held)
+    if _needs_unit(context.catalog, held, draft):
+        return await _ask(update, context, UNIT, note, held)
     if "category" not in draft and _needs_category(context.catalog, held, draft["ids"]):
         return await _ask(update, context, CATEGORY, note)
     for step, key in (
@@ -169,21 +184,32 @@ async def _ask(
         rows = [_cancel_row(context)]
     elif step == WHICH:
         assert held is not None
-        chosen = set(draft.get("ids", []))
         text = _("Which credentials does it count toward? Tap to choose, then Done.")
-        toggles = [
-            InlineKeyboardButton(
-                ("✓ " if h.credential.id in chosen else "")
-                + html.unescape(credential_name(h.credential, context.catalog)),
-                callback_data=f"{PREFIX}t:{h.credential.id}",
-            )
-            for h in held
+        rows = _which_rows(context, held, set(draft.get("ids", [])))
+    elif step == UNIT:
+        assert held is not None
+        typed = context.tr.number(Decimal(draft["amount"]))
+        text = _(
+            "Credits mean different hours for these credentials. What did “{amount}” mean?"
+        ).format(amount=typed)
+        rows = [
+            [
+                InlineKeyboardButton(
+                    _("{amount} {unit} ({hours} hours)").format(
+                        amount=typed,
+                        unit=f"{entry.body} {entry.unit_name or ''}".strip(),
+                        hours=context.tr.number(Decimal(draft["amount"]) * per_unit),
+                    ),
+                    callback_data=f"{PREFIX}u:{per_unit}",
+                )
+            ]
+            for per_unit, entry in sorted(_meanings(context.catalog, held, draft["ids"]).items())
         ]
-        rows = [toggles[i : i + 2] for i in range(0, len(toggles), 2)]
         rows.append(
             [
-                InlineKeyboardButton(_("All of them"), callback_data=PREFIX + "all"),
-                InlineKeyboardButton(_("Done"), callback_data=PREFIX + "done"),
+                InlineKeyboardButton(
+                    _("{amount} hours").format(amount=typed), callback_data=PREFIX + "u:h"
+                )
             ]
         )
         rows.append(_cancel_row(context))
@@ -225,6 +251,30 @@ async def _ask(
         rows = [_skip_row(context)]
     await _say(update, (note + "\n\n" if note else "") + text, InlineKeyboardMarkup(rows))
     return step
+
+
+def _which_rows(
+    context: RecertContext, held: list[Held], chosen: set[int]
+) -> list[list[InlineKeyboardButton]]:
+    """The multi-select: a ✓ on each chosen credential, All of them, Done, Cancel."""
+    _ = context.gettext
+    toggles = [
+        InlineKeyboardButton(
+            ("✓ " if h.credential.id in chosen else "")
+            + html.unescape(credential_name(h.credential, context.catalog)),
+            callback_data=f"{PREFIX}t:{h.credential.id}",
+        )
+        for h in held
+    ]
+    rows = [toggles[i : i + 2] for i in range(0, len(toggles), 2)]
+    rows.append(
+        [
+            InlineKeyboardButton(_("All of them"), callback_data=PREFIX + "all"),
+            InlineKeyboardButton(_("Done"), callback_data=PREFIX + "done"),
+        ]
+    )
+    rows.append(_cancel_row(context))
+    return rows
 
 
 # -- entry points ------------------------------------------------------------------------
@@ -298,7 +348,7 @@ async def _log_at_once(update: Update, context: RecertContext, draft: dict[str, 
     def read_and_log(
         session: Session, trainer: Trainer | None
     ) -> tuple[list[Held], dict[str, Any], Logged | None]:
-        held = _eligible(held_by(session, user.id, catalog), catalog)
+        held = taking_credits(held_by(session, user.id, catalog), catalog)
         today = local_today(trainer, zone)
         ready = {**draft, "date": today.isoformat()}
         if len(held) == 1:
@@ -478,15 +528,30 @@ async def button(update: Update, context: RecertContext) -> int:
         elif kind == "all":
             chosen = [h.credential.id for h in held if h.credential.id is not None]
         draft["ids"] = chosen
-        if kind == "t":
-            await drop_buttons(query)
-            return await _ask(update, context, WHICH, "", held)
+        if kind == "t":  # the question stays where it is: only its ✓ marks change
+            try:
+                await query.edit_message_reply_markup(
+                    InlineKeyboardMarkup(_which_rows(context, held, set(chosen)))
+                )
+            except BadRequest as error:  # a forged or stale id changed nothing
+                if "not modified" not in error.message:
+                    raise
+            return WHICH
         if not chosen:
             await drop_buttons(query)
             return await _ask(
                 update, context, WHICH, context.gettext("Choose at least one."), held
             )
         draft["ids_done"] = True
+    elif step == UNIT and kind == "u":
+        held = await _held(update, context)
+        meanings = {str(per_unit) for per_unit in _meanings(context.catalog, held, draft["ids"])}
+        if value != "h" and value not in meanings:
+            await drop_buttons(query)
+            return await advance(update, context, context.gettext("Please use the buttons below."))
+        if value != "h":  # in that body's credits: the same course in hours, for every body
+            draft["amount"] = str(Decimal(draft["amount"]) * Decimal(value))
+        draft.update(hours=True, unit_checked=True)
     elif step == CATEGORY and kind == "c" and value in CATEGORIES:
         draft["category"] = value
     elif step == DATE and kind == "d" and value in ("0", "1"):
@@ -544,8 +609,9 @@ async def typed(update: Update, context: RecertContext) -> int:
             )
         draft["cost"] = str(cost.quantize(Decimal("0.01")))
         draft["currency"] = money[1] if money else currency
-    else:
-        return await advance(update, context, _("Please use the buttons below."))
+    else:  # a buttons-only step: one line, not the whole question again
+        await _say(update, _("Please tap one of the buttons above."))
+        return int(step) if step is not None else AMOUNT
     return await advance(update, context)
 
 
@@ -633,7 +699,8 @@ def outcome_text(context: RecertContext, logged: Logged, new: NewCredit) -> str:
                     "cycle began on {start}, so it does not count."
                 ),
                 "after_cycle": _(
-                    "Not logged to {name}: it was earned after the cycle ended on {end}."
+                    "Not logged to {name}: credits earned after {end} no longer count "
+                    "toward this cycle."
                 ),
                 "repeat": _(
                     "Not logged to {name}: {body} does not count the same course twice in a cycle."
@@ -651,7 +718,7 @@ def outcome_text(context: RecertContext, logged: Logged, new: NewCredit) -> str:
                     name=name,
                     body=body,
                     start=tr.date(credential.cycle_start),
-                    end=tr.date(credential.cycle_end) if credential.cycle_end else "",
+                    end=tr.date(outcome.last_day) if outcome.last_day else "",
                     least=tr.number(LEAST_UNITS),
                 )
             )
@@ -660,12 +727,12 @@ def outcome_text(context: RecertContext, logged: Logged, new: NewCredit) -> str:
         line = _("Logged {units} to {name}.").format(
             units=units(tr, outcome.units, entry), name=name
         )
-        if credential.units_required:
+        if outcome.owed:
             line += " " + _("Now {counted} of {required}.").format(
                 counted=units(tr, outcome.counted, entry),
-                required=units(tr, credential.units_required, entry),
+                required=units(tr, outcome.owed, entry),
             )
-            line += "\n" + progress_bar(outcome.counted, credential.units_required)
+            line += "\n" + progress_bar(outcome.counted, outcome.owed)
         lines.append(line)
         if outcome.over_cap:
             lines.append(

@@ -19,6 +19,8 @@ from handlers.render import (
     credit_lines,
     days_left,
     grace_lines,
+    in_grace_lines,
+    pace_lines,
     renewal_lines,
 )
 from scheduler.cycles import Cycle, RuleError, State, next_cycle
@@ -45,9 +47,12 @@ def nudge_text(tr: Translator, claim: Claim, catalog: Catalog, today: datetime) 
         )
     lines = [_headline(tr, claim, name)]
     if kind is Kind.GRACE:
+        lines.extend(in_grace_lines(tr, entry))
         lines.extend(grace_lines(tr, standing, entry))
     elif standing.owed:
         lines.extend(credit_lines(tr, standing, entry))
+        if kind is Kind.PACE:
+            lines.extend(pace_lines(tr, standing, entry))
     if claim.at_risk:
         lines.append(
             _("Without a current CPR/AED card these cannot be renewed: {names}.").format(

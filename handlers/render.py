@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from bot.amounts import currency_for
 from bot.i18n import N_, Translator
 from scheduler.cycles import Cycle, State
-from scheduler.standing import URGENT_DAYS, Standing
+from scheduler.standing import FINAL_DAYS, URGENT_DAYS, Standing
 from storage.catalog import Catalog, CatalogEntry
 from storage.models import Credential, Credit
 
@@ -89,6 +89,19 @@ def cycle_lines(
         lines.append(_("Credits required: {requirement}").format(requirement=requirement))
     elif cycle.units_required is not None:
         lines.append(_("Credits: nothing owed this cycle."))
+    if standing is not None and standing.remaining and standing.deadline is not None:
+        days = standing.days_left
+        if days is not None and 0 <= days <= FINAL_DAYS:
+            # Due within a week and short: said at once, and the daily reminders start at the
+            # next reminder hour (scheduler.standing.subject_for).
+            lines.append(
+                _(
+                    "🔴 {left} to go {when}: I'll remind you every day at your reminder hour."
+                ).format(
+                    left=units(tr, standing.remaining, entry),
+                    when=days_left(tr, standing.deadline, standing.today),
+                )
+            )
     if standing is not None and standing.grace_end is not None:
         lines.append(
             _("Grace period: a late renewal is accepted until {date}.").format(
@@ -161,6 +174,31 @@ def credit_lines(tr: Translator, standing: Standing, entry: CatalogEntry | None)
             )
         )
     return lines
+
+
+def pace_lines(tr: Translator, standing: Standing, entry: CatalogEntry | None) -> list[str]:
+    """Against a steady pace, what is left and what that means a month: only while the
+    deadline is more than a month away (nearer, "N to go in D days" says it)."""
+    _ = tr.gettext
+    steady = standing.pace
+    if steady is None or standing.complete or (standing.days_left or 0) <= URGENT_DAYS:
+        return []
+    template = (
+        _("Behind pace: {left} to go, about {per_month} a month.")
+        if steady.behind
+        else _("On pace: {left} to go, about {per_month} a month.")
+    )
+    return [
+        template.format(
+            left=units(tr, steady.remaining, entry), per_month=units(tr, steady.per_month, entry)
+        )
+    ]
+
+
+def in_grace_lines(tr: Translator, entry: CatalogEntry | None) -> list[str]:
+    """What the body lets a trainer do during its grace period, in their language."""
+    text = _entry_text(getattr(entry, "in_grace", None), tr)
+    return [text] if text else []
 
 
 def grace_lines(tr: Translator, standing: Standing, entry: CatalogEntry | None) -> list[str]:

@@ -23,6 +23,7 @@ from handlers import command, conversation, show
 from handlers.basics import cancel, ensure_trainer
 from handlers.start import LANGUAGE_PATTERN, LANGUAGE_PREFIX, language_buttons
 from handlers.timezone import ask_time_zone, save_zone, time_zone_handlers, zone_label
+from scheduler.plan import Prefs
 from storage import trainers
 from storage.models import Trainer
 
@@ -165,7 +166,32 @@ async def quiet_chosen(update: Update, context: RecertContext) -> None:
     )
     assert trainer is not None
     text, buttons = settings_view(context, trainer)
-    await show(update, context.gettext("Done.") + "\n\n" + text, buttons)
+    await show(
+        update, context.gettext("Done.") + "\n\n" + quiet_note(context, trainer) + text, buttons
+    )
+
+
+def _current(label: str, chosen: bool) -> str:
+    """A choice's label, with ✓ on the one in force."""
+    return "✓ " + label if chosen else label
+
+
+def quiet_note(context: RecertContext, trainer: Trainer) -> str:
+    """When the reminder hour falls inside quiet hours, what that means (else nothing)."""
+    prefs = Prefs("UTC", trainer.reminder_hour, "normal", trainer.quiet_start, trainer.quiet_end)
+    if trainer.quiet_end is None or not prefs.is_quiet(trainer.reminder_hour):
+        return ""
+    return (
+        context.gettext(
+            "Note: {hour} is inside your quiet hours ({quiet}). Reminders still arrive at {hour}; "
+            "repeats in a deadline's final week wait until {end}."
+        ).format(
+            hour=context.tr.hour(trainer.reminder_hour),
+            quiet=quiet_label(context, trainer),
+            end=context.tr.hour(trainer.quiet_end),
+        )
+        + "\n\n"
+    )
 
 
 async def show_settings(update: Update, context: RecertContext) -> int:
@@ -185,13 +211,17 @@ async def section(update: Update, context: RecertContext) -> object:
     await query.answer()
     _ = context.gettext
     choice = query.data.removeprefix(SECTION_PREFIX)
+    trainer = await ensure_trainer(update, context)
     if choice == "language":
         await show(
             update, _("Which language should I speak?"), language_buttons(context.tr.language)
         )
     elif choice == "hour":
         hours = [
-            InlineKeyboardButton(context.tr.hour(hour), callback_data=f"{HOUR_PREFIX}{hour}")
+            InlineKeyboardButton(
+                _current(context.tr.hour(hour), hour == trainer.reminder_hour),
+                callback_data=f"{HOUR_PREFIX}{hour}",
+            )
             for hour in range(24)
         ]
         await show(
@@ -210,7 +240,10 @@ async def section(update: Update, context: RecertContext) -> object:
             InlineKeyboardMarkup(
                 [
                     [
-                        InlineKeyboardButton(labels[key], callback_data=INTENSITY_PREFIX + key)
+                        InlineKeyboardButton(
+                            _current(labels[key], key == trainer.nudge_intensity),
+                            callback_data=INTENSITY_PREFIX + key,
+                        )
                         for key in names
                     ]
                 ]
@@ -220,14 +253,22 @@ async def section(update: Update, context: RecertContext) -> object:
         options = [
             [
                 InlineKeyboardButton(
-                    f"{context.tr.hour(start)}–{context.tr.hour(end)}",
+                    _current(
+                        f"{context.tr.hour(start)}–{context.tr.hour(end)}",
+                        (trainer.quiet_start, trainer.quiet_end) == (start, end),
+                    ),
                     callback_data=f"{QUIET_PREFIX}{start}-{end}",
                 )
             ]
             for start, end in QUIET_CHOICES
         ]
         options.append(
-            [InlineKeyboardButton(_("No quiet hours"), callback_data=QUIET_PREFIX + "off")]
+            [
+                InlineKeyboardButton(
+                    _current(_("No quiet hours"), trainer.quiet_start is None),
+                    callback_data=QUIET_PREFIX + "off",
+                )
+            ]
         )
         await show(
             update,
@@ -302,6 +343,7 @@ async def hour_chosen(update: Update, context: RecertContext) -> None:
             hour=context.tr.hour(trainer.reminder_hour)
         )
         + "\n\n"
+        + quiet_note(context, trainer)
         + text,
         buttons,
     )

@@ -65,7 +65,10 @@ async def start(update: Update, context: RecertContext) -> int:
                 name=name
             )
             + "\n\n"
-            + help_hint(context.tr)
+            + _(
+                "Send /status to see them, /help for everything I can do, or /settings to "
+                "change your language, time zone or reminder hour."
+            )
         )
         return ConversationHandler.END
     await chat.send_message(

@@ -26,12 +26,13 @@ from handlers.render import (
     days_left,
     grace_lines,
     no_deadline_text,
+    pace_lines,
     spent,
     uncertain_lines,
     units,
 )
 from scheduler.cycles import State
-from scheduler.standing import URGENT_DAYS, Standing, Urgency, cpr_covers
+from scheduler.standing import Standing, Urgency, cpr_covers
 from storage import credits
 from storage.catalog import CatalogEntry
 from storage.credits import Progress
@@ -103,7 +104,8 @@ def summary(tr: Translator, rows: list[Row]) -> str:
     for tones, label in (
         ((Urgency.LAPSED,), _("{count} expired")),
         ((Urgency.GRACE,), _("{count} in grace")),
-        ((Urgency.URGENT, Urgency.SOON), _("{count} due soon")),
+        ((Urgency.URGENT,), _("{count} urgent")),
+        ((Urgency.SOON,), _("{count} due soon")),
         ((Urgency.BEHIND,), _("{count} behind pace")),
     ):
         number = sum(1 for row in rows if row.tone in tones)
@@ -179,21 +181,10 @@ def _credit_lines(context: RecertContext, row: Row) -> list[str]:
     if standing.owed == 0:
         return [_("Credits: nothing owed this cycle.")]
     lines = credit_lines(tr, standing, entry)
-    steady = standing.pace
     if standing.complete:
         lines.append(_("Requirement complete ✅"))
-    elif steady is not None and (standing.days_left or 0) > URGENT_DAYS:
-        template = (
-            _("Behind pace: {left} to go, about {per_month} a month.")
-            if steady.behind
-            else _("On pace: {left} to go, about {per_month} a month.")
-        )
-        lines.append(
-            template.format(
-                left=units(tr, steady.remaining, entry),
-                per_month=units(tr, steady.per_month, entry),
-            )
-        )
+    else:
+        lines.extend(pace_lines(tr, standing, entry))
     return lines
 
 
@@ -239,16 +230,23 @@ def status_text(context: RecertContext, rows: list[Row], today: date) -> str:
             )
         if credential.nudges_stopped:
             lines.append(_("Reminders are off (turn them on in /credentials)."))
-        elif row.standing.next_reminder_at is not None and context.trainer is not None:
-            zone = ZoneInfo(context.trainer.time_zone or context.settings.default_time_zone)
-            local = row.standing.next_reminder_at.astimezone(zone)
+        elif (reminder := next_reminder(context, row.standing, "long")) is not None:
             lines.append(
-                _("Next reminder: {date} at {hour}").format(
-                    date=tr.date(local.date(), "long"), hour=tr.clock(local, tz=zone)
-                )
+                _("Next reminder: {date} at {hour}").format(date=reminder[0], hour=reminder[1])
             )
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+def next_reminder(
+    context: RecertContext, standing: Standing, style: str
+) -> tuple[str, str] | None:
+    """The standing's next reminder (the sweep's own) as the trainer's local date and hour."""
+    if standing.next_reminder_at is None or context.trainer is None:
+        return None
+    zone = ZoneInfo(context.trainer.time_zone or context.settings.default_time_zone)
+    local = standing.next_reminder_at.astimezone(zone)
+    return context.tr.date(local.date(), style), context.tr.clock(local, tz=zone)
 
 
 async def show_status(update: Update, context: RecertContext) -> None:
@@ -303,6 +301,13 @@ async def send_card(update: Update, context: RecertContext) -> None:
             details.append(
                 tr.gettext("late renewal until {date}").format(
                     date=tr.date(standing.grace_end, "long")
+                )
+            )
+        reminder = next_reminder(context, standing, "medium")
+        if reminder is not None and not row.progress.credential.nudges_stopped:
+            details.append(
+                tr.gettext("next reminder {date}, {hour}").format(
+                    date=reminder[0], hour=reminder[1]
                 )
             )
         lines.append(

@@ -42,14 +42,21 @@ class Fineprint:
 
 
 def refusal(
-    cycle: Cycle, earned: Sequence[Earned], new: Earned, rules: Fineprint, today: date
+    cycle: Cycle,
+    earned: Sequence[Earned],
+    new: Earned,
+    rules: Fineprint,
+    today: date,
+    last_day: date | None = None,
 ) -> Refusal | None:
-    """Why this credit cannot count toward this cycle, or None when it can."""
+    """Why this credit cannot count toward this cycle, or None when it can. `last_day` is the
+    last day credits count (the body's window after the deadline; default the cycle's end)."""
+    last_day = last_day or cycle.end
     if new.earned_on > today:
         return Refusal.FUTURE
     if new.earned_on < cycle.start:
         return Refusal.BEFORE_CYCLE
-    if cycle.end is not None and new.earned_on > cycle.end:
+    if last_day is not None and new.earned_on > last_day:
         return Refusal.AFTER_CYCLE
     if rules.no_repeats and any(_same_course(old.title, new.title) for old in earned):
         return Refusal.REPEAT

@@ -27,7 +27,7 @@ from scheduler.cycles import (
     state_of,
     waived_period,
 )
-from scheduler.plan import Planned, Prefs, Subject, next_at, next_reminder
+from scheduler.plan import FINAL_WEEK, Planned, Prefs, Subject, next_at, next_reminder
 
 URGENT_DAYS = 30  # short of credits with this little time left: urgent (red)
 FINAL_DAYS = 7  # this close, urgent whatever the credits
@@ -60,6 +60,7 @@ class Holding:
     fineprint: Fineprint = field(default_factory=Fineprint)
     # When the last final-week reminder went out, if it is still unanswered (UTC).
     final_unanswered_at: datetime | None = None
+    final_sent: bool = False  # a final-week reminder of this cycle went out (answered or not)
 
     @property
     def deadline_from_rule(self) -> bool:
@@ -67,11 +68,16 @@ class Holding:
         than the trainer typing it from the card."""
         return self.certified_on is not None and self.cycle.end is not None
 
+    @property
+    def credits_until(self) -> date | None:
+        """The last day a credit counts toward this cycle: the deadline, or the window after
+        it the body allows (NASM: 90 days; else the grace period). None: no deadline."""
+        end = self.cycle.end
+        return None if end is None else credits_close(self.rule, end)
+
     def earned_in_cycle(self, earned: Sequence[Earned]) -> list[Earned]:
-        """The credits that count toward this cycle: inside it, or inside the window after
-        the deadline the body allows (NASM: 90 days; else the grace period)."""
-        start, end = self.cycle.start, self.cycle.end
-        last = None if end is None else credits_close(self.rule, end)
+        """The credits that count toward this cycle (from its start to `credits_until`)."""
+        start, last = self.cycle.start, self.credits_until
         return [
             e for e in earned if e.earned_on >= start and (last is None or e.earned_on <= last)
         ]
@@ -146,16 +152,31 @@ def subject_for(
     holding: Holding, earned: Sequence[Earned], prefs: Prefs, now: datetime
 ) -> Subject:
     """The planner's view of a credential: the sweep and every screen plan from this one."""
-    end = holding.cycle.end
+    end, owed = holding.cycle.end, holding.cycle.units_required
+    points = counted(holding.earned_in_cycle(earned), holding.fineprint)
+    set_at = holding.cycle_set_at or now
     sent = holding.final_unanswered_at
+    since = None if sent is None else prefs.today(sent)
+    set_day = prefs.today(set_at)
+    if (
+        since is None
+        and not holding.final_sent
+        and end is not None
+        and 0 <= (end - set_day).days <= FINAL_WEEK
+        and owed
+        and points < owed
+    ):
+        # Saved in its final week and short: saving it said so, so the daily final-week
+        # reminders start at the next reminder hour instead of waiting for a milestone.
+        since = set_day
     return Subject(
         cycle=holding.cycle,
         grace_end=grace_end(holding.rule, end) if end is not None else None,
-        counted=counted(holding.earned_in_cycle(earned), holding.fineprint),
-        cycle_set_at=holding.cycle_set_at or now,
+        counted=points,
+        cycle_set_at=set_at,
         snoozed_until=holding.snoozed_until,
         stopped=holding.stopped,
-        final_unanswered_since=None if sent is None else prefs.today(sent),
+        final_unanswered_since=since,
     )
 
 
@@ -189,7 +210,7 @@ def standing_of(
         owed=owed,
         counted=points,
         grace_end=last_grace,
-        credits_close=credits_close(rule, end) if end is not None else None,
+        credits_close=holding.credits_until,
         pace=steady,
         next_reminder=found[0] if found else None,
         next_reminder_at=found[1] if found else None,

@@ -32,6 +32,13 @@ class Held:
     earned: tuple[Earned, ...] = ()
 
 
+def taking_credits(held: list[Held], catalog: Catalog) -> list[Held]:
+    """The credentials that take credits: everything but CPR/AED cards."""
+    return [
+        h for h in held if not ((entry := catalog.get(h.credential.catalog_id)) and entry.is_cpr)
+    ]
+
+
 def _cycle(credential: Credential) -> Cycle:
     return Cycle(credential.cycle_start, credential.cycle_end, credential.units_required)
 
@@ -61,6 +68,7 @@ def holding_of(
         stopped=credential.nudges_stopped,
         fineprint=fineprint_for(credential, catalog),
         final_unanswered_at=max(n.sent_at or n.due_at for n in final) if unanswered else None,
+        final_sent=bool(final),
     )
 
 

@@ -79,6 +79,8 @@ class Outcome:
     over_cap: Decimal = Decimal(0)
     excess: Decimal = Decimal(0)
     counted: Decimal = Decimal(0)  # toward the requirement after this credit
+    owed: Decimal | None = None  # this cycle's requirement
+    last_day: date | None = None  # the last day a credit counts toward this cycle
 
 
 @dataclass
@@ -121,14 +123,14 @@ _CYCLE_EARNED = (
 )
 
 
-def cycle_earned(session: Session, credential: Credential) -> list[Earned]:
-    """What the current cycle has earned so far, oldest first."""
+def cycle_earned(session: Session, credential: Credential, last_day: date | None) -> list[Earned]:
+    """What counts toward the current cycle so far (earned up to `last_day`), oldest first."""
     rows = session.execute(
         _CYCLE_EARNED,
         {
             "credential_id": credential.id,
             "start": credential.cycle_start,
-            "end": credential.cycle_end or date.max,
+            "end": last_day or date.max,
         },
     )
     return [
@@ -154,18 +156,19 @@ def log(
         credential = owned(session, trainer_id, credential_id)
         if credential is None:
             continue
-        outcome = Outcome(credential)
+        holding = holding_of(credential, catalog)
+        rules, last_day = holding.fineprint, holding.credits_until
+        outcome = Outcome(credential, owed=holding.cycle.units_required, last_day=last_day)
         logged.outcomes.append(outcome)
         units = units_for(credential, new.amount, catalog)
-        existing = cycle_earned(session, credential)
-        rules = fineprint_for(credential, catalog)
+        existing = cycle_earned(session, credential, last_day)
         if units is None or units <= 0:
             # Hours it cannot convert, or too few for a hundredth of a unit once converted.
             outcome.refused = "hours_unknown" if units is None else "too_small"
             outcome.counted = counted(existing, rules)
             continue
         candidate = Earned(units, new.earned_on, new.title, new.category)
-        outcome.refused = refusal(_cycle(credential), existing, candidate, rules, today)
+        outcome.refused = refusal(holding.cycle, existing, candidate, rules, today, last_day)
         if (
             outcome.refused is None
             and rules.no_repeats
@@ -178,7 +181,7 @@ def log(
             outcome.counted = before
             continue
         outcome.over_cap = over_cap(existing, candidate, rules)
-        outcome.excess = excess(credential.units_required, before, units - outcome.over_cap)
+        outcome.excess = excess(outcome.owed, before, units - outcome.over_cap)
         outcome.units = units
         outcome.counted = counted([*existing, candidate], rules)
         plan_again(credential)  # pace may have changed

@@ -21,6 +21,7 @@ async def test_russian_nsca_with_a_month_name(bot: Bot) -> None:
     await ivan.press("Пропустить")
     text = ivan.last_text
     assert "Проверьте, пожалуйста:" in text
+    assert "СЛР/АНД" in text and "CPR/AED" not in text  # the term in Russian
     nsca_end, nsca_units = nsca_now(date(2025, 3, 15))  # 31 Dec 2026, 2 CEU until 2027
     assert "15 марта 2025" in text and f"31 декабря {nsca_end.year}" in text
     hours = int(nsca_units * 10)
@@ -46,6 +47,7 @@ async def test_spanish_day_first_expiry_and_credentials_list(bot: Bot) -> None:
     await lucia.send("4/5/27")  # 4 May 2027, day first
     await lucia.press("Omitir")
     assert "Vencimiento: 4 de mayo de 2027" in lucia.last_text
+    assert "RCP/DEA" in lucia.last_text and "CPR/AED" not in lucia.last_text
     await lucia.press("« Atrás")  # back to the number, then forward again
     await lucia.send("ACE-778")
     assert "ACE-778" in lucia.last_text

@@ -92,6 +92,8 @@ async def test_returning_and_blocked_trainers(bot: Bot) -> None:
     await bot.db.run(lambda s: trainers.update(s, lea.id, active=False))  # she had blocked us
     await lea.send("/start")
     assert "Welcome back, Lea" in lea.last_text
+    assert "these choices" not in lea.last_text  # it shows none: it names what /settings does
+    assert "/status" in lea.last_text and "/settings" in lea.last_text
     stored = await bot.db.run(lambda s: trainers.get(s, lea.id))
     assert stored is not None and stored.active and stored.time_zone == "Europe/London"
 

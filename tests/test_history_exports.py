@@ -158,3 +158,20 @@ async def test_audit_pack(bot: Bot) -> None:
     assert "Credential number: NASM-55" in summary and "Credits logged: 0.9 CEU" in summary
     assert "Kettlebell course" in summary
     assert f"{(TODAY - timedelta(days=200)).year}" in summary  # the cycle's dates
+
+
+async def test_history_and_audit_leave_out_cards_that_take_no_credits(bot: Bot) -> None:
+    ana, _nasm = await setup_trainer(bot, "Cleo")
+    await bot.db.run(
+        lambda s: credentials.add(
+            s,
+            ana.id,
+            Cycle(TODAY - timedelta(days=100), TODAY + timedelta(days=600), None),
+            catalog_id="aha-cpr",
+        )
+    )
+    await ana.send("/log 0.5 Course")
+    await ana.send("/history")  # only NASM-CPT takes credits: its page at once
+    assert "Course" in ana.last_text and "AHA" not in " ".join(ana.buttons)
+    await ana.send("/audit")
+    assert ana.buttons == ["NASM-CPT: current cycle"]

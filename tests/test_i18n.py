@@ -95,3 +95,15 @@ def test_dates_numbers_and_hours_follow_the_locale(i18n: I18n) -> None:
     assert es.number(1234.5) == "1.234,5"
     assert ru.number(12345.25).replace("\u00a0", " ") == "12 345,25"
     assert en.hour(7) == "7:00\u202fAM" and es.hour(7) == "7:00" and ru.hour(19) == "19:00"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_undo_cancel_and_cpr_read_apart_in_every_language(i18n: I18n, language: str) -> None:
+    """Undo (remove what was just logged) and Cancel (stop the conversation) sit side by side
+    on screens: they must not read alike ("Отменить"/"Отмена"). CPR/AED is named in the
+    trainer's language."""
+    tr = i18n.translator(language)
+    undo, cancel = tr.gettext("Undo"), tr.gettext("Cancel")
+    assert undo[:4].casefold() != cancel[:4].casefold()
+    cpr = {"en": "CPR/AED", "es": "RCP/DEA", "ru": "СЛР/АНД"}[language]
+    assert cpr in tr.gettext("Add my CPR/AED card")

@@ -273,7 +273,7 @@ async def test_status_and_log_speak_the_chosen_language_in_fewest_round_trips(bo
     assert olga.last_text.startswith("Записано в NASM-CPT: 0,5 CEU. Теперь 0,5 CEU из 2 CEU.")
 
     await olga.send("/log abc")  # refused before anything is read for the draft: still Russian
-    assert olga.last_text.startswith("Не могу записать “abc”")
+    assert olga.last_text.startswith("Не могу записать «abc»")
     assert "Сколько вы набрали?" in olga.last_text
 
 
@@ -289,3 +289,83 @@ async def test_a_command_for_another_bot_is_answered_in_the_chosen_language(bot:
     assert "/help" in olga.last_text and olga.last_text != russian_help
     await olga.send(f"/status@{bot.api.bot_user['username']}")
     assert olga.last_text.startswith("У вас пока нет")
+
+
+async def test_credits_count_in_the_window_the_body_allows_after_the_deadline(bot: Bot) -> None:
+    """NASM takes CEUs until 90 days after expiry: /log, /status and the stored credit agree,
+    and after the window /log says from which date credits stopped counting."""
+    zoe = bot.person("Zoe")
+    await onboard(zoe, "✓ English")
+    deadline = TODAY - timedelta(days=30)
+    late = await give(bot, zoe, "nasm-cpt", deadline - timedelta(days=730), deadline, "2.0")
+    await zoe.send("/log 0.5 Late webinar")
+    assert "Logged 0.5 CEU to NASM-CPT. Now 0.5 CEU of 2 CEU." in zoe.last_text
+    assert len(await stored_credits(bot, late)) == 1
+    await zoe.send("/status")
+    assert "0.5 CEU of 2 CEU" in zoe.last_text
+
+    old = TODAY - timedelta(days=120)
+    closed = await give(bot, zoe, "nasm-cpt", old - timedelta(days=730), old, "2.0")
+    await bot.db.run(lambda s: credentials.remove(s, zoe.id, late))
+    await zoe.send("/log 0.5 Too late")
+    window = old + timedelta(days=90)
+    assert (
+        f"credits earned after {window:%b} {window.day}, {window.year} no longer count"
+        in zoe.last_text
+    )
+    assert await stored_credits(bot, closed) == []
+
+
+async def test_a_bare_number_toward_units_of_different_hours_asks_which_was_meant(
+    bot: Bot,
+) -> None:
+    """An ACE CEC is 10 hours, an ACSM CEC 1 hour: "2" is asked about before anything is
+    saved, and the answer is converted for each body."""
+    ida = bot.person("Ida")
+    await onboard(ida, "✓ English")
+    span = (TODAY - timedelta(days=100), TODAY + timedelta(days=600))
+    ace = await give(bot, ida, "ace-cpt", *span, "2.0")
+    acsm = await give(bot, ida, "acsm-cpt", *span, "45")
+    await ida.send("/log 2 Functional training")
+    await ida.press("All of them")
+    assert "What did “2” mean?" in ida.last_text
+    assert ida.buttons[:3] == ["2 ACSM CEC (2 hours)", "2 ACE CEC (20 hours)", "2 hours"]
+    assert await stored_credits(bot, ace) == [] and await stored_credits(bot, acsm) == []
+    await ida.send("2")  # typed at a buttons-only step
+    assert ida.last_text == "Please tap one of the buttons above."
+    await ida.press("2 ACE CEC (20 hours)")
+    assert "Logged 2 CEC to ACE-CPT." in ida.last_text
+    assert "Logged 20 CEC to ACSM-CPT." in ida.last_text
+    [ace_credit] = await stored_credits(bot, ace)
+    [acsm_credit] = await stored_credits(bot, acsm)
+    assert (ace_credit.units, acsm_credit.units) == (Decimal(2), Decimal(20))
+
+    await ida.send("/log 3 Webinar")
+    await ida.press("All of them")
+    await ida.press("3 hours")
+    assert "Logged 0.3 CEC to ACE-CPT." in ida.last_text
+    assert "Logged 3 CEC to ACSM-CPT." in ida.last_text
+
+    await ida.send("/log 4h Seminar")  # hours say it already: nothing to ask
+    await ida.press("All of them")
+    assert "Logged 0.4 CEC to ACE-CPT." in ida.last_text
+
+
+async def test_choosing_credentials_ticks_them_in_place(bot: Bot) -> None:
+    """The multi-select edits its own message: no new question per tap."""
+    uma = bot.person("Uma")
+    await onboard(uma, "✓ English")
+    span = (TODAY - timedelta(days=100), TODAY + timedelta(days=600))
+    await give(bot, uma, "nasm-cpt", *span, "2.0")
+    await give(bot, uma, "nasm-ces", *span, None)
+    await uma.send("/log 0.5 Mobility course")
+    asked = len(uma.inbox)
+    await uma.press("NASM-CPT")
+    await uma.press("NASM-CES")
+    await uma.press("✓ NASM-CES")  # and off again
+    assert len(uma.inbox) == asked
+    assert uma.buttons[:2] == ["✓ NASM-CPT", "NASM-CES"]
+    await uma.send("maybe")  # typed where only buttons answer
+    assert uma.last_text == "Please tap one of the buttons above."
+    await uma.press("Done")
+    assert "Logged 0.5 CEU to NASM-CPT." in uma.last_text

@@ -14,6 +14,7 @@ from bot.offline import Person
 from scheduler.cycles import Cycle
 from scheduler.jobs import run_sweep
 from storage import credentials, trainers
+from storage.catalog import Catalog
 from storage.models import Nudge
 from tests.conftest import Bot
 
@@ -115,6 +116,12 @@ async def test_a_whole_cycle_day_by_day_across_dst(bot: Bot) -> None:
     ]
     lapsed = ana.inbox[-1]
     assert "ACE" in lapsed["text"] and not lapsed.get("reply_markup")
+    # Grace reminders: what ACE still allows, and until when (its grace end), never vague.
+    ace = Catalog.load().get("ace-cpt")
+    assert ace is not None
+    grace = [m["text"] for m in ana.inbox if "expired on April 15" in m["text"]]
+    assert grace and all(ace.in_grace["en"] in text for text in grace)
+    assert all("A late renewal is accepted until" in text for text in grace)
 
 
 async def test_blocked_retry_after_and_time_outs(bot: Bot) -> None:
@@ -186,6 +193,9 @@ async def test_second_trainer_logs_snoozes_and_renews(bot: Bot) -> None:
         await run_sweep(bot.application, now)
     pace = [m for m in kim.inbox if m.get("text", "").startswith("📈")]
     assert len(pace) == 1 and "behind a steady pace" in pace[0]["text"]
+    # What is left, and what that means a month (not only the bar).
+    assert "Behind pace: 2 CEU to go, about " in pace[0]["text"]
+    assert " CEU a month." in pace[0]["text"]
 
     # "Log credits" on the nudge starts /log for that credential.
     await kim.press("Log credits")

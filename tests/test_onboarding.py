@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from storage import trainers
 from tests.conftest import Bot
+from tests.helpers import onboard
 
 
 async def test_start_language_zone_help_settings(bot: Bot) -> None:
@@ -82,3 +83,31 @@ async def test_keep_at_the_time_zone_in_settings_changes_nothing(bot: Bot) -> No
     await luis.press("Barcelona, Venezuela (UTC-04:00)")
     stored = await bot.db.run(lambda s: trainers.get(s, luis.id))
     assert stored is not None and stored.time_zone == "America/Caracas"
+
+
+async def test_settings_lists_tick_the_current_choice_and_point_out_a_quiet_reminder_hour(
+    bot: Bot,
+) -> None:
+    ben = bot.person("Ben")
+
+    def shown() -> list[str]:  # Babel's English times use a narrow no-break space
+        return [b.replace("\u202f", " ") for b in ben.buttons]
+
+    await onboard(ben, "✓ English")
+    await ben.send("/settings")
+    await ben.press("Reminder hour")
+    assert "✓ 9:00 AM" in shown() and "10:00 AM" in shown()
+    await ben.press("11:00\u202fPM")
+    assert "Note:" not in ben.last_text  # no quiet hours yet
+    await ben.press("Quiet hours")
+    assert "✓ No quiet hours" in shown()
+    await ben.press("10:00\u202fPM–8:00\u202fAM")
+    assert (
+        "Note: 11:00 PM is inside your quiet hours (10:00 PM–8:00 AM). Reminders still arrive "
+        "at 11:00 PM; repeats in a deadline's final week wait until 8:00 AM."
+    ) in ben.last_text.replace("\u202f", " ")
+    await ben.press("Quiet hours")
+    assert "✓ 10:00 PM–8:00 AM" in shown()
+    await ben.send("/settings")
+    await ben.press("How often")
+    assert "✓ Normal" in shown()

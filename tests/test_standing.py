@@ -8,9 +8,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import select
 
+import handlers.status
 from bot.offline import Person
+from handlers.card import CardLine, status_card
 from scheduler.cycles import Cycle
 from scheduler.jobs import run_sweep
 from scheduler.plan import Prefs
@@ -113,8 +116,17 @@ async def test_snooze_a_week_the_day_before_the_deadline_stops_at_the_deadline(b
     assert stored.snoozed_until == at(end)
 
 
-async def test_status_and_the_sweep_agree_in_the_final_week(bot: Bot) -> None:
+async def test_status_and_the_sweep_agree_in_the_final_week(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ana = await in_madrid(bot.person("Ana", user_id=952))
+    drawn: list[list[CardLine]] = []
+
+    def record(title: str, subtitle: str, lines: list[CardLine]) -> bytes:
+        drawn.append(list(lines))
+        return status_card(title, subtitle, lines)
+
+    monkeypatch.setattr(handlers.status, "status_card", record)
     end = datetime.now(MADRID).date() + timedelta(days=60)
 
     def register(session):  # type: ignore[no-untyped-def]
@@ -127,12 +139,15 @@ async def test_status_and_the_sweep_agree_in_the_final_week(bot: Bot) -> None:
 
     await bot.db.run(register)
     shown: list[str] = []
+    pictured: list[str] = []
     sent: list[datetime] = []
     for days in range(8, -1, -1):
         now = at(end - timedelta(days=days), 12)  # midday: between two reminder hours
         bot.application.bot_data["clock"] = lambda now=now: now
         await ana.send("/status")
         shown.append(ana.last_text.split("Next reminder: ", 1)[1].split("\n")[0])
+        await ana.press("🖼 As a picture")
+        pictured.append(drawn[-1][0].detail.split("next reminder ", 1)[1])
         await run_sweep(bot.application, at(end - timedelta(days=days - 1)) if days else now)
         nudges = await bot.db.run(
             lambda s: list(s.exec(select(Nudge).where(Nudge.status == "sent")))
@@ -142,3 +157,51 @@ async def test_status_and_the_sweep_agree_in_the_final_week(bot: Bot) -> None:
     for shown_text, moment in zip(shown, sent[-len(shown) :], strict=False):
         local = moment.astimezone(MADRID)
         assert f"{local:%B} {local.day}, {local.year} at 9:00" in shown_text
+    # ...and so did the picture.
+    for pictured_text, moment in zip(pictured, sent[-len(pictured) :], strict=False):
+        local = moment.astimezone(MADRID)
+        assert pictured_text.startswith(f"{local:%b} {local.day}, {local.year}, 9:00")
+    assert len(pictured) == len(shown) == 9
+
+
+async def test_saved_in_its_final_week_and_short_is_reminded_at_the_next_reminder_hour(
+    bot: Bot,
+) -> None:
+    ana = await in_madrid(bot.person("Ana", user_id=953))
+    end = datetime.now(MADRID).date() + timedelta(days=3)
+    saved_at = at(end - timedelta(days=3), 12)  # after today's reminder hour
+
+    def register(session):  # type: ignore[no-untyped-def]
+        credential = credentials.add(
+            session,
+            ana.id,
+            Cycle(end - timedelta(days=730), end, Decimal(2)),
+            catalog_id="nasm-cpt",
+        )
+        credential.cycle_set_at = saved_at
+
+    await bot.db.run(register)
+    bot.application.bot_data["clock"] = lambda: saved_at
+    await ana.send("/status")
+    tomorrow = end - timedelta(days=2)
+    assert "🔴 NASM-CPT" in ana.last_text  # short, three days left: urgent
+    assert "Next reminder: tomorrow at 9:00" in ana.last_text or (
+        f"Next reminder: {tomorrow:%B} {tomorrow.day}, {tomorrow.year} at 9:00" in ana.last_text
+    )
+    await run_sweep(bot.application, at(tomorrow))
+    assert "NASM-CPT" in ana.last_text and "in 2 days" in ana.last_text
+
+
+async def test_adding_one_due_within_a_week_and_short_says_so_at_once(bot: Bot) -> None:
+    eva = await in_madrid(bot.person("Eva", user_id=954))
+    end = datetime.now(MADRID).date() + timedelta(days=3)
+    await eva.send("/add")
+    await eva.press("NASM")
+    await eva.press("NASM-CPT")
+    await eva.send(f"{end:%m/%d/%Y}")
+    await eva.press("Skip")
+    assert "🔴 2 CEU to go in 3 days: I'll remind you every day" in eva.last_text
+    await eva.press("✅ Save")
+    await eva.send("/status")
+    assert "🔴 NASM-CPT: urgent" in eva.last_text
+    assert "1 credential: 1 urgent." in eva.last_text
