@@ -216,17 +216,22 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .post_init(post_init)
-        .post_shutdown(post_shutdown)
+        # PTB types these hooks for the base Application; ours get the RecertApplication the
+        # builder makes (application_class above).
+        .post_init(post_init)  # type: ignore[arg-type]
+        .post_shutdown(post_shutdown)  # type: ignore[arg-type]
         # Chats concurrently, each chat's updates in order: a group waiting for its turn to
         # send holds up no one else (`bot.turns`).
         .concurrent_updates(ChatOrderedProcessor())
     )
     # Without RATE_LIMIT the limiter only retries replies (see `bot.ratelimit`).
-    builder = builder.rate_limiter(TelegramLimits(pace=settings_.rate_limit))
+    # The builder's type carries the limiter's argument type (None until one is set).
+    builder = builder.rate_limiter(
+        TelegramLimits(pace=settings_.rate_limit)  # type: ignore[arg-type]
+    )
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
-    elif settings_.base_url:
+    elif settings_.base_url and settings_.base_file_url:  # both set, or neither
         builder = builder.base_url(settings_.base_url).base_file_url(settings_.base_file_url)
     application: RecertApplication = builder.build()  # type: ignore[assignment]
     persistence.bind(application.user_data)

@@ -76,7 +76,7 @@ class RecertContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
     def now(self) -> datetime:
         """The application's clock (tests move it with `bot_data["clock"]`; nobody sleeps)."""
         clock = self.bot_data.get("clock")
-        return clock() if clock is not None else datetime.now(UTC)  # type: ignore[no-any-return]
+        return clock() if clock is not None else datetime.now(UTC)
 
     @property
     def prefs(self) -> Prefs:

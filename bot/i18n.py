@@ -100,7 +100,8 @@ class Translator:
         return str(get_currency_name(currency, locale=self.locale))
 
     def number(self, value: int | float | Decimal, max_decimals: int = 2) -> str:
-        return _number_pattern(max_decimals).apply(value, self.locale)
+        text: str = _number_pattern(max_decimals).apply(value, self.locale)
+        return text
 
     def hour(self, hour: int) -> str:
         """An hour of the day as this locale writes times (9 AM, 09:00)."""

@@ -70,7 +70,7 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
                 parts.append(chat.id)
             if handler.per_user:
                 parts.append(user.id)
-            key = tuple(parts)
+            key: ConversationKey = tuple(parts)
             keyed.setdefault(json.dumps(list(key)), []).append((handler, key))
         data, rows = await self.db.run(
             lambda session: conversations.for_person(session, user.id, list(keyed))
@@ -82,7 +82,8 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
                 states = handler._conversations
                 state = stored.get((handler.name, encoded))  # type: ignore[arg-type]
                 if state is not None:
-                    states.update_no_track({key: json.loads(state)})
+                    # Typed as a plain dict; PTB keeps a TrackingDict there.
+                    states.update_no_track({key: json.loads(state)})  # type: ignore[attr-defined]
                 elif key in states:
                     states.pop(key)  # ended elsewhere (the write of None is a no-op)
         live = application.user_data[user.id]  # created empty if absent, dropped if so after

@@ -116,7 +116,8 @@ def _complete(obj: Any, depth: int) -> bool:
         return all(_complete(item, depth + 1) for item in obj)
     if not isinstance(obj, TelegramObject):
         return True
-    for name, required, allowed in _fields(type(obj)):
+    # TelegramObject is hashable; mypy reads its self-typed __hash__ as not matching Hashable.
+    for name, required, allowed in _fields(type(obj)):  # type: ignore[arg-type]
         value = getattr(obj, name, None)
         if value is None:
             if required:
@@ -141,7 +142,9 @@ def _is_of(value: Any, types: tuple[type, ...]) -> bool:
 def _fields(cls: type) -> tuple[tuple[str, bool, tuple[type, ...]], ...]:
     """(name, required, the simple types it may hold: empty when it is not simple)."""
     fields = []
-    for name, parameter in inspect.signature(cls.__init__).parameters.items():
+    # Only the signature is read, never called: which subclass defined it does not matter.
+    init = cls.__init__  # type: ignore[misc]
+    for name, parameter in inspect.signature(init).parameters.items():
         if name in ("self", "api_kwargs") or parameter.kind is parameter.VAR_KEYWORD:
             continue
         annotation = parameter.annotation

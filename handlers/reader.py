@@ -52,7 +52,8 @@ def tesseract_binary() -> str | None:
     """Where Tesseract is; None when it is not installed."""
     import pytesseract
 
-    return shutil.which(pytesseract.pytesseract.tesseract_cmd)
+    command: str = pytesseract.pytesseract.tesseract_cmd  # pytesseract has no types
+    return shutil.which(command)
 
 
 def languages_for(language: str) -> list[str]:
@@ -118,7 +119,7 @@ def pdf_pages(data: bytes) -> list[Image.Image]:
 def open_image(data: bytes) -> Image.Image:
     """A photo decoded at no more than the size needed: JPEG is drafted down while decoding."""
     try:
-        image = Image.open(io.BytesIO(data))
+        image: Image.Image = Image.open(io.BytesIO(data))
         image.draft("L", (TARGET_SIDE, TARGET_SIDE))
         if image.size[0] * image.size[1] > MAX_PIXELS:
             raise Unreadable("too many pixels")

@@ -139,15 +139,13 @@ def _entry_text(texts: dict[str, str] | None, tr: Translator) -> str | None:
 
 def after_grace_lines(tr: Translator, entry: CatalogEntry | None) -> list[str]:
     """What can still be done once the grace period is over (the body's own path)."""
-    text = _entry_text(
-        getattr(entry, "after_grace", None) or getattr(entry, "after_expiry", None), tr
-    )
+    text = _entry_text(entry.after_grace if entry is not None else None, tr)
     return [text] if text else []
 
 
 def fee_text(tr: Translator, entry: CatalogEntry | None, day_after: int) -> str | None:
     """The late fee the catalog records for this many days after the deadline, if any."""
-    for tier in getattr(entry, "late_fees", ()) or ():
+    for tier in entry.late_fees if entry is not None else ():
         if tier.from_day <= day_after <= tier.to_day:
             return tr.gettext("Late fee: about {amount} USD.").format(amount=tr.number(tier.usd))
     return None
@@ -197,7 +195,7 @@ def pace_lines(tr: Translator, standing: Standing, entry: CatalogEntry | None) -
 
 def in_grace_lines(tr: Translator, entry: CatalogEntry | None) -> list[str]:
     """What the body lets a trainer do during its grace period, in their language."""
-    text = _entry_text(getattr(entry, "in_grace", None), tr)
+    text = _entry_text(entry.in_grace if entry is not None else None, tr)
     return [text] if text else []
 
 
@@ -274,7 +272,7 @@ def uncertain_lines(
         if name in UNCERTAIN_FACTS and (computed or name not in DATE_FACTS)
     ]
     lines = []
-    if computed and not standing.card_only:
+    if computed and standing is not None and not standing.card_only:
         lines.append(
             _(
                 "(Worked out from {body}'s published rule; please compare it with your card.)"

@@ -49,7 +49,7 @@ def _reader(context: RecertContext) -> Reader:
     reader = context.bot_data.get("reader")
     if reader is None:
         reader = context.bot_data["reader"] = Reader()
-    return reader  # type: ignore[no-any-return]
+    return reader
 
 
 def prefilled(user_data: dict[Any, Any], change: str) -> dict[str, Any]:

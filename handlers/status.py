@@ -170,6 +170,18 @@ def _deadline_lines(context: RecertContext, row: Row) -> list[str]:
             if standing.state is State.IN_GRACE
             else after_grace_lines(tr, entry)
         )
+    elif standing.deadline is not None:
+        # Before the deadline: what a miss would leave (the path itself once it is near).
+        lines.append(
+            _("Grace period: a late renewal is accepted until {date}.").format(
+                date=tr.date(standing.grace_end, "long")
+            )
+            if standing.grace_end is not None
+            else _("No grace period: it lapses on the deadline.")
+        )
+        after = after_grace_lines(tr, entry)
+        if after and standing.state is State.DUE_SOON:
+            lines.append(_("After that: {text}").format(text=after[0]))
     return lines
 
 
@@ -297,7 +309,7 @@ async def send_card(update: Update, context: RecertContext) -> None:
             if end is None
             else f"{tr.date(end, 'long')} · {days_left(tr, end, today)}"
         ]
-        if standing.state is State.IN_GRACE and standing.grace_end is not None:
+        if standing.grace_end is not None and standing.state in (State.DUE_SOON, State.IN_GRACE):
             details.append(
                 tr.gettext("late renewal until {date}").format(
                     date=tr.date(standing.grace_end, "long")

@@ -174,9 +174,10 @@ async def team_command(update: Update, context: RecertContext) -> None:
             context.trainer.time_zone if context.trainer and context.trainer.time_zone else None
         ) or context.settings.default_time_zone
         language, title, now = context.tr.language, chat.title or "Team", context.now()
-        team, _created = await context.db.run(
+        set_up: tuple[Team, bool] = await context.db.run(
             lambda session: teams.set_up(session, chat_id, title, language, zone, user.id, now)
         )
+        team = set_up[0]  # unpacked into `team` mypy would keep its `Team | None`
         await _note_admins(context, team)
     elif not await is_manager(context, team, user.id):
         await message.reply_text(_("Only the team's managers can change its settings."))

@@ -269,7 +269,8 @@ async def member_status(bot: Any, db: Any, team: Team, user_id: int) -> ChatMemb
     followed once. Time-outs and flood waits are the caller's to handle."""
     for _attempt in range(2):
         try:
-            return await bot.get_chat_member(team.chat_id, user_id)
+            member: ChatMember = await bot.get_chat_member(team.chat_id, user_id)
+            return member
         except ChatMigrated as error:
             old_id, new_id = team.chat_id, error.new_chat_id
             await db.run(partial(teams.migrate, old_chat_id=old_id, new_chat_id=new_id))

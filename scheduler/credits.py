@@ -88,7 +88,7 @@ def by_category(earned: Sequence[Earned]) -> dict[str, Decimal]:
 
 def over_cap(earned: Sequence[Earned], new: Earned, rules: Fineprint) -> Decimal:
     """How much of a new credit its category's cap leaves uncounted."""
-    if not rules.caps or new.category not in rules.caps:
+    if not rules.caps or new.category is None or new.category not in rules.caps:
         return Decimal(0)
     before = by_category(earned).get(new.category, Decimal(0))
     cap = rules.caps[new.category]

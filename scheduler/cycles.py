@@ -39,6 +39,9 @@ class Rule:
     cycle_months: int | None = None
     units_required: Decimal | None = None
     grace_period_days: int | None = None
+    # The grace period in calendar months where the body says "a year" or "six months": a
+    # count of days would end it a day early across a leap day.
+    grace_months: int | None = None
     period_anchor: date | None = None
     period_years: int | None = None
     # (certified before, units owed) bands for the anchor period, oldest first (NSCA).
@@ -134,6 +137,8 @@ def grace_end(rule: Rule, deadline: date) -> date | None:
         month, day = rule.grace_end
         candidate = _month_day(deadline.year, month, day)
         return candidate if candidate > deadline else _month_day(deadline.year + 1, month, day)
+    if rule.grace_months:
+        return deadline + relativedelta(months=rule.grace_months)
     if rule.grace_period_days:
         return deadline + timedelta(days=rule.grace_period_days)
     return None

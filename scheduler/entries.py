@@ -44,7 +44,6 @@ class CatalogEntry:
     uncertain: tuple[str, ...]
     last_checked: date
     sources: tuple[str, ...]
-    after_expiry: dict[str, str]
     # What can still be done in the grace period, and what remains after it, per language.
     in_grace: dict[str, str] = field(default_factory=dict)
     after_grace: dict[str, str] = field(default_factory=dict)

@@ -110,6 +110,8 @@ async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) ->
     data = application.bot_data
     db, catalog = data["db"], data["catalog"]
     team = run.team
+    team_id = team.id
+    assert team_id is not None  # a stored team
     today = now.astimezone(ZoneInfo(team.time_zone)).date()
     if run.check:
         await _refresh_admins(application, team)
@@ -118,7 +120,7 @@ async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) ->
         members = teams.roster(session, team, catalog, now)
         alerts: list[tuple[str, Mention]] = []
         if run.check:
-            recorded = teams.recorded_alerts(session, team.id)
+            recorded = teams.recorded_alerts(session, team_id)
             for member in members:
                 for credential in member.credentials:
                     if credential.end is None:
@@ -126,7 +128,7 @@ async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) ->
                     said = recorded.get((credential.credential_id, credential.end), set())
                     kind = alert_owed(credential, member.joined_on, today, said)
                     if kind and teams.claim_alert(
-                        session, team.id, credential.credential_id, credential.end, kind
+                        session, team_id, credential.credential_id, credential.end, kind
                     ):
                         alerts.append((kind, Mention(member, credential)))
         renewed = (
@@ -162,7 +164,7 @@ async def _team_run(application: AnyApp, run: Run, now: datetime, tick: Tick) ->
                 keys = [(m.credential.credential_id, m.credential.end, k) for k, m in alerts]
                 retry = partial(
                     teams.retry_run,
-                    team_id=team.id,
+                    team_id=team_id,
                     at=now + wait,
                     digest=run.digest,
                     check=run.check,

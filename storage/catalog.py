@@ -82,6 +82,7 @@ def _entry(raw: dict[str, Any], default_checked: date) -> CatalogEntry:
         cycle_months=raw.get("cycle_months"),
         units_required=_decimal(raw.get("units_required")),
         grace_period_days=raw.get("grace_period_days"),
+        grace_months=raw.get("grace_months"),
         grace_end=grace_end,
         credits_until_days=raw.get("credits_until_days"),
         period_anchor=date.fromisoformat(raw["period_anchor"]) if "period_anchor" in raw else None,
@@ -99,9 +100,12 @@ def _entry(raw: dict[str, Any], default_checked: date) -> CatalogEntry:
     if not sources and not (raw.get("ask_card_date") and set(uncertain) >= UNCERTAIN_FIELDS):
         # Without a source nothing is a fact: every rule is unverified and the card decides.
         raise ValueError(f"catalog entry {entry_id}: every fact needs a source")
-    if grace_end is not None and rule.grace_period_days is not None:
-        raise ValueError(f"catalog entry {entry_id}: grace_end or grace_period_days, not both")
-    has_grace = bool(rule.grace_period_days) or grace_end is not None
+    windows = (grace_end, rule.grace_period_days, rule.grace_months)
+    if sum(window is not None for window in windows) > 1:
+        raise ValueError(
+            f"catalog entry {entry_id}: one of grace_end, grace_months, grace_period_days"
+        )
+    has_grace = bool(rule.grace_period_days) or bool(rule.grace_months) or grace_end is not None
     if not raw.get("after_grace"):
         raise ValueError(f"catalog entry {entry_id}: after_grace is required")
     if has_grace and not raw.get("in_grace"):
@@ -126,7 +130,6 @@ def _entry(raw: dict[str, Any], default_checked: date) -> CatalogEntry:
         uncertain=uncertain,
         last_checked=date.fromisoformat(checked) if checked else default_checked,
         sources=sources,
-        after_expiry=dict(raw.get("after_expiry", {})),
         in_grace=dict(raw.get("in_grace", {})),
         after_grace=dict(raw["after_grace"]),
         grace_end=grace_end,

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import bindparam, func, update
+from sqlalchemy import select as select_rows
 from sqlmodel import Session, col, select
 
 from scheduler.credits import Earned, Fineprint, counted
@@ -104,7 +105,7 @@ def rule_for(credential: Credential, catalog: Catalog) -> Rule:
 _credit = Credit.__table__.c  # type: ignore[attr-defined]
 # Every credit of a trainer's credentials, as plain rows: the core says which count.
 _CREDITS_OF = (
-    select(
+    select_rows(  # SQLAlchemy's: SQLModel's select is typed for at most four columns
         _credit.credential_id, _credit.units, _credit.earned_on, _credit.title, _credit.category
     )
     .where(_credit.credential_id.in_(bindparam("ids", expanding=True)))

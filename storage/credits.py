@@ -113,7 +113,8 @@ def units_for(credential: Credential, amount: Amount, catalog: Catalog) -> Decim
 
 # The credits a cycle counts, as the fine print needs them; built once (see `_STATUS_CREDITS`).
 _CYCLE_EARNED = (
-    select(Credit.units, Credit.earned_on, Credit.title, Credit.category)
+    # SQLModel's select refuses optional columns in its types; the rows may hold None.
+    select(Credit.units, Credit.earned_on, Credit.title, Credit.category)  # type: ignore[call-overload]
     .where(
         Credit.credential_id == bindparam("credential_id"),
         col(Credit.earned_on) >= bindparam("start"),
@@ -334,7 +335,8 @@ class Progress:
 # Only the columns the status needs, as plain rows, built once: building the statement and an
 # ORM object per credit cost SQLAlchemy more than the query itself.
 _credit = Credit.__table__.c  # type: ignore[attr-defined]
-_STATUS_CREDITS = select(
+# SQLModel's select is typed for at most four columns (SQLAlchemy's takes any number).
+_STATUS_CREDITS = select(  # type: ignore[call-overload]
     _credit.credential_id,
     _credit.units,
     _credit.earned_on,

@@ -103,7 +103,9 @@ class Database:
             for attempt, pause in enumerate((*RECONNECT_PAUSES, None)):
                 try:
                     async with AsyncSession(self.async_engine, expire_on_commit=False) as session:
-                        result: T = await session.run_sync(work)
+                        # SQLModel's AsyncSession runs `work` on its own Session, which
+                        # SQLAlchemy's inherited signature types as the base class.
+                        result: T = await session.run_sync(work)  # type: ignore[arg-type]
                         await session.commit()
                         return result
                 except DBAPIError as error:
@@ -178,6 +180,9 @@ class Batched(Generic[Item]):
             self._writer = asyncio.ensure_future(self._write_all())
         await written
 
+    def _unit(self, items: list[Item]) -> UnitOfWork[None]:
+        return lambda session: self._write(session, items)
+
     async def _write_all(self) -> None:
         try:
             while self._pending:
@@ -185,7 +190,7 @@ class Batched(Generic[Item]):
                 del self._pending[: self._most]
                 items = [item for item, _future in batch]
                 try:
-                    await self._db.run(functools.partial(self._write, items=items))
+                    await self._db.run(self._unit(items))
                 except Exception as error:
                     for _item, future in batch:
                         if not future.done():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func
+from sqlalchemy import ColumnElement, delete, func
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -53,7 +53,7 @@ class Footprint:
         )
 
 
-def _key_is_theirs(user_id: int) -> object:
+def _key_is_theirs(user_id: int) -> ColumnElement[bool]:
     # PTB's conversation key is (chat id, user id), stored as the JSON "[chat, user]".
     return col(ConversationState.key).like(f"%, {int(user_id)}]")
 
@@ -125,5 +125,5 @@ def erase(session: Session, user_id: int) -> Footprint:
         delete(UserData).where(col(UserData.user_id) == user_id),
         delete(Trainer).where(col(Trainer.id) == user_id),
     ):
-        session.exec(statement)  # type: ignore[call-overload]
+        session.exec(statement)
     return found

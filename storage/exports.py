@@ -249,7 +249,8 @@ def deadlines_ics(calendar_name: str, deadlines: Sequence[Deadline], now: dateti
             alarm.add("trigger", timedelta(days=-days))
             event.add_component(alarm)
         calendar.add_component(event)
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()  # icalendar is untyped here
+    return ical
 
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select as select_rows
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -70,15 +71,22 @@ class _Batch:
 
 
 def _read_batch(session: Session, credentials: list[Credential]) -> _Batch:
-    by_id = {c.id: c for c in credentials}
+    by_id = {c.id: c for c in credentials if c.id is not None}  # stored rows: all have one
     ids = list(by_id)
     recorded: dict[int, dict[str, Nudge]] = {i: {} for i in ids}
     for nudge in session.exec(select(Nudge).where(col(Nudge.credential_id).in_(ids))):
         if nudge.cycle_end == by_id[nudge.credential_id].cycle_end:
             recorded[nudge.credential_id][nudge.milestone] = nudge
     earned: dict[int, list[Earned]] = {i: [] for i in ids}
+    # Plain rows through SQLAlchemy's select: SQLModel's is typed for at most four columns.
     rows = session.execute(
-        select(Credit.credential_id, Credit.units, Credit.earned_on, Credit.title, Credit.category)
+        select_rows(
+            col(Credit.credential_id),
+            col(Credit.units),
+            col(Credit.earned_on),
+            col(Credit.title),
+            col(Credit.category),
+        )
         .where(col(Credit.credential_id).in_(ids))
         .order_by(col(Credit.earned_on), col(Credit.id))
     )
@@ -89,9 +97,9 @@ def _read_batch(session: Session, credentials: list[Credential]) -> _Batch:
     held: dict[int, list[tuple[str | None, date | None]]] = {}
     trainer_ids = {c.trainer_id for c in credentials}
     for trainer_id, catalog_id, cycle_end in session.execute(
-        select(Credential.trainer_id, Credential.catalog_id, Credential.cycle_end).where(
-            col(Credential.trainer_id).in_(trainer_ids)
-        )
+        select_rows(
+            col(Credential.trainer_id), col(Credential.catalog_id), col(Credential.cycle_end)
+        ).where(col(Credential.trainer_id).in_(trainer_ids))
     ):
         held.setdefault(trainer_id, []).append((catalog_id, cycle_end))
     return _Batch(recorded, earned, held)
@@ -132,9 +140,11 @@ def _expired_leases(session: Session, now: datetime, worker: str, limit: int) ->
     )
     taken = session.execute(
         update(Nudge)
-        .where(col(Nudge.id).in_(stale), Nudge.status == "claimed", col(Nudge.lease_until) < now)
+        .where(
+            col(Nudge.id).in_(stale), col(Nudge.status) == "claimed", col(Nudge.lease_until) < now
+        )
         .values(claimed_by=worker, lease_until=now + LEASE, attempts=Nudge.attempts + 1)
-        .returning(Nudge.id)
+        .returning(col(Nudge.id))
     ).scalars()
     ids = list(taken)
     return list(session.exec(select(Nudge).where(col(Nudge.id).in_(ids)))) if ids else []
@@ -395,7 +405,11 @@ def keep_lease(session: Session, nudge_id: int, worker: str, now: datetime) -> b
     copy may have taken the nudge over."""
     taken = session.execute(
         update(Nudge)
-        .where(col(Nudge.id) == nudge_id, Nudge.claimed_by == worker, Nudge.status == "claimed")
+        .where(
+            col(Nudge.id) == nudge_id,
+            col(Nudge.claimed_by) == worker,
+            col(Nudge.status) == "claimed",
+        )
         .values(lease_until=now + LEASE)
     )
     return taken.rowcount == 1  # type: ignore[attr-defined,no-any-return]

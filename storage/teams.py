@@ -444,6 +444,7 @@ def claim_due(
         before = last_on = team.last_digest_on
         digest_due = old_digest is not None and old_digest <= now
         check_due = old_check is not None and old_check <= now
+        values: dict[str, date | datetime | None]
         new_digest, values = old_digest, {}
         if old_digest is not None and digest_due:
             # The week is that of the day it was owed (a digest sent late after a pause is
@@ -555,7 +556,8 @@ def claim_escalations(
     """Sharing members who left their day-of reminder unanswered for a day: one escalation
     per team and cycle, claimed as a TeamAlert row. Reads the nudges table the sweep writes.
     `skip` names escalations given back in this tick (they wait for the next one)."""
-    rows = session.exec(
+    # Any: the name is reused below for manager rows (left to the file's owner to rename).
+    rows: Any = session.exec(
         select(Nudge, Credential, Team, Trainer.name)
         .join(Credential, col(Credential.id) == Nudge.credential_id)
         .join(TeamMember, col(TeamMember.trainer_id) == Credential.trainer_id)
@@ -576,12 +578,13 @@ def claim_escalations(
                 col(TeamAlert.team_id) == Team.id,
                 col(TeamAlert.credential_id) == Credential.id,
                 col(TeamAlert.cycle_end) == Nudge.cycle_end,
-                TeamAlert.kind == "escalated",
+                # SQLModel types a column compared with a value as a bool.
+                TeamAlert.kind == "escalated",  # type: ignore[arg-type]
             ),
         )
         .limit(limit + len(skip))
     ).all()
-    found = []
+    found: list[Escalation] = []
     for nudge, credential, team, name in rows:
         if len(found) >= limit or (team.id, credential.id, nudge.cycle_end) in skip:
             continue

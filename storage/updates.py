@@ -23,14 +23,14 @@ def claim(session: Session, update_id: int, now: datetime) -> Claim:
     elsewhere, its lease not over)."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    inserted = session.exec(  # type: ignore[call-overload]
+    inserted = session.exec(
         insert(SeenUpdate)
         .values(update_id=update_id, done=False, lease_until=now + LEASE, seen_at=now)
         .on_conflict_do_nothing(index_elements=["update_id"])
     )
     if inserted.rowcount == 1:
         return "mine"
-    taken = session.exec(  # type: ignore[call-overload]
+    taken = session.exec(
         update(SeenUpdate)
         .where(
             col(SeenUpdate.update_id) == update_id,
@@ -46,14 +46,12 @@ def claim(session: Session, update_id: int, now: datetime) -> Claim:
 
 
 def finish(session: Session, update_id: int) -> None:
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(SeenUpdate).where(col(SeenUpdate.update_id) == update_id).values(done=True)
     )
 
 
 def prune(session: Session, now: datetime) -> int:
     """Forget updates Telegram will never post again."""
-    result = session.exec(  # type: ignore[call-overload]
-        delete(SeenUpdate).where(col(SeenUpdate.seen_at) < now - KEEP)
-    )
+    result = session.exec(delete(SeenUpdate).where(col(SeenUpdate.seen_at) < now - KEEP))
     return int(result.rowcount)

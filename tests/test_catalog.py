@@ -59,8 +59,10 @@ def test_every_entry_is_sourced_dated_and_translated(catalog: Catalog) -> None:
             assert entry.ask_card_date and set(entry.uncertain) == UNCERTAIN_FIELDS, entry.id
             assert "No source" in entry.notes or "not in the research" in entry.notes, entry.id
         assert entry.last_checked in RESEARCH_PASSES, entry.id
-        assert set(entry.after_expiry) == set(LANGUAGES), entry.id
-        assert all(text.strip() for text in entry.after_expiry.values()), entry.id
+        assert set(entry.after_grace) == set(LANGUAGES), entry.id
+        assert all(text.strip() for text in entry.after_grace.values()), entry.id
+        if entry.rule.grace_period_days or entry.rule.grace_months or entry.grace_end:
+            assert set(entry.in_grace) == set(LANGUAGES), entry.id
         assert entry.confidence in ("high", "medium", "low"), entry.id
     cpr_bodies = ["AHA", "Red Cross", "ASTI", "ECSI", "ERC"]
     assert catalog.bodies()[-len(cpr_bodies) :] == cpr_bodies  # CPR/AED providers last
@@ -71,7 +73,11 @@ def test_every_entry_says_what_remains_after_grace_in_every_language(catalog: Ca
     for entry in catalog:
         assert set(entry.after_grace) == set(LANGUAGES), entry.id
         assert all(text.strip() for text in entry.after_grace.values()), entry.id
-        has_grace = bool(entry.rule.grace_period_days) or entry.grace_end is not None
+        has_grace = (
+            bool(entry.rule.grace_period_days)
+            or bool(entry.rule.grace_months)
+            or entry.grace_end is not None
+        )
         if has_grace:
             assert set(entry.in_grace) == set(LANGUAGES), entry.id
             assert all(text.strip() for text in entry.in_grace.values()), entry.id
@@ -103,6 +109,8 @@ def test_every_uncertain_name_is_a_field(catalog: Catalog) -> None:
 def test_late_fees_are_inside_the_late_window(catalog: Catalog) -> None:
     for entry in catalog:
         window = entry.rule.grace_period_days
+        if entry.rule.grace_months:
+            window = {6: 184, 12: 366}[entry.rule.grace_months]  # the longest such span
         if entry.grace_end is not None:
             window = 182  # 31 December to 30 June in a leap year, the longest such window
         for fee in entry.late_fees:
@@ -132,7 +140,8 @@ def test_nasm_credits_count_90_days_after_expiry(catalog: Catalog) -> None:
         assert entry is not None
         assert entry.credits_until_days == 90, entry_id
         assert entry.late_fees == tiers, entry_id
-        assert entry.rule.grace_period_days == 365, entry_id
+        # "Up to one year after expiry": a calendar year, not 365 days (leap years).
+        assert (entry.rule.grace_months, entry.rule.grace_period_days) == (12, None), entry_id
     cpt = catalog.get("nasm-cpt")
     assert cpt is not None
     assert "late_fees" in cpt.uncertain  # from an older guideline copy
@@ -170,7 +179,7 @@ def test_pma_16_cecs_every_two_years_six_months_grace(catalog: Catalog) -> None:
         Decimal("16"),
         "CEC",
     )
-    assert pma.rule.grace_period_days == 183  # six months, counted as for ACE
+    assert pma.rule.grace_months == 6  # six calendar months, as for ACE
     assert pma.late_fees == (LateFee(1, 183, Decimal("75")),)
     assert pma.ask_card_date and set(pma.uncertain) == UNCERTAIN_FIELDS  # no address: verify
 
@@ -231,9 +240,6 @@ units_required = 2.0
 sources = ["https://x.example/renew"]
 {extra}
 
-[credential.after_expiry]
-en = "expired"
-
 [credential.after_grace]
 en = "after"
 es = "después"
@@ -278,7 +284,6 @@ def test_loader_reads_the_new_fields(tmp_path: Path) -> None:
     assert entry.renewal_fee_usd == Decimal("60")
     assert entry.in_grace == {"en": "renew late", "es": "renueva tarde", "ru": "продлите"}
     assert entry.after_grace == {"en": "after", "es": "después", "ru": "после"}
-    assert entry.after_expiry == {"en": "expired"}  # still read as before
     assert entry.uncertain == ("grace_end", "late_fees", "reinstatement_fee_usd")
     assert entry.check_url == "https://x.example/check"
     assert entry.last_checked == date(2026, 12, 2)
@@ -300,7 +305,8 @@ def test_loader_defaults_and_check_url_fallbacks(tmp_path: Path) -> None:
         ('uncertain = ["Late_fees"]', "unknown uncertain"),
         ('grace_end = "6/30"', "not MM-DD"),
         ('grace_end = "02-30"', "not MM-DD"),
-        ('grace_end = "06-30"\ngrace_period_days = 181', "not both"),
+        ('grace_end = "06-30"\ngrace_period_days = 181', "one of grace_end"),
+        ("grace_months = 6\ngrace_period_days = 183", "one of grace_end"),
         ("grace_period_days = 90", "needs in_grace"),
         (
             "late_fees = [ { from_day = 1, to_day = 90, usd = 30 },"

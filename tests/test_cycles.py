@@ -149,3 +149,12 @@ def test_card_only_has_no_expiry_unless_the_card_says() -> None:
 def test_standing(today: date, expected: State) -> None:
     cycle = Cycle(date(2025, 3, 15), date(2027, 3, 15), Decimal("2.0"))
     assert state_of(NASM, cycle, today) is expected
+
+
+def test_a_grace_of_a_year_is_a_calendar_year_across_a_leap_day() -> None:
+    # NASM and ISSA: "up to one year after expiry"; 365 days would end it on 29 September.
+    year = Rule(CycleEnd.ANNIVERSARY, 24, Decimal(2), grace_months=12)
+    assert grace_end(year, date(2027, 9, 30)) == date(2028, 9, 30)
+    assert grace_end(year, date(2028, 2, 29)) == date(2029, 2, 28)
+    six = Rule(CycleEnd.ANNIVERSARY, 24, Decimal(2), grace_months=6)  # ACE, PMA
+    assert grace_end(six, date(2027, 8, 31)) == date(2028, 2, 29)

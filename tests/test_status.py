@@ -75,6 +75,8 @@ async def test_status_in_english(bot: Bot) -> None:
     nasm = text.split("NASM-CPT: ", 1)[1].split("\n\n")[0]
     assert nasm.startswith("due soon")
     assert "(in 60 days)" in nasm
+    # Before the deadline: what a miss would leave, and (due soon) the path after the grace.
+    assert "Grace period: a late renewal is accepted until" in nasm and "After that: " in nasm
     assert "Credits: 0.5 CEU of 2 CEU" in nasm and "▰▰▱▱▱▱▱▱▱▱ 25%" in nasm
     assert "Behind pace: 1.5 CEU to go, about 0.76 CEU a month." in nasm
     assert "before NASM-CPT is due: renew it first" in nasm  # the AHA card ends sooner
@@ -90,6 +92,7 @@ async def test_status_in_english(bot: Bot) -> None:
     assert set(needed.split(", ")) == {"NASM-CPT", "ACE-CPT", "NCSF-CPT", "CSCS"}
     cscs = text.split("CSCS: ", 1)[1]
     assert cscs.startswith("on track")  # 1 of 6 CEU a month into three years
+    assert "After that: " not in cscs.split("\n\n")[0]  # far off: the grace line alone
     assert "Categories: no category 1" in cscs
 
     await ana.press("🖼 As a picture")
