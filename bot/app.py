@@ -38,7 +38,9 @@ from handlers import (
     basics,
     bind_conversations,
     credentials,
+    event,
     exports,
+    hiring,
     history,
     log,
     nudges,
@@ -135,6 +137,9 @@ def register_handlers(application: RecertApplication) -> None:
     application.add_handlers(
         [
             *team.handlers(),
+            # Issue 17: in-house events and hiring; their deep links are /starts too.
+            *event.handlers(),
+            *hiring.handlers(),
             *start.handlers(),
             *add.handlers(),
             # Before /log's "a photo sent on its own": at "Edit dates" a photo is the card.

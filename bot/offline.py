@@ -227,6 +227,11 @@ class OfflineBotAPI(BaseRequest):
         self.users: dict[int, dict[str, Any]] = {}
         self.files: dict[str, StoredFile] = {}
         self.blocked: set[int] = set()
+        # People who never opened the bot's private chat: it may not write to them first,
+        # except to one who asked to join a group it administers (Telegram allows that).
+        self.strangers: set[int] = set()
+        # Join requests waiting for an administrator: (chat id, user id).
+        self.join_requests: set[tuple[int, int]] = set()
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.answered_callbacks: dict[str, dict[str, Any]] = {}
         self.on_bot_message = on_bot_message
@@ -374,6 +379,12 @@ class OfflineBotAPI(BaseRequest):
     def _check_can_send(self, chat: Chat) -> None:
         if chat.info["type"] == "private" and chat.id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if (
+            chat.info["type"] == "private"
+            and chat.id in self.strangers
+            and not any(user_id == chat.id for _chat_id, user_id in self.join_requests)
+        ):
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         if chat.info.get("migrated_to"):
             raise ApiError(
                 400,
@@ -593,6 +604,35 @@ class OfflineBotAPI(BaseRequest):
             if member["status"] in ("creator", "administrator")
         ]
 
+    def _decide_join_request(self, params: dict) -> tuple[Chat, int]:
+        """The checks Telegram makes before a join request is decided: the bot administers
+        the group with the "invite users" right, and the request is still waiting."""
+        chat = self.chat(params["chat_id"])
+        self._check_not_migrated(chat)
+        user_id = int(params["user_id"])
+        me = member_json(self.bot_user, chat.members.get(self.bot_user["id"], {"status": "left"}))
+        if me["status"] != "creator" and not (
+            me["status"] == "administrator" and me.get("can_invite_users")
+        ):
+            raise ApiError(400, "Bad Request: CHAT_ADMIN_REQUIRED")
+        if (chat.id, user_id) not in self.join_requests:
+            if chat.members.get(user_id, {}).get("status") in ("member", "administrator"):
+                raise ApiError(400, "Bad Request: USER_ALREADY_PARTICIPANT")
+            raise ApiError(400, "Bad Request: HIDE_REQUESTER_MISSING")
+        self.join_requests.discard((chat.id, user_id))
+        return chat, user_id
+
+    def api_approveChatJoinRequest(self, params: dict, uploads: dict) -> bool:
+        """The applicant becomes a member (the member update Telegram sends is not
+        delivered: the bot acts on nothing in it)."""
+        chat, user_id = self._decide_join_request(params)
+        chat.members[user_id] = {"status": "member"}
+        return True
+
+    def api_declineChatJoinRequest(self, params: dict, uploads: dict) -> bool:
+        self._decide_join_request(params)
+        return True
+
     @staticmethod
     def _check_not_migrated(chat: Chat) -> None:
         if chat.info.get("migrated_to"):
@@ -721,6 +761,25 @@ class OfflineBotAPI(BaseRequest):
         await self._member_changed(chat, person.id, "left" if by is None else "kicked", actor.user)
         await self._service(chat, actor.user, {"left_chat_member": person.user})
 
+    async def request_join(self, chat: Chat, person: Person) -> None:
+        """`person` asks to join a group that takes join requests: a `chat_join_request`
+        reaches the bot when it administers the group with the "invite users" right."""
+        self.join_requests.add((chat.id, person.id))
+        me = member_json(self.bot_user, chat.members.get(self.bot_user["id"], {"status": "left"}))
+        if me["status"] == "creator" or (
+            me["status"] == "administrator" and me.get("can_invite_users")
+        ):
+            await self.deliver(
+                {
+                    "chat_join_request": {
+                        "chat": chat.info,
+                        "from": person.user,
+                        "user_chat_id": person.id,
+                        "date": self._now(),
+                    }
+                }
+            )
+
     async def rename(self, chat: Chat, by: Person, title: str) -> None:
         chat.info["title"] = title
         await self._service(chat, by.user, {"new_chat_title": title})
@@ -812,6 +871,8 @@ class Person:
 
     async def _send_message(self, chat: Chat, content: dict[str, Any]) -> list[dict[str, Any]]:
         await self.api.save_files()  # a photo or document this person is sending
+        if chat.id == self.id:
+            self.api.strangers.discard(self.id)  # they opened the private chat
         before = len(chat.messages)
         message = self.api._append(chat, {"from": self.user, **content})
         await self.api.deliver({"message": message})

@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import RecertContext
-from handlers import USER_ID, command, parse_id, show
+from handlers import USER_ID, command, event, parse_id, show
 from handlers.render import progress_bar
 from handlers.team_common import (
     GROUP_MESSAGE,
@@ -123,6 +123,8 @@ async def show_roster(update: Update, context: RecertContext, team: Team, page: 
         lines.append(line)
     if pages > 1:
         lines.append(_("Page {page} of {pages}").format(page=page + 1, pages=pages))
+    # Issue 17 (in-house CE, owned by handlers/event.py): who attended the latest events.
+    lines += await event.roster_lines(context, team)
     rows = [
         [button_of(member.name[:40], f"m:{team.id}:{member.trainer_id}:{page}")]
         for member in shown

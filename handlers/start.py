@@ -16,6 +16,7 @@ from bot.context import RecertContext
 from bot.i18n import LANGUAGE_NAMES, Translator
 from handlers import SENT_NOT_TEXT, TYPED, command, conversation, drop_buttons
 from handlers.basics import cancel
+from handlers.hiring import add_to_group_button
 from handlers.timezone import ask_time_zone, save_zone, time_zone_handlers
 from storage import trainers
 
@@ -68,7 +69,9 @@ async def start(update: Update, context: RecertContext) -> int:
             + _(
                 "Send /status to see them, /help for everything I can do, or /settings to "
                 "change your language, time zone or reminder hour."
-            )
+            ),
+            # Issue 17: a gym manager adds the bot to the trainers' group from here.
+            reply_markup=InlineKeyboardMarkup([[add_to_group_button(context)]]),
         )
         return ConversationHandler.END
     await chat.send_message(

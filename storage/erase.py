@@ -17,6 +17,8 @@ from storage.models import (
     ConversationState,
     Credential,
     Credit,
+    EventAttendance,
+    JoinRequest,
     Nudge,
     PastCycle,
     TeamAlert,
@@ -120,6 +122,9 @@ def erase(session: Session, user_id: int) -> Footprint:
         delete(PastCycle).where(col(PastCycle.credential_id).in_(credential_ids)),
         delete(Credential).where(col(Credential.trainer_id) == user_id),
         delete(TeamMember).where(col(TeamMember.trainer_id) == user_id),
+        # Issue 17: their attendance at team events and their join requests.
+        delete(EventAttendance).where(col(EventAttendance.trainer_id) == user_id),
+        delete(JoinRequest).where(col(JoinRequest.user_id) == user_id),
         delete(TeamManager).where(col(TeamManager.user_id) == user_id),
         delete(ConversationState).where(_key_is_theirs(user_id)),
         delete(UserData).where(col(UserData.user_id) == user_id),

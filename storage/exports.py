@@ -327,3 +327,55 @@ def audit_zip(
         for name, data in proofs:
             put("proofs/" + proof_names.claim(name, "proof"), data)
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class AttendanceRow:
+    event: str
+    held_on: date
+    provider: str | None
+    code: str | None
+    manager: str
+    attendee: str
+    confirmed_at: datetime
+    credential: str | None
+    units: Decimal | None
+    unit_name: str | None
+
+
+ATTENDANCE_COLUMNS = (
+    "event",
+    "date",
+    "provider",
+    "approval_code",
+    "manager",
+    "attendee",
+    "confirmed_at_utc",
+    "credential",
+    "units_logged",
+    "unit",
+)
+
+
+def attendance_csv(headers: Sequence[str], rows: Sequence[AttendanceRow]) -> bytes:
+    """Who attended a team event, one row per credential it was logged to (a petition to a
+    body lists its attendees), in ATTENDANCE_COLUMNS order."""
+    return _csv(
+        headers,
+        ATTENDANCE_COLUMNS,
+        (
+            [
+                _text(row.event),
+                _day(row.held_on),
+                _text(row.provider),
+                _text(row.code),
+                _text(row.manager),
+                _text(row.attendee),
+                row.confirmed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+                _text(row.credential),
+                _number(row.units),
+                _text(row.unit_name),
+            ]
+            for row in rows
+        ),
+    )

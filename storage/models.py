@@ -270,3 +270,67 @@ class SeenUpdate(SQLModel, table=True):
     done: bool = Field(default=False)
     lease_until: datetime = Field(sa_type=UTCDateTime)
     seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class TeamEvent(SQLModel, table=True):
+    """An in-house course a manager posted in the team's group (`/event`): what it counts,
+    per certifying body, as JSON `{"NASM": ["0.2", false]}` (units, in hours or not)."""
+
+    __tablename__ = "team_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(
+        sa_column=Column(ForeignKey("teams.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    title: str = Field(max_length=200)
+    held_on: date
+    provider: str | None = Field(default=None, max_length=120)
+    code: str | None = Field(default=None, max_length=32)  # the body's approval code
+    units: str = Field(sa_type=Text)
+    manager_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    manager_name: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class EventAttendance(SQLModel, table=True):
+    """A member's confirmed attendance at a team event: the credits it logged share `batch`,
+    and the attendance record sent to them is their proof (`proof_file_id`). One per person
+    and event: the unique row is the claim, so a double tap logs once."""
+
+    __tablename__ = "event_attendance"
+    __table_args__ = (UniqueConstraint("event_id", "trainer_id", name="uq_event_attendance"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(
+        sa_column=Column(ForeignKey("team_events.id", ondelete="CASCADE"), nullable=False)
+    )
+    trainer_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("trainers.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    batch: str | None = Field(default=None, max_length=32)
+    proof_file_id: str | None = Field(default=None, max_length=256)
+    confirmed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class JoinRequest(SQLModel, table=True):
+    """Someone asked to join a team's group (a group that takes join requests). `consent`:
+    None until they answer, then whether they agreed to share; `status`: "pending",
+    "approved" or "declined". Keyed by the Telegram user: an applicant may never have
+    started the bot (no trainer row yet)."""
+
+    __tablename__ = "join_requests"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", name="uq_join_request"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(
+        sa_column=Column(ForeignKey("teams.id", ondelete="CASCADE"), nullable=False)
+    )
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    name: str = Field(max_length=128)
+    consent: bool | None = Field(default=None)
+    status: str = Field(default="pending", max_length=16)
+    decided_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,7 +1,7 @@
 """credits.cost_currency and trainers.currency: costs kept with their currency
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009_events_hiring
 Create Date: 2026-12-02 17:20:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009_events_hiring"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
