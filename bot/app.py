@@ -36,7 +36,6 @@ from bot.turns import ChatOrderedProcessor
 from handlers import (
     add,
     basics,
-    bind_conversations,
     credentials,
     event,
     exports,
@@ -50,6 +49,14 @@ from handlers import (
     start,
     status,
     team,
+)
+from handlers.feature import (
+    Feature,
+    commands,
+    personal_commands,
+    private_buttons,
+    reads_trainer,
+    routing,
 )
 from handlers.loader import load_trainer
 from scheduler.jobs import drain, schedule
@@ -126,45 +133,55 @@ def zone_index() -> ZoneIndex:
     return ZoneIndex.build(LANGUAGES)
 
 
-def register_handlers(application: RecertApplication) -> None:
-    """The routing table, in order."""
-    # Group -1 runs first for every update: load the trainer and their language.
-    application.add_handlers(basics.guards(), group=-2)
+# Every feature, in the order of the menus and /help; their handlers are tried in this order
+# too, those that route first (`Feature.routes_first`) before the others.
+FEATURES: tuple[Feature, ...] = (
+    start.FEATURE,
+    add.FEATURE,
+    status.FEATURE,
+    log.FEATURE,
+    snap.FEATURE,
+    credentials.FEATURE,
+    history.FEATURE,
+    nudges.FEATURE,
+    exports.FEATURE,
+    settings.FEATURE,
+    team.FEATURE,
+    event.FEATURE,
+    hiring.FEATURE,
+    privacy.FEATURE,
+    basics.FEATURE,
+)
+
+
+def register_handlers(
+    application: RecertApplication, features: tuple[Feature, ...] = FEATURES
+) -> None:
+    """The routing table, derived from the features' declarations."""
+    application.bot_data.update(commands=commands(features), reads_trainer=reads_trainer(features))
+    # Group -2 runs first: a private-only feature's button pressed outside a private chat.
+    application.add_handlers(basics.guards(private_buttons(features)), group=-2)
+    # Group -1 runs next for every update: load the trainer and their language.
     application.add_handler(TypeHandler(Update, load_trainer), group=-1)
-    # Group 0, first match wins: conversations before the commands they share words with
-    # (a conversation's /cancel must win over the global one), the catch-alls last. Teams come
-    # first: their Join link is a /start with a payload, and chat-life updates are theirs.
+    # Group 0, first match wins: each feature's handlers (a conversation before the commands it
+    # shares words with: its /cancel wins over the global one), then a trainer's own commands
+    # sent in a group, then what nothing took.
     application.add_handlers(
         [
-            *team.handlers(),
-            # Issue 17: in-house events and hiring; their deep links are /starts too.
-            *event.handlers(),
-            *hiring.handlers(),
-            *start.handlers(),
-            *add.handlers(),
-            # Before /log's "a photo sent on its own": at "Edit dates" a photo is the card.
-            *credentials.handlers(),
-            *log.handlers(),
-            *snap.handlers(),
-            *status.handlers(),
-            *history.handlers(),
-            *nudges.handlers(),
-            *exports.handlers(),
-            *privacy.handlers(),
-            *settings.handlers(),
-            *basics.handlers(),
-            *basics.group_handlers(),
+            *(handler for feature in routing(features) for handler in feature.handlers()),
+            *basics.group_handlers(personal_commands(features)),
             *basics.last_resort_handlers(),
         ]
     )
-    bind_conversations(application)
     application.add_error_handler(on_error)
 
 
 async def post_init(application: RecertApplication) -> None:
     """Start-up, after PTB's initialize: the zone index and the command menus."""
     application.bot_data["zones"] = await asyncio.to_thread(zone_index)
-    await register_menus(application.bot, application.bot_data["i18n"])
+    await register_menus(
+        application.bot, application.bot_data["i18n"], application.bot_data["commands"]
+    )
     schedule(application, application.bot_data["settings"].sweep_interval)
     # Digests, alerts and escalations tick at the same interval (SWEEP_INTERVAL=0: neither).
     schedule_teams(application, application.bot_data["settings"].sweep_interval)
@@ -205,6 +222,7 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     i18n: I18n | None = None,
     catalog: Catalog | None = None,
+    features: tuple[Feature, ...] = FEATURES,
 ) -> RecertApplication:
     db = Database(settings_.database_url)
     persistence = DatabasePersistence(db)
@@ -247,5 +265,5 @@ def build_application(
         i18n=i18n or I18n.load(settings_.default_language),
         catalog=catalog or Catalog.load(),
     )
-    register_handlers(application)
+    register_handlers(application, features)
     return application

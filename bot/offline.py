@@ -233,6 +233,9 @@ class OfflineBotAPI(BaseRequest):
         # Join requests waiting for an administrator: (chat id, user id).
         self.join_requests: set[tuple[int, int]] = set()
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        # setMyDescription and setMyShortDescription, per language code ("" for the rest).
+        self.descriptions: dict[str, str] = {}
+        self.short_descriptions: dict[str, str] = {}
         self.answered_callbacks: dict[str, dict[str, Any]] = {}
         self.on_bot_message = on_bot_message
         self.on_bot_edit = on_bot_edit
@@ -482,6 +485,19 @@ class OfflineBotAPI(BaseRequest):
     def api_setMyCommands(self, params: dict, uploads: dict) -> bool:
         scope = json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
         self.commands[(scope, params.get("language_code") or "")] = params["commands"]
+        return True
+
+    def api_setMyDescription(self, params: dict, uploads: dict) -> bool:
+        if len(params.get("description") or "") > 512:
+            raise ApiError(400, "Bad Request: description is too long")
+        self.descriptions[params.get("language_code") or ""] = params.get("description") or ""
+        return True
+
+    def api_setMyShortDescription(self, params: dict, uploads: dict) -> bool:
+        if len(params.get("short_description") or "") > 120:
+            raise ApiError(400, "Bad Request: short description is too long")
+        short = params.get("short_description") or ""
+        self.short_descriptions[params.get("language_code") or ""] = short
         return True
 
     def api_getMyCommands(self, params: dict, uploads: dict) -> list:

@@ -15,6 +15,7 @@ from typing import Any
 
 from telegram.ext import BasePersistence, ConversationHandler, PersistenceInput
 
+from handlers import flows
 from storage import conversations
 from storage.db import Batched, Database
 
@@ -78,12 +79,10 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
         stored = {(name, key): state for name, key, state in rows}
         for encoded, pairs in keyed.items():
             for handler, key in pairs:
-                # PTB offers no public way to set a conversation's state from outside it.
-                states = handler._conversations
+                states = flows.states(handler)
                 state = stored.get((handler.name, encoded))  # type: ignore[arg-type]
                 if state is not None:
-                    # Typed as a plain dict; PTB keeps a TrackingDict there.
-                    states.update_no_track({key: json.loads(state)})  # type: ignore[attr-defined]
+                    states.update_no_track({key: json.loads(state)})
                 elif key in states:
                     states.pop(key)  # ended elsewhere (the write of None is a no-op)
         live = application.user_data[user.id]  # created empty if absent, dropped if so after

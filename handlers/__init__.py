@@ -1,17 +1,21 @@
 """Telegram handlers: thin callbacks that parse input, call storage and answer.
 
-Each module offers its handlers through a `handlers()` function; `bot.app` puts them in order.
+Each module declares its feature once (`handlers.feature.Feature`: its handlers, commands,
+callback prefixes and scope); `bot.app` derives the routing table, menus, /help and the
+private-chat guards from the declarations.
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CommandHandler, ConversationHandler, filters
-from telegram.warnings import PTBUserWarning
+from telegram.ext import CommandHandler, filters
+
+from handlers.flows import conversation
+
+__all__ = ["conversation"]  # the one way conversations are built (handlers.flows)
 
 # What a person types or sends now; edits of older messages are answered elsewhere, never
 # taken as an answer.
@@ -49,92 +53,6 @@ def parse_id(text: str, allowed: range = ROW_ID) -> int | None:
 def command(name: str, callback: Any) -> CommandHandler[Any, Any]:
     """A command of a trainer's own: new messages in private chat only."""
     return CommandHandler(name, callback, filters=PRIVATE)
-
-
-FLOW = "flow"  # user_data key: the conversation the person started last
-OPEN = "open"  # user_data key: the conversations started and not ended yet
-
-
-class Conversation(ConversationHandler[Any]):
-    """A conversation that yields to the one the person started last.
-
-    Without this, a conversation left waiting for text (say, a city in /settings) would take
-    text meant for a newer one (/add) or typed after it ended. Entry points always match and
-    make this conversation the person's current flow; other updates match only while it is.
-    """
-
-    application: Application[Any, Any, Any, Any, Any, Any] | None = None
-
-    def check_update(self, update: object) -> Any:
-        if isinstance(update, Update) and self.application is not None:
-            user = update.effective_user
-            if user is not None and not self._is_entry(update):
-                flow = self.application.user_data.get(user.id, {}).get(FLOW)
-                if flow is not None and flow != self.name:
-                    return None
-        return super().check_update(update)
-
-    def _is_entry(self, update: Update) -> bool:
-        return any(handler.check_update(update) for handler in self.entry_points)
-
-
-def ended(user_data: dict[Any, Any], name: str) -> None:
-    """Conversation `name` is over. Once none is open the person needs no memory at all (and
-    PTB's empty user_data is dropped); while an older one is left waiting, it stays blocked."""
-    still_open = [other for other in user_data.get(OPEN, []) if other != name]
-    if still_open:
-        user_data[OPEN] = still_open
-        if user_data.get(FLOW) == name:
-            user_data[FLOW] = ""
-    else:
-        user_data.pop(OPEN, None)
-        user_data.pop(FLOW, None)
-
-
-def _following(name: str, callback: Any, *, entry: bool) -> Any:
-    async def follow(update: Update, context: Any) -> Any:
-        result = await callback(update, context)
-        user_data = context.user_data
-        if user_data is None:
-            return result
-        if result == ConversationHandler.END:
-            ended(user_data, name)
-        elif entry:
-            # Only a conversation that goes on becomes the flow; /settings or a one-line /log
-            # end at once and must not take free text away from one under way.
-            user_data[FLOW] = name
-            if name not in user_data.get(OPEN, []):
-                user_data[OPEN] = [*user_data.get(OPEN, []), name]
-        return result
-
-    return follow
-
-
-def conversation(**kwargs: Any) -> Conversation:
-    """A Conversation that follows a person (per chat and user), not one message.
-
-    Our buttons carry what they need, so per_message=False is intended; PTB's reminder of what
-    that means is silenced here and only here.
-    """
-    name = kwargs["name"]
-    inside = [h for handlers in kwargs["states"].values() for h in handlers]
-    for handler in kwargs["entry_points"]:
-        handler.callback = _following(name, handler.callback, entry=True)
-    for handler in [*inside, *kwargs.get("fallbacks", [])]:
-        handler.callback = _following(name, handler.callback, entry=False)
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message="If 'per_message=False'", category=PTBUserWarning
-        )
-        return Conversation(**kwargs)
-
-
-def bind_conversations(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Give each Conversation the application, whose user_data tells the current flow."""
-    for handlers in application.handlers.values():
-        for handler in handlers:
-            if isinstance(handler, Conversation):
-                handler.application = application
 
 
 async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import unicodedata
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -23,34 +24,66 @@ from telegram.ext import (
 )
 
 from bot.context import RecertContext
+from bot.i18n import N_
 from handlers import SENT_NOT_TEXT, TYPED, command, conversation, drop_buttons, is_number, parse_id
 from handlers.basics import cancel, ensure_trainer
 from handlers.dateinput import read_date
+from handlers.feature import Command, Feature
 from handlers.render import credential_name, cycle_lines, units
 from scheduler.cycles import Cycle, CycleEnd, Rule, State, cycle_from_expiry, cycle_from_start
 from scheduler.standing import Holding
 from storage import credentials
 from storage.catalog import CatalogEntry
 
-(BODY, CREDENTIAL, DUPLICATE, DATE, NUMBER, CONFIRM, CUSTOM_NAME, CUSTOM_CYCLE, CUSTOM_UNITS) = (
-    range(9)
+# The states, by name (persisted as such: a conversation survives a restart).
+BODY = "body"
+CREDENTIAL = "credential"
+DUPLICATE = "duplicate"
+DATE = "date"
+NUMBER = "number"
+CONFIRM = "confirm"
+CUSTOM_NAME = "custom_name"
+CUSTOM_CYCLE = "custom_cycle"
+CUSTOM_UNITS = "custom_units"
+# The numbers these states were stored as before they had names: a conversation persisted
+# then goes on after the deploy at the state it was in (its next answer stores the name).
+NUMBERED = (
+    BODY,
+    CREDENTIAL,
+    DUPLICATE,
+    DATE,
+    NUMBER,
+    CONFIRM,
+    CUSTOM_NAME,
+    CUSTOM_CYCLE,
+    CUSTOM_UNITS,
 )
+
 PREFIX = "add:"
+# One pattern per button of the conversation.
+BODY_BUTTON = f"^{PREFIX}body:"
+CUSTOM_BUTTON = f"^{PREFIX}custom$"
+CREDENTIAL_BUTTON = f"^{PREFIX}cred:"
+UPDATE_BUTTON = f"^{PREFIX}update$"
+MODE_BUTTON = f"^{PREFIX}mode:(start|expiry)$"
+SKIP_BUTTON = f"^{PREFIX}skip$"
+MONTHS_BUTTON = f"^{PREFIX}months:(12|24|36)$"
+SAVE_BUTTON = f"^{PREFIX}save$"
+BACK_BUTTON = f"^{PREFIX}back$"
+CANCEL_BUTTON = f"^{PREFIX}cancel$"
+BUTTONS = (
+    BODY_BUTTON, CUSTOM_BUTTON, CREDENTIAL_BUTTON, UPDATE_BUTTON, MODE_BUTTON, SKIP_BUTTON,
+    MONTHS_BUTTON, SAVE_BUTTON, BACK_BUTTON, CANCEL_BUTTON,
+)  # fmt: skip
+# The offers after saving, outside the conversation.
+CPR_BUTTON = f"^{PREFIX}cpr$"
+SPECIALIZATION_BUTTON = rf"^{PREFIX}spec:\d+:\d+$"
+LATER_BUTTON = f"^{PREFIX}later$"
 MAX_NUMBER = 40
 MAX_NAME = 60
 MAX_CYCLE_MONTHS = 120
 MAX_UNITS = Decimal(1000)
 EXAMPLE_DATE = date(2025, 3, 15)
-
-BACK = {
-    CREDENTIAL: BODY,
-    DUPLICATE: CREDENTIAL,
-    NUMBER: DATE,
-    CONFIRM: NUMBER,
-    CUSTOM_NAME: BODY,
-    CUSTOM_CYCLE: CUSTOM_NAME,
-    CUSTOM_UNITS: CUSTOM_CYCLE,
-}
 
 
 def _draft(context: RecertContext) -> dict[str, Any]:
@@ -98,84 +131,110 @@ def _cycle(context: RecertContext) -> Cycle:
     return cycle_from_start(_rule(context), typed_date, context.today())
 
 
-# -- the questions ------------------------------------------------------------------------
+# -- the questions: each sends its screen and returns its state ----------------------------
 
 
-async def ask(update: Update, context: RecertContext, step: int, note: str = "") -> int:
-    """Asks the question of `step` (with its keyboard) and remembers where we are."""
-    draft = _draft(context)
-    draft["step"] = step
-    _ = context.gettext
-    catalog = context.catalog
-    buttons: list[list[InlineKeyboardButton]]
-    if step == BODY:
-        text = _("Which organization issued the credential?")
-        bodies = [
-            InlineKeyboardButton(body, callback_data=f"{PREFIX}b:{body}")
-            for body in catalog.bodies()
-        ]
-        buttons = [
-            *_rows(bodies, 3),
-            [InlineKeyboardButton(_("Something else…"), callback_data=PREFIX + "custom")],
-            _nav(context, back=False),
-        ]
-    elif step == CREDENTIAL:
-        body = draft.get("body")
-        entries = catalog.of_body(body) if body else catalog.cpr_cards()
-        text = (
-            _("Which {body} credential?").format(body=html.escape(body))
-            if body
-            else _("Which CPR/AED card do you have?")
-        )
-        options = [
-            InlineKeyboardButton(entry.name, callback_data=f"{PREFIX}c:{entry.id}")
-            for entry in entries
-        ]
-        buttons = [*_rows(options, 2), _nav(context)]
-    elif step == DUPLICATE:
-        text = _(
-            "You already have {name} on file. Shall I update its dates instead of adding it twice?"
-        ).format(name=_name(context))
-        buttons = [
-            [InlineKeyboardButton(_("Update it"), callback_data=PREFIX + "update")],
-            _nav(context),
-        ]
-    elif step == DATE:
-        text, buttons = _date_question(context)
-    elif step == NUMBER:
-        text = _(
-            "Your credential number, if you want me to keep it (only you will ever see "
-            "it). Or press Skip."
-        )
-        buttons = [[InlineKeyboardButton(_("Skip"), callback_data=PREFIX + "skip")], _nav(context)]
-    elif step == CONFIRM:
-        text = _confirmation(context)
-        buttons = [
-            [InlineKeyboardButton(_("✅ Save"), callback_data=PREFIX + "save")],
-            _nav(context),
-        ]
-    elif step == CUSTOM_NAME:
-        text = _("What is the credential called?")
-        buttons = [_nav(context)]
-    elif step == CUSTOM_CYCLE:
-        text = _("How many months does one cycle last? Pick one or type a number.")
-        months = [
-            InlineKeyboardButton(
-                context.ngettext("{count} month", "{count} months", n).format(count=n),
-                callback_data=f"{PREFIX}m:{n}",
-            )
-            for n in (12, 24, 36)
-        ]
-        buttons = [months, _nav(context)]
-    else:  # CUSTOM_UNITS
-        text = _("How many credits does one cycle require? Type a number (0 if none).")
-        buttons = [_nav(context)]
+async def _ask(
+    update: Update,
+    context: RecertContext,
+    state: str,
+    text: str,
+    buttons: list[list[InlineKeyboardButton]],
+    note: str = "",
+) -> str:
     chat = update.effective_chat
     assert chat is not None
     await chat.send_message(
         (note + "\n\n" if note else "") + text, reply_markup=InlineKeyboardMarkup(buttons)
     )
-    return step
+    return state
+
+
+async def ask_body(update: Update, context: RecertContext, note: str = "") -> str:
+    _ = context.gettext
+    bodies = [
+        InlineKeyboardButton(body, callback_data=f"{PREFIX}body:{body}")
+        for body in context.catalog.bodies()
+    ]
+    buttons = [
+        *_rows(bodies, 3),
+        [InlineKeyboardButton(_("Something else…"), callback_data=PREFIX + "custom")],
+        _nav(context, back=False),
+    ]
+    text = _("Which organization issued the credential?")
+    return await _ask(update, context, BODY, text, buttons, note)
+
+
+async def ask_credential(update: Update, context: RecertContext, note: str = "") -> str:
+    _ = context.gettext
+    body = _draft(context).get("body")
+    entries = context.catalog.of_body(body) if body else context.catalog.cpr_cards()
+    text = (
+        _("Which {body} credential?").format(body=html.escape(body))
+        if body
+        else _("Which CPR/AED card do you have?")
+    )
+    options = [
+        InlineKeyboardButton(entry.name, callback_data=f"{PREFIX}cred:{entry.id}")
+        for entry in entries
+    ]
+    return await _ask(update, context, CREDENTIAL, text, [*_rows(options, 2), _nav(context)], note)
+
+
+async def ask_duplicate(update: Update, context: RecertContext, note: str = "") -> str:
+    _ = context.gettext
+    text = _(
+        "You already have {name} on file. Shall I update its dates instead of adding it twice?"
+    ).format(name=_name(context))
+    buttons = [
+        [InlineKeyboardButton(_("Update it"), callback_data=PREFIX + "update")],
+        _nav(context),
+    ]
+    return await _ask(update, context, DUPLICATE, text, buttons, note)
+
+
+async def ask_date(update: Update, context: RecertContext, note: str = "") -> str:
+    text, buttons = _date_question(context)
+    return await _ask(update, context, DATE, text, buttons, note)
+
+
+async def ask_number(update: Update, context: RecertContext, note: str = "") -> str:
+    _ = context.gettext
+    text = _(
+        "Your credential number, if you want me to keep it (only you will ever see "
+        "it). Or press Skip."
+    )
+    buttons = [[InlineKeyboardButton(_("Skip"), callback_data=PREFIX + "skip")], _nav(context)]
+    return await _ask(update, context, NUMBER, text, buttons, note)
+
+
+async def ask_confirm(update: Update, context: RecertContext, note: str = "") -> str:
+    _ = context.gettext
+    buttons = [[InlineKeyboardButton(_("✅ Save"), callback_data=PREFIX + "save")], _nav(context)]
+    return await _ask(update, context, CONFIRM, _confirmation(context), buttons, note)
+
+
+async def ask_custom_name(update: Update, context: RecertContext, note: str = "") -> str:
+    text = context.gettext("What is the credential called?")
+    return await _ask(update, context, CUSTOM_NAME, text, [_nav(context)], note)
+
+
+async def ask_custom_cycle(update: Update, context: RecertContext, note: str = "") -> str:
+    _ = context.gettext
+    months = [
+        InlineKeyboardButton(
+            context.ngettext("{count} month", "{count} months", n).format(count=n),
+            callback_data=f"{PREFIX}months:{n}",
+        )
+        for n in (12, 24, 36)
+    ]
+    text = _("How many months does one cycle last? Pick one or type a number.")
+    return await _ask(update, context, CUSTOM_CYCLE, text, [months, _nav(context)], note)
+
+
+async def ask_custom_units(update: Update, context: RecertContext, note: str = "") -> str:
+    text = context.gettext("How many credits does one cycle require? Type a number (0 if none).")
+    return await _ask(update, context, CUSTOM_UNITS, text, [_nav(context)], note)
 
 
 def _date_question(context: RecertContext) -> tuple[str, list[list[InlineKeyboardButton]]]:
@@ -246,76 +305,72 @@ def _confirmation(context: RecertContext) -> str:
     return "\n".join(lines)
 
 
-# -- answers ------------------------------------------------------------------------------
+# -- answers: one callback per button and per typed answer, by state ------------------------
+
+Question = Callable[..., Awaitable[str]]
 
 
-async def start_add(update: Update, context: RecertContext) -> int:
-    """/add: a fresh draft; asks for the body."""
-    await ensure_trainer(update, context)
-    assert context.user_data is not None
-    context.user_data["add"] = {}
-    return await ask(update, context, BODY)
-
-
-async def start_cpr(update: Update, context: RecertContext) -> int:
-    """The "add my CPR/AED card" button after a credential that needs one."""
-    query = update.callback_query
-    assert query is not None and context.user_data is not None
-    await query.answer()
-    await drop_buttons(query)
-    context.user_data["add"] = {}
-    return await ask(update, context, CREDENTIAL)
-
-
-async def button(update: Update, context: RecertContext) -> int:
-    """Every `add:` button inside the conversation."""
+async def _pressed(update: Update) -> str:
+    """Answers the button and takes the buttons off its message; returns what follows the
+    button's prefix ("body:NSCA")."""
     query = update.callback_query
     assert query is not None and query.data is not None
     await query.answer()
     await drop_buttons(query)
-    draft = _draft(context)
-    step = draft.get("step", BODY)
-    action = query.data.removeprefix(PREFIX)
-    kind, _sep, value = action.partition(":")
-    if kind == "cancel":
-        return await _cancelled(update, context)
-    if kind == "back":
-        if step == DATE:
-            return await ask(
-                update, context, CREDENTIAL if draft.get("catalog_id") else CUSTOM_UNITS
-            )
-        return await ask(update, context, BACK.get(step, BODY))
-    if kind == "b" and value in context.catalog.bodies():
-        draft.update(body=value, catalog_id=None)
-        return await ask(update, context, CREDENTIAL)
-    if kind == "custom":
-        draft.update(catalog_id=None, body=None)
-        return await ask(update, context, CUSTOM_NAME)
-    if kind == "c" and context.catalog.get(value) is not None:
-        return await _credential_chosen(update, context, value)
-    if kind == "update" and step == DUPLICATE:
-        return await ask(update, context, DATE)
-    if kind == "mode" and value in ("start", "expiry") and step == DATE:
-        draft["mode"] = value
-        return await ask(update, context, DATE)
-    if kind == "skip" and step == NUMBER:
-        draft["number"] = None
-        return await ask(update, context, CONFIRM)
-    if kind == "m" and value in ("12", "24", "36") and step == CUSTOM_CYCLE:
-        draft["custom_cycle_months"] = int(value)
-        return await ask(update, context, CUSTOM_UNITS)
-    if kind == "save" and step == CONFIRM:
-        return await _save(update, context)
-    # A button from an earlier step, or forged data: ask the current question again.
-    return await ask(update, context, step, context.gettext("Please use the buttons below."))
+    return query.data.removeprefix(PREFIX)
 
 
-async def _credential_chosen(update: Update, context: RecertContext, catalog_id: str) -> int:
-    draft = _draft(context)
+def _typed_text(update: Update) -> str:
+    message = update.effective_message
+    assert message is not None
+    return (message.text or "").strip()
+
+
+async def start_add(update: Update, context: RecertContext) -> str:
+    """/add: a fresh draft; asks for the body."""
+    await ensure_trainer(update, context)
+    assert context.user_data is not None
+    context.user_data["add"] = {}
+    return await ask_body(update, context)
+
+
+async def start_cpr(update: Update, context: RecertContext) -> str:
+    """The "add my CPR/AED card" button after a credential that needs one: a fresh draft
+    without a body; asks which card."""
+    await _pressed(update)
+    assert context.user_data is not None
+    context.user_data["add"] = {}
+    return await ask_credential(update, context)
+
+
+async def body_chosen(update: Update, context: RecertContext) -> str:
+    """BODY: stores the body and asks for the credential."""
+    body = (await _pressed(update)).removeprefix("body:")
+    if body not in context.catalog.bodies():  # forged
+        return await ask_body(update, context, context.gettext("Please use the buttons below."))
+    _draft(context).update(body=body, catalog_id=None)
+    return await ask_credential(update, context)
+
+
+async def custom_chosen(update: Update, context: RecertContext) -> str:
+    """BODY, "Something else…": a credential of no catalog body; asks for its name."""
+    await _pressed(update)
+    _draft(context).update(catalog_id=None, body=None)
+    return await ask_custom_name(update, context)
+
+
+async def credential_chosen(update: Update, context: RecertContext) -> str:
+    """CREDENTIAL: stores the catalog entry; asks whether to update the one on file if there
+    is one, else for the date."""
+    catalog_id = (await _pressed(update)).removeprefix("cred:")
+    entry = context.catalog.get(catalog_id)
+    if entry is None:  # forged
+        return await ask_credential(
+            update, context, context.gettext("Please use the buttons below.")
+        )
     user = update.effective_user
     assert user is not None
-    entry = context.catalog.get(catalog_id)
-    assert entry is not None
+    draft = _draft(context)
     draft.update(catalog_id=catalog_id, body=entry.body, existing_id=None)
     draft.pop("mode", None)
     existing = await context.db.run(
@@ -323,105 +378,145 @@ async def _credential_chosen(update: Update, context: RecertContext, catalog_id:
     )
     if existing is not None:
         draft["existing_id"] = existing.id
-        return await ask(update, context, DUPLICATE)
-    return await ask(update, context, DATE)
+        return await ask_duplicate(update, context)
+    return await ask_date(update, context)
 
 
-async def typed(update: Update, context: RecertContext) -> int:
-    """Text typed at any step: a date, a number, a name; elsewhere, a pointer to the buttons."""
-    message = update.effective_message
-    assert message is not None
-    text = (message.text or "").strip()
+async def update_chosen(update: Update, context: RecertContext) -> str:
+    """DUPLICATE, "Update it": the dates will replace those on file; asks for the date."""
+    await _pressed(update)
+    return await ask_date(update, context)
+
+
+async def mode_chosen(update: Update, context: RecertContext) -> str:
+    """DATE: stores which date will be typed (certified, or the card's expiry); asks it."""
+    _draft(context)["mode"] = (await _pressed(update)).removeprefix("mode:")
+    return await ask_date(update, context)
+
+
+async def date_typed(update: Update, context: RecertContext) -> str:
+    """DATE: stores the date read from the text; asks for the number (or why not)."""
     draft = _draft(context)
-    step = draft.get("step", BODY)
-    _ = context.gettext
-    if step == DATE:
-        return await _typed_date(update, context, text)
-    if step == NUMBER:
-        if not text or len(text) > MAX_NUMBER or has_control(text):
-            return await ask(
-                update,
-                context,
-                NUMBER,
-                _(
-                    "A credential number has at most {limit} characters, without line breaks or "
-                    "special characters."
-                ).format(limit=MAX_NUMBER),
-            )
-        draft["number"] = text
-        return await ask(update, context, CONFIRM)
-    if step == CUSTOM_NAME:
-        if not text or len(text) > MAX_NAME or has_control(text):
-            return await ask(
-                update,
-                context,
-                CUSTOM_NAME,
-                _("Please type a name of at most {limit} characters.").format(limit=MAX_NAME),
-            )
-        user = update.effective_user
-        assert user is not None
-        existing = await context.db.run(
-            lambda session: credentials.same_kind(session, user.id, None, text)
-        )
-        if existing is not None:  # never overwrite it silently with a different cycle
-            return await ask(
-                update,
-                context,
-                CUSTOM_NAME,
-                _(
-                    "You already have “{name}” on file: change its dates in /credentials, or "
-                    "type another name."
-                ).format(name=html.escape(text)),
-            )
-        draft.update(custom_name=text, existing_id=None)
-        return await ask(update, context, CUSTOM_CYCLE)
-    if step == CUSTOM_CYCLE:
-        if not is_number(text) or not 1 <= int(text) <= MAX_CYCLE_MONTHS:
-            return await ask(
-                update,
-                context,
-                CUSTOM_CYCLE,
-                _("Please type a whole number of months from 1 to {limit}.").format(
-                    limit=MAX_CYCLE_MONTHS
-                ),
-            )
-        draft["custom_cycle_months"] = int(text)
-        return await ask(update, context, CUSTOM_UNITS)
-    if step == CUSTOM_UNITS:
-        amount = _amount(text)
-        if amount is None:
-            return await ask(
-                update,
-                context,
-                CUSTOM_UNITS,
-                _("Please type a number from 0 to {limit}, such as 2 or 1.5.").format(
-                    limit=context.tr.number(MAX_UNITS)
-                ),
-            )
-        draft["custom_units"] = str(amount) if amount else None
-        draft["mode"] = "start"
-        return await ask(update, context, DATE)
-    return await ask(update, context, step, _("Please use the buttons below."))
-
-
-async def not_text(update: Update, context: RecertContext) -> int:
-    """A sticker, photo or other non-text while /add waits: say what it waits for."""
-    step = _draft(context).get("step", BODY)
-    return await ask(
-        update,
-        context,
-        step,
-        context.gettext("I can't use that here; please answer the question below."),
-    )
-
-
-async def _typed_date(update: Update, context: RecertContext, text: str) -> int:
-    draft = _draft(context)
+    text = _typed_text(update)
     parsed, reason = await read_date(context, text, expiry=draft.get("mode") == "expiry")
     if parsed is None:
-        return await ask(update, context, DATE, reason)
+        return await ask_date(update, context, reason)
     draft.update(date=parsed.value.isoformat(), day_given=parsed.day_given)
-    return await ask(update, context, NUMBER)
+    return await ask_number(update, context)
+
+
+async def number_typed(update: Update, context: RecertContext) -> str:
+    """NUMBER: stores the credential number; asks to confirm."""
+    text = _typed_text(update)
+    if not text or len(text) > MAX_NUMBER or has_control(text):
+        note = context.gettext(
+            "A credential number has at most {limit} characters, without line breaks or "
+            "special characters."
+        ).format(limit=MAX_NUMBER)
+        return await ask_number(update, context, note)
+    _draft(context)["number"] = text
+    return await ask_confirm(update, context)
+
+
+async def number_skipped(update: Update, context: RecertContext) -> str:
+    """NUMBER, Skip: no number; asks to confirm."""
+    await _pressed(update)
+    _draft(context)["number"] = None
+    return await ask_confirm(update, context)
+
+
+async def name_typed(update: Update, context: RecertContext) -> str:
+    """CUSTOM_NAME: stores the name (unless one of the trainer's has it); asks for the
+    cycle."""
+    _ = context.gettext
+    text = _typed_text(update)
+    if not text or len(text) > MAX_NAME or has_control(text):
+        note = _("Please type a name of at most {limit} characters.").format(limit=MAX_NAME)
+        return await ask_custom_name(update, context, note)
+    user = update.effective_user
+    assert user is not None
+    existing = await context.db.run(
+        lambda session: credentials.same_kind(session, user.id, None, text)
+    )
+    if existing is not None:  # never overwrite it silently with a different cycle
+        note = _(
+            "You already have “{name}” on file: change its dates in /credentials, or "
+            "type another name."
+        ).format(name=html.escape(text))
+        return await ask_custom_name(update, context, note)
+    _draft(context).update(custom_name=text, existing_id=None)
+    return await ask_custom_cycle(update, context)
+
+
+async def months_chosen(update: Update, context: RecertContext) -> str:
+    """CUSTOM_CYCLE, a button: stores the cycle's months; asks for the credits."""
+    _draft(context)["custom_cycle_months"] = int((await _pressed(update)).removeprefix("months:"))
+    return await ask_custom_units(update, context)
+
+
+async def months_typed(update: Update, context: RecertContext) -> str:
+    """CUSTOM_CYCLE, typed: stores the cycle's months; asks for the credits."""
+    text = _typed_text(update)
+    if not is_number(text) or not 1 <= int(text) <= MAX_CYCLE_MONTHS:
+        note = context.gettext("Please type a whole number of months from 1 to {limit}.")
+        return await ask_custom_cycle(update, context, note.format(limit=MAX_CYCLE_MONTHS))
+    _draft(context)["custom_cycle_months"] = int(text)
+    return await ask_custom_units(update, context)
+
+
+async def units_typed(update: Update, context: RecertContext) -> str:
+    """CUSTOM_UNITS: stores the credits a cycle requires; asks when it was earned."""
+    amount = _amount(_typed_text(update))
+    if amount is None:
+        note = context.gettext("Please type a number from 0 to {limit}, such as 2 or 1.5.")
+        return await ask_custom_units(
+            update, context, note.format(limit=context.tr.number(MAX_UNITS))
+        )
+    draft = _draft(context)
+    draft["custom_units"] = str(amount) if amount else None
+    draft["mode"] = "start"
+    return await ask_date(update, context)
+
+
+async def back_from_date(update: Update, context: RecertContext) -> str:
+    """DATE, Back: to the credential, or to the custom credential's credits."""
+    await _pressed(update)
+    if _draft(context).get("catalog_id"):
+        return await ask_credential(update, context)
+    return await ask_custom_units(update, context)
+
+
+def _back_to(question: Question) -> Callable[[Update, RecertContext], Coroutine[Any, Any, str]]:
+    async def back(update: Update, context: RecertContext) -> str:
+        """Back: the previous question again, with the answers so far kept."""
+        await _pressed(update)
+        return await question(update, context)
+
+    return back
+
+
+def _again(
+    question: Question, note: str
+) -> Callable[[Update, RecertContext], Coroutine[Any, Any, str]]:
+    async def again(update: Update, context: RecertContext) -> str:
+        """What this step does not take (a button of another step, text at a buttons-only
+        step, a sticker): the question again, with a note on what it waits for."""
+        if update.callback_query is not None:
+            await _pressed(update)
+        return await question(update, context, context.gettext(note))
+
+    return again
+
+
+async def cancelled(update: Update, context: RecertContext) -> int:
+    """Cancel: drops the draft and ends."""
+    await _pressed(update)
+    assert context.user_data is not None
+    context.user_data.pop("add", None)
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_message(context.gettext("Cancelled: nothing was saved."))
+    return ConversationHandler.END
 
 
 def has_control(text: str) -> bool:
@@ -438,17 +533,10 @@ def _amount(text: str) -> Decimal | None:
     return amount.quantize(Decimal("0.01")).normalize()
 
 
-async def _cancelled(update: Update, context: RecertContext) -> int:
-    assert context.user_data is not None
-    context.user_data.pop("add", None)
-    chat = update.effective_chat
-    assert chat is not None
-    await chat.send_message(context.gettext("Cancelled: nothing was saved."))
-    return ConversationHandler.END
-
-
-async def _save(update: Update, context: RecertContext) -> int:
-    """Stores the credential (or updates the one on file), then offers what comes next."""
+async def save(update: Update, context: RecertContext) -> int:
+    """CONFIRM, Save: stores the credential (or updates the one on file), ends, and offers
+    what comes next."""
+    await _pressed(update)
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None and context.user_data is not None
     draft = _draft(context)
@@ -633,23 +721,82 @@ async def later(update: Update, context: RecertContext) -> None:
     await drop_buttons(query)
 
 
+def _step(
+    question: Question, *own: BaseHandler[Update, RecertContext, object]
+) -> list[BaseHandler[Update, RecertContext, object]]:
+    """A state's handlers: its own, then what every step answers (Cancel; anything else with
+    its question again)."""
+    return [
+        *own,
+        CallbackQueryHandler(cancelled, pattern=CANCEL_BUTTON),
+        CallbackQueryHandler(
+            _again(question, N_("Please use the buttons below.")), pattern="|".join(BUTTONS)
+        ),
+        MessageHandler(TYPED, _again(question, N_("Please use the buttons below."))),
+        MessageHandler(
+            SENT_NOT_TEXT,
+            _again(question, N_("I can't use that here; please answer the question below.")),
+        ),
+    ]
+
+
 def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
-    buttons = CallbackQueryHandler(button, pattern=f"^{PREFIX}(?!spec:|later$|cpr$)")
-    text = MessageHandler(TYPED, typed)
-    other = MessageHandler(SENT_NOT_TEXT, not_text)
-    every_step = [buttons, text, other]
+    def button(callback: Any, pattern: str) -> CallbackQueryHandler[RecertContext, Any]:
+        return CallbackQueryHandler(callback, pattern=pattern)
+
+    def back(question: Question) -> CallbackQueryHandler[RecertContext, Any]:
+        return button(_back_to(question), BACK_BUTTON)
+
+    states: dict[object, list[BaseHandler[Update, RecertContext, object]]] = {
+        BODY: _step(
+            ask_body,
+            button(body_chosen, BODY_BUTTON),
+            button(custom_chosen, CUSTOM_BUTTON),
+        ),
+        CREDENTIAL: _step(
+            ask_credential, button(credential_chosen, CREDENTIAL_BUTTON), back(ask_body)
+        ),
+        DUPLICATE: _step(
+            ask_duplicate, button(update_chosen, UPDATE_BUTTON), back(ask_credential)
+        ),
+        DATE: _step(
+            ask_date,
+            MessageHandler(TYPED, date_typed),
+            button(mode_chosen, MODE_BUTTON),
+            button(back_from_date, BACK_BUTTON),
+        ),
+        NUMBER: _step(
+            ask_number,
+            MessageHandler(TYPED, number_typed),
+            button(number_skipped, SKIP_BUTTON),
+            back(ask_date),
+        ),
+        CONFIRM: _step(ask_confirm, button(save, SAVE_BUTTON), back(ask_number)),
+        CUSTOM_NAME: _step(ask_custom_name, MessageHandler(TYPED, name_typed), back(ask_body)),
+        CUSTOM_CYCLE: _step(
+            ask_custom_cycle,
+            MessageHandler(TYPED, months_typed),
+            button(months_chosen, MONTHS_BUTTON),
+            back(ask_custom_name),
+        ),
+        CUSTOM_UNITS: _step(
+            ask_custom_units, MessageHandler(TYPED, units_typed), back(ask_custom_cycle)
+        ),
+    }
     return [
         conversation(
-            entry_points=[
-                command("add", start_add),
-                CallbackQueryHandler(start_cpr, pattern=f"^{PREFIX}cpr$"),
-            ],
-            states={step: every_step for step in range(9)},
-            fallbacks=[command("cancel", cancel)],
             name="add",
-            persistent=True,
+            drafts=("add",),
+            entry_points=[command("add", start_add), button(start_cpr, CPR_BUTTON)],
+            states={**states, **{number: states[name] for number, name in enumerate(NUMBERED)}},
+            fallbacks=[command("cancel", cancel)],
             allow_reentry=True,
         ),
-        CallbackQueryHandler(log_specialization, pattern=rf"^{PREFIX}spec:\d+:\d+$"),
-        CallbackQueryHandler(later, pattern=f"^{PREFIX}later$"),
+        button(log_specialization, SPECIALIZATION_BUTTON),
+        button(later, LATER_BUTTON),
     ]
+
+
+FEATURE = Feature(
+    "add", handlers, commands=(Command("add", N_("Add a certification")),), prefixes=(PREFIX,)
+)

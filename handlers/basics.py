@@ -15,7 +15,9 @@ from telegram.ext import (
 )
 
 from bot.context import RecertContext
-from handlers import FLOW, OPEN, PRIVATE, command
+from bot.i18n import N_
+from handlers import PRIVATE, command
+from handlers.feature import Command, Feature
 from storage import trainers
 from storage.models import Trainer
 
@@ -40,31 +42,25 @@ async def ensure_trainer(update: Update, context: RecertContext) -> Trainer:
 
 
 async def help_command(update: Update, context: RecertContext) -> None:
-    """Lists what the bot can do now."""
+    """Lists every command, from the features' declarations: a trainer's own first, then the
+    ones for a team's group."""
     message = update.effective_message
     assert message is not None
     _ = context.gettext
-    await message.reply_text(
-        _("<b>Recert</b> keeps your certifications from lapsing.")
-        + "\n\n"
-        + _("/add: register a certification or CPR/AED card")
-        + "\n"
-        + _("/credentials: your credentials; edit, renew or remove them")
-        + "\n"
-        + _("/settings: time zone, reminder hour and language")
-        + "\n"
-        + _("/language: change the language")
-        + "\n"
-        + _("/export: your data as files; /delete_me: erase it all")
-        + "\n"
-        + _("/leave: stop sharing your deadlines with a team")
-        + "\n"
-        + _("/roster: your team's roster, if you manage one")
-        + "\n"
-        + _("/cancel: stop what we are doing")
-        + "\n"
-        + _("/start: the welcome and set-up again")
-    )
+    listed: list[Command] = context.bot_data["commands"]
+
+    def line(command: Command) -> str:
+        return f"/{command.name}: {_(command.description)}"
+
+    lines = [_("<b>Recert</b> keeps your certifications from lapsing."), ""]
+    lines += [line(command) for command in listed if command.private]
+    lines += ["", _("In a team's group:")]
+    lines += [
+        f"/{command.name}: {_(command.group_description or command.description)}"
+        for command in listed
+        if command.groups or command.admins
+    ]
+    await message.reply_text("\n".join(lines))
 
 
 async def cancel(update: Update, context: RecertContext) -> int:
@@ -72,10 +68,7 @@ async def cancel(update: Update, context: RecertContext) -> int:
     message = update.effective_message
     assert message is not None
     if context.user_data is not None:
-        still_open = context.user_data.get(OPEN)
-        context.user_data.clear()
-        if still_open:  # older conversations left waiting stay blocked (see `ended`)
-            context.user_data.update({OPEN: still_open, FLOW: ""})
+        context.user_data.clear()  # the only conversation open is this one (handlers.flows)
     await message.reply_text(
         context.gettext("Okay, stopped. Send /help to see what I can do."),
         reply_markup=ReplyKeyboardRemove(),
@@ -150,27 +143,6 @@ def last_resort_handlers() -> list[BaseHandler[Update, RecertContext, object]]:
     ]
 
 
-# What is a trainer's own: never shown in a group, where the whole team would see it.
-PERSONAL_COMMANDS = (
-    "start",
-    "add",
-    "log",
-    "status",
-    "credentials",
-    "history",
-    "export",
-    "audit",
-    "settings",
-    "language",
-    "delete_me",
-    "help",
-    "cancel",
-)
-PERSONAL_BUTTONS = (
-    r"^(cred|hist|audit|status|log|add|nudge|lang|hour|tz|set|intensity|quiet|erase):"
-)
-
-
 async def in_private_please(update: Update, context: RecertContext) -> None:
     """A personal command in a group: point to the private chat, show nothing here."""
     message = update.effective_message
@@ -198,15 +170,27 @@ async def private_buttons_only(update: Update, context: RecertContext) -> None:
     raise ApplicationHandlerStop
 
 
-def guards() -> list[BaseHandler[Update, RecertContext, object]]:
-    return [CallbackQueryHandler(private_buttons_only, pattern=PERSONAL_BUTTONS)]
+def guards(private_buttons: str) -> list[BaseHandler[Update, RecertContext, object]]:
+    """First of all: the buttons of private-only features (`handlers.feature`)."""
+    return [CallbackQueryHandler(private_buttons_only, pattern=private_buttons)]
 
 
-def group_handlers() -> list[BaseHandler[Update, RecertContext, object]]:
+def group_handlers(personal: list[str]) -> list[BaseHandler[Update, RecertContext, object]]:
+    """A trainer's own commands (offered in no group) sent in a group."""
     return [
         CommandHandler(
-            list(PERSONAL_COMMANDS),
+            personal,
             in_private_please,
             filters=filters.UpdateType.MESSAGE & filters.ChatType.GROUPS,
         )
     ]
+
+
+FEATURE = Feature(
+    "basics",
+    handlers,
+    commands=(
+        Command("help", N_("What I can do")),
+        Command("cancel", N_("Stop what we are doing")),
+    ),
+)

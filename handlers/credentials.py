@@ -21,10 +21,12 @@ from telegram.ext import (
 )
 
 from bot.context import RecertContext
+from bot.i18n import N_
 from handlers import SENT_NOT_TEXT, TYPED, command, conversation, parse_id, show, snap
 from handlers.add import MAX_NUMBER, has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
+from handlers.feature import Command, Feature
 from handlers.render import (
     credential_name,
     cycle_lines,
@@ -518,9 +520,20 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
                 MessageHandler(SENT_NOT_TEXT, expect_text),
             ],
             name="credentials",
+            drafts=("edit",),
             persistent=True,
             allow_reentry=True,
         ),
         command("credentials", show_list),
         views,
     ]
+
+
+FEATURE = Feature(
+    "credentials",
+    handlers,
+    commands=(Command("credentials", N_("Your credentials")),),
+    prefixes=(PREFIX,),
+    # At "Edit dates" a photo is the card: before /log's "a photo sent on its own".
+    routes_first=True,
+)

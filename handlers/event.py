@@ -29,9 +29,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import RecertContext
 from bot.dates import date_problem, parse_date
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from handlers import PRIVATE, drop_buttons, parse_id, show
 from handlers.basics import ensure_trainer
+from handlers.feature import Command, Feature
 from handlers.log import amount_problem, outcome_text, parse_amount
 from handlers.render import credential_name
 from handlers.team_common import (
@@ -528,3 +529,19 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
         CallbackQueryHandler(not_attended, pattern=rf"^{PREFIX}n:"),
         CallbackQueryHandler(attendance_csv_pressed, pattern=rf"^{PREFIX}csv:"),
     ]
+
+
+FEATURE = Feature(
+    "event",
+    handlers,
+    commands=(
+        Command(
+            "event", N_("Post an in-house training event (managers)"), private=False, admins=True
+        ),
+    ),
+    # Attendance is pressed in the group; every event: button is checked on the server.
+    prefixes=(PREFIX,),
+    private_only=False,
+    # Its deep link is a /start with a payload: before start's conversation.
+    routes_first=True,
+)

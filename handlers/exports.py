@@ -15,7 +15,9 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import RecertContext
+from bot.i18n import N_
 from handlers import command, parse_id
+from handlers.feature import Command, Feature
 from handlers.render import (
     after_grace_lines,
     cost_currency,
@@ -330,3 +332,14 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
         command("audit", audit),
         CallbackQueryHandler(pack, pattern=rf"^{PREFIX}"),
     ]
+
+
+FEATURE = Feature(
+    "exports",
+    handlers,
+    commands=(
+        Command("export", N_("Spreadsheet and calendar files")),
+        Command("audit", N_("Proof pack for an audit")),
+    ),
+    prefixes=(PREFIX,),
+)

@@ -30,6 +30,7 @@ from bot.context import RecertContext
 from bot.i18n import Translator
 from handlers import parse_id, show
 from handlers.basics import ensure_trainer
+from handlers.feature import Feature
 from handlers.team_common import GROUP_MESSAGE, is_manager, shared_line
 from scheduler.team import Shared
 from storage import hiring, teams
@@ -326,3 +327,14 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
             filters=GROUP_MESSAGE & filters.Regex(r"^/start(@\w+)?\s+team$"),
         ),
     ]
+
+
+FEATURE = Feature(
+    "hiring",
+    handlers,
+    # Consent and decisions are private; each hire: button is checked again on the server.
+    prefixes=(PREFIX,),
+    # The add-to-group link sends a /start with a payload in the group: before the reply to a
+    # trainer's own command sent in a group.
+    routes_first=True,
+)

@@ -17,10 +17,12 @@ from telegram.ext import (
 
 from bot.amounts import parse_amount
 from bot.context import RecertContext
+from bot.i18n import N_
 from handlers import TYPED, command, conversation, parse_id, show
 from handlers.add import has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
+from handlers.feature import Command, Feature
 from handlers.log import LEAST_UNITS, MAX_TITLE, MAX_UNITS, amount_problem
 from handlers.render import cost_currency, credential_name, units
 from storage import credits
@@ -334,9 +336,18 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
                 CallbackQueryHandler(leave_edit, pattern=views),
             ],
             name="history",
+            drafts=("history_edit",),
             persistent=True,
             allow_reentry=True,
         ),
         command("history", start_history),
         CallbackQueryHandler(button, pattern=views),
     ]
+
+
+FEATURE = Feature(
+    "history",
+    handlers,
+    commands=(Command("history", N_("Credits logged, with their proofs")),),
+    prefixes=(PREFIX,),
+)

@@ -18,8 +18,6 @@ from storage import trainers
 from storage.models import Trainer
 
 T = TypeVar("T")
-# Their handlers call `with_trainer` before they use the trainer or answer.
-READ_BY_HANDLER = frozenset({"status", "log"})
 
 
 def _read(session: Session, user_id: int, private: bool) -> Trainer | None:
@@ -58,7 +56,9 @@ async def load_trainer(update: Update, context: RecertContext) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    if _command_of(update, context.bot.username) in READ_BY_HANDLER:
+    # Their handlers call `with_trainer` before they use the trainer or answer (declared as
+    # `reads_trainer` in their features).
+    if _command_of(update, context.bot.username) in context.bot_data["reads_trainer"]:
         # Telegram's language until the handler's read brings the trainer's own.
         context.use_language(context.i18n.negotiate(user.language_code))
         context.trainer_pending = True

@@ -27,6 +27,7 @@ from telegram.ext import (
 
 from bot.amounts import currency_for, parse_amount, parse_cost
 from bot.context import RecertContext, local_today
+from bot.i18n import N_
 from handlers import (
     PRIVATE,
     SENT_NOT_TEXT,
@@ -40,6 +41,7 @@ from handlers import (
 from handlers.add import has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
+from handlers.feature import Command, Feature
 from handlers.loader import with_trainer
 from handlers.render import credential_name, progress_bar, units
 from handlers.snap import check_later, prefilled, read_later, reading_note
@@ -792,6 +794,7 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
             states={step: every_step for step in STEPS},
             fallbacks=[command("cancel", cancel)],
             name="log",
+            drafts=("log",),
             persistent=True,
             allow_reentry=True,
         ),
@@ -799,3 +802,11 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
         CallbackQueryHandler(decline_proof, pattern=rf"^{PREFIX}noproof$"),
         MessageHandler(PRIVATE & proof_files, offer_proof),
     ]
+
+
+FEATURE = Feature(
+    "log",
+    handlers,
+    commands=(Command("log", N_("Log credits earned"), reads_trainer=True),),
+    prefixes=(PREFIX,),
+)

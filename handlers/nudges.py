@@ -13,6 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.context import RecertContext
 from bot.i18n import Translator
 from handlers import parse_id, show
+from handlers.feature import Feature
 from handlers.render import (
     after_grace_lines,
     credential_name,
@@ -286,3 +287,6 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
         CallbackQueryHandler(resume, pattern=rf"^{PREFIX}resume:\d+$"),
         CallbackQueryHandler(button, pattern=rf"^{PREFIX}(?!log:)"),
     ]
+
+
+FEATURE = Feature("nudges", handlers, prefixes=(PREFIX,))

@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import RecertContext
-from handlers import command, show
+from bot.i18n import N_
+from handlers import command, flows, show
 from handlers.exports import export
+from handlers.feature import Command, Feature
 from storage.erase import Footprint, erase, footprint
 
 PREFIX = "erase:"
@@ -105,13 +107,7 @@ def forget_in_memory(application: Any, user_id: int) -> None:
     in any conversation (the database rows are erased in the same step)."""
     if user_id in application.user_data:
         application.drop_user_data(user_id)
-    for handlers in application.handlers.values():
-        for handler in handlers:
-            if isinstance(handler, ConversationHandler):
-                # PTB has no public call to end someone's conversation from outside it.
-                conversations = handler._conversations
-                for key in [k for k in conversations if k and k[-1] == user_id]:
-                    conversations.pop(key, None)
+    flows.end_all(application, user_id)
 
 
 async def answer(update: Update, context: RecertContext) -> None:
@@ -154,3 +150,11 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
         command("delete_me", delete_me),
         CallbackQueryHandler(answer, pattern=rf"^{PREFIX}(export|yes|no)$"),
     ]
+
+
+FEATURE = Feature(
+    "privacy",
+    handlers,
+    commands=(Command("delete_me", N_("Erase all my data")),),
+    prefixes=(PREFIX,),
+)

@@ -18,9 +18,10 @@ from telegram.ext import (
 from bot.amounts import OFFERED_CURRENCIES, currency_for
 from bot.commands import set_chat_menu
 from bot.context import RecertContext
-from bot.i18n import LANGUAGE_NAMES
+from bot.i18n import LANGUAGE_NAMES, N_
 from handlers import command, conversation, show
 from handlers.basics import cancel, ensure_trainer
+from handlers.feature import Command, Feature
 from handlers.start import LANGUAGE_PATTERN, LANGUAGE_PREFIX, language_buttons
 from handlers.timezone import ask_time_zone, save_zone, time_zone_handlers, zone_label
 from scheduler.plan import Prefs
@@ -314,7 +315,7 @@ async def language_chosen(update: Update, context: RecertContext) -> None:
     )
     assert trainer is not None
     context.use_language(language)
-    await set_chat_menu(context.bot, user.id, context.tr)
+    await set_chat_menu(context.bot, user.id, context.tr, context.bot_data["commands"])
     text, buttons = settings_view(context, trainer)
     await show(
         update,
@@ -398,3 +399,14 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
         # A city button pressed after its conversation ended still sets the zone.
         zone_states[0],
     ]
+
+
+FEATURE = Feature(
+    "settings",
+    handlers,
+    commands=(
+        Command("settings", N_("Time zone, reminder hour, language")),
+        Command("language", N_("Change the language")),
+    ),
+    prefixes=(LANGUAGE_PREFIX, HOUR_PREFIX, "tz:", SECTION_PREFIX, INTENSITY_PREFIX, QUIET_PREFIX),
+)

@@ -23,6 +23,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 
 from bot.context import RecertContext
 from handlers import drop_buttons, is_number
+from handlers.feature import Feature
 from handlers.reader import Reader, Unavailable, Unreadable
 from handlers.render import credential_name
 from scheduler.certificate import Certificate, understand
@@ -508,3 +509,6 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
         CallbackQueryHandler(button, pattern=rf"^{PREFIX}(change|back|cancel)$"),
         CallbackQueryHandler(use_expiry, pattern=USE_EXPIRY),
     ]
+
+
+FEATURE = Feature("snap", handlers, prefixes=(PREFIX,))

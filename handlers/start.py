@@ -13,9 +13,10 @@ from telegram.ext import (
 )
 
 from bot.context import RecertContext
-from bot.i18n import LANGUAGE_NAMES, Translator
+from bot.i18n import LANGUAGE_NAMES, N_, Translator
 from handlers import SENT_NOT_TEXT, TYPED, command, conversation, drop_buttons
 from handlers.basics import cancel
+from handlers.feature import Command, Feature
 from handlers.hiring import add_to_group_button
 from handlers.timezone import ask_time_zone, save_zone, time_zone_handlers
 from storage import trainers
@@ -154,3 +155,11 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
             allow_reentry=True,
         )
     ]
+
+
+FEATURE = Feature(
+    "start",
+    handlers,
+    commands=(Command("start", N_("Start, or start again")),),
+    prefixes=(LANGUAGE_PREFIX, "tz:"),
+)

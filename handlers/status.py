@@ -15,9 +15,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import RecertContext
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from handlers import command
 from handlers.card import CardLine, status_card
+from handlers.feature import Command, Feature
 from handlers.loader import with_trainer
 from handlers.render import (
     after_grace_lines,
@@ -348,3 +349,11 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
         command("status", show_status),
         CallbackQueryHandler(send_card, pattern=f"^{PREFIX}card$"),
     ]
+
+
+FEATURE = Feature(
+    "status",
+    handlers,
+    commands=(Command("status", N_("Deadlines and credits at a glance"), reads_trainer=True),),
+    prefixes=(PREFIX,),
+)

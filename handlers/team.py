@@ -38,6 +38,7 @@ from bot.context import RecertContext
 from bot.i18n import N_
 from handlers import PRIVATE, command, is_number, parse_id, roster, show
 from handlers.basics import ensure_trainer
+from handlers.feature import Command, Feature
 from handlers.team_common import (
     ADMINS,
     GROUP_MESSAGE,
@@ -620,3 +621,37 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
         command("leave", leave_private),
         CallbackQueryHandler(button, pattern=f"^{PREFIX}"),
     ]
+
+
+FEATURE = Feature(
+    "team",
+    handlers,
+    commands=(
+        Command(
+            "team",
+            N_("Set up the team, or its digest day, hour and time zone"),
+            private=False,
+            admins=True,
+        ),
+        Command("announce", N_("Post an announcement (managers)"), private=False, admins=True),
+        Command(
+            "roster",
+            N_("Your team's roster (managers)"),
+            groups=True,
+            group_description=N_("The roster, in private (managers)"),
+        ),
+        Command(
+            "leave",
+            N_("Stop sharing with a team"),
+            groups=True,
+            group_description=N_("Stop sharing your deadlines with this team"),
+        ),
+    ),
+    # Every team: button is checked again on the server (the presser manages that team; a
+    # member it names shares with it); the roster's and consent's work in private only.
+    prefixes=(PREFIX,),
+    private_only=False,
+    # Its Join link is a /start with a payload (before start's conversation), and chat-life
+    # updates are its own.
+    routes_first=True,
+)

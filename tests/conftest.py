@@ -155,8 +155,8 @@ class Bot:
         return person
 
 
-async def start_bot(settings: Settings, i18n: I18n, api: OfflineBotAPI) -> Any:
-    application = build_application(settings, request=api, i18n=i18n)
+async def start_bot(settings: Settings, i18n: I18n, api: OfflineBotAPI, **kwargs: Any) -> Any:
+    application = build_application(settings, request=api, i18n=i18n, **kwargs)
     api.deliver_to(
         lambda payload: application.process_update(Update.de_json(payload, application.bot))
     )

@@ -9,8 +9,10 @@ import logging
 import pytest
 from telegram.error import NetworkError
 
-from bot.commands import PRIVATE_COMMANDS
+from bot.app import FEATURES
+from bot.commands import private_menu
 from bot.offline import OFFLINE_TOKEN
+from handlers.feature import commands
 from storage import trainers
 from tests.conftest import Bot
 
@@ -133,7 +135,7 @@ async def test_language_changes_replies_and_this_chats_menu(bot: Bot) -> None:
     assert "/settings" in kim.last_text and "напомина" in kim.last_text.lower()
     chat_scope = json.dumps({"chat_id": kim.id, "type": "chat"}, sort_keys=True)
     menu = bot.api.commands[(chat_scope, "")]
-    assert [c["command"] for c in menu] == [name for name, _text in PRIVATE_COMMANDS]
+    assert [c["command"] for c in menu] == [c.name for c in private_menu(commands(FEATURES))]
     assert next(c for c in menu if c["command"] == "help")["description"] == "Что я умею"
 
 

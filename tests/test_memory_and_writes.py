@@ -42,7 +42,7 @@ async def test_answers_so_far_are_kept_and_written_only_when_changed(bot: Bot) -
     await ana.send("/add")
     await bot.application.update_persistence()
     first = await stored_user_data(bot)
-    assert '"flow": "add"' in first[ana.id]
+    assert '"add": {' in first[ana.id]
 
     await ana.send("/status")  # changes nothing /add keeps
     before = bot.db.statements
@@ -63,7 +63,7 @@ async def test_data_emptied_then_filled_again_before_a_write_is_kept(bot: Bot) -
     await kim.send("/add")
     await bot.application.update_persistence()
     stored = await stored_user_data(bot)
-    assert '"flow": "add"' in stored[kim.id]
+    assert '"add": {' in stored[kim.id]
     assert "pending_proof" not in stored[kim.id]
 
 
@@ -89,4 +89,4 @@ async def test_many_conversations_are_written_in_one_round_trip(bot: Bot) -> Non
     await bot.application.update_persistence()
     assert bot.db.round_trips - trips <= 2  # answers so far, and conversation states
     stored = await stored_user_data(bot)
-    assert all('"flow": "add"' in stored[person.id] for person in people)
+    assert all('"add": {' in stored[person.id] for person in people)

@@ -162,9 +162,11 @@ async def test_set_up_and_consent_show_exactly_what_is_shared(bot: Bot) -> None:
         g.ben.id: "shared",
         g.cai.id: "declined",
     }
-    # The menus: team commands in groups, the managers' and /leave in private.
+    # The menus: /team and /announce for the groups' administrators only.
     group_menu = bot.api.commands[('{"type": "all_group_chats"}', "")]
-    assert [c["command"] for c in group_menu] == ["team", "announce", "roster", "leave"]
+    assert [c["command"] for c in group_menu] == ["roster", "leave"]
+    admins_menu = bot.api.commands[('{"type": "all_chat_administrators"}', "")]
+    assert [c["command"] for c in admins_menu] == ["team", "announce", "roster", "leave", "event"]
 
 
 async def test_the_manager_sees_the_roster_paged_and_exports_it(bot: Bot) -> None:
