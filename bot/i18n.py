@@ -27,7 +27,14 @@ from babel.dates import (
 from babel.dates import parse_pattern as parse_date_pattern
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import NumberPattern, parse_pattern
+from babel.numbers import (
+    NumberPattern,
+    format_currency,
+    get_currency_name,
+    get_currency_symbol,
+    list_currencies,
+    parse_pattern,
+)
 from babel.support import Translations
 
 LANGUAGES: tuple[str, ...] = ("en", "es", "ru")
@@ -99,6 +106,23 @@ class Translator:
     def clock(self, value: datetime, format: str = "short", tz: tzinfo | None = None) -> str:
         return self._clock(value, format, tz)  # type: ignore[attr-defined, no-any-return]
 
+    @staticmethod
+    def currencies() -> frozenset[str]:
+        """Every ISO 4217 code Babel knows."""
+        return _CURRENCIES
+
+    def money(self, value: Decimal, currency: str) -> str:
+        """An amount with its currency as this locale writes it: $129.00, 120,00 €, 1 500,00 ₽."""
+        return format_currency(value, currency, locale=self.locale)
+
+    def money_symbol(self, currency: str) -> str:
+        """`$`, `€`, `₽`: the symbol this locale writes the currency with."""
+        return str(get_currency_symbol(currency, locale=self.locale))
+
+    def currency_name(self, currency: str) -> str:
+        """`US Dollar`, `dólar estadounidense`, `российский рубль`."""
+        return str(get_currency_name(currency, locale=self.locale))
+
     def number(self, value: int | float | Decimal, max_decimals: int = 2) -> str:
         # Keyed by type too: 1, 1.0 and Decimal(1) are equal keys but may format apart.
         return self._number(type(value), value, max_decimals)  # type: ignore[attr-defined, no-any-return]
@@ -132,6 +156,9 @@ class Translator:
             return str(get_timezone_location(zone, locale=self.locale, return_city=True))
         except (LookupError, ValueError):
             return zone
+
+
+_CURRENCIES = frozenset(list_currencies())
 
 
 @functools.cache

@@ -3,14 +3,16 @@ read once by `ZoneIndex.build` and `zone_at` (call those off the event loop)."""
 
 from __future__ import annotations
 
+import functools
 import re
-import unicodedata
 import zoneinfo
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from babel import Locale
 from babel.dates import get_timezone_location
+
+from bot.gazetteer import Gazetteer, Place, fold
 
 # A few zones per language, offered as buttons before anyone has to type.
 SUGGESTED_ZONES: dict[str, tuple[str, ...]] = {
@@ -101,21 +103,25 @@ def zone_for_offset(text: str) -> str | None:
     return f"Etc/GMT{'-' if sign > 0 else '+'}{hours}"
 
 
-def _fold(text: str) -> str:
-    """Case, accents and separators folded, so `sao paulo` finds `São Paulo`."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    without_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return re.sub(r"[\s_\-'’.]+", " ", without_marks).strip()
+@functools.cache
+def _gazetteer() -> Gazetteer:
+    """Loaded once per process (it is immutable): about a second, about 20 MB."""
+    return Gazetteer.load()
 
 
 @dataclass(frozen=True)
 class ZoneIndex:
-    """City names (from IANA ids and from CLDR in each shipped language) to zones."""
+    """Names people type to zones: every city of 15,000 people or more (GeoNames, by any of
+    its Latin or Cyrillic names), the zones' own cities (IANA ids and CLDR in each shipped
+    language), countries by name for "Kazan, Turkey", and UTC offsets."""
 
-    names: dict[str, tuple[str, ...]]
+    names: dict[str, tuple[str, ...]] = field(repr=False)
+    countries: dict[str, str] = field(repr=False)  # folded country name or code -> ISO code
+    gazetteer: Gazetteer = field(repr=False)
 
     @classmethod
     def build(cls, languages: Iterable[str]) -> ZoneIndex:
+        """Reads data files: call it off the event loop."""
         locales = [Locale.parse(language) for language in languages]
         names: dict[str, set[str]] = {}
         for zone in zoneinfo.available_timezones():
@@ -128,26 +134,49 @@ class ZoneIndex:
                 except (LookupError, ValueError):
                     continue
             for spelling in spellings:
-                names.setdefault(_fold(spelling), set()).add(zone)
-        return cls({name: tuple(sorted(zones)) for name, zones in names.items()})
+                names.setdefault(fold(spelling), set()).add(zone)
+        countries: dict[str, str] = {}
+        for locale in [Locale.parse("en"), *locales]:
+            for code, name in locale.territories.items():
+                if len(code) == 2 and code.isalpha():  # not regions such as 419
+                    countries[fold(name)] = code
+                    countries[code.casefold()] = code
+        return cls(
+            {name: tuple(sorted(zones)) for name, zones in names.items()},
+            countries,
+            _gazetteer(),
+        )
 
-    def lookup(self, text: str, limit: int = 6) -> list[str]:
-        """Zones whose city is named `text`; failing that, whose name starts with it."""
+    def suggest(self, text: str, limit: int = 6) -> list[Place]:
+        """Places named `text` ("Kazan", "Kazan, Turkey"), one per zone, the likeliest first;
+        failing that, places whose name starts with it. The name shown is the one typed."""
         offset_zone = zone_for_offset(text)
         if offset_zone:
-            return [offset_zone]
-        query = _fold(text)
+            return [Place(text.strip(), "", offset_zone, 0)]
+        typed, _comma, country_text = text.partition(",")
+        country = self.countries.get(fold(country_text)) if country_text.strip() else None
+        if country_text.strip() and country is None:  # "Paris, Texas": not a country we know
+            typed = text
+        query = fold(typed)
         if len(query) < 2:
             return []
-        if query in self.names:
-            return list(self.names[query])[:limit]
-        found: list[str] = []
-        for name in sorted(self.names):
-            if name.startswith(query) and len(query) >= 3:
-                found.extend(zone for zone in self.names[name] if zone not in found)
-            if len(found) >= limit:
-                break
-        return found[:limit]
+        shown = " ".join(typed.split())
+        shown = shown.title() if shown.islower() else shown  # "sao paulo": "Sao Paulo"
+        places = [
+            Place(shown, place.country, place.zone, place.population)
+            for place in self.gazetteer.exact(query, frozenset({country} if country else ()))
+        ]
+        if not places and not country:  # a zone's id or its CLDR city ("Europe/Berlin")
+            places = [Place(shown, "", zone, 0) for zone in self.names.get(query, ())]
+        if places:
+            return places[:limit]
+        if len(query) < 3:
+            return []
+        return self.gazetteer.starting(query, limit)
+
+    def lookup(self, text: str, limit: int = 6) -> list[str]:
+        """The zones of `suggest`."""
+        return [place.zone for place in self.suggest(text, limit)]
 
 
 def zone_at(latitude: float, longitude: float) -> str | None:

@@ -18,7 +18,13 @@ from bot.context import RecertContext
 from bot.i18n import N_
 from handlers import command, parse_id
 from handlers.feature import Command, Feature
-from handlers.render import after_grace_lines, credential_name, standing_label, units
+from handlers.render import (
+    after_grace_lines,
+    cost_currency,
+    credential_name,
+    standing_label,
+    units,
+)
 from storage import credits
 from storage.credentials import past_cycles, taking_credits
 from storage.exports import (
@@ -47,6 +53,7 @@ def _credit_headers(context: RecertContext) -> list[str]:
         _("Credits"),
         _("Unit"),
         _("Cost"),
+        _("Currency"),
         _("Proof"),
     ]
 
@@ -130,6 +137,7 @@ async def export(update: Update, context: RecertContext) -> None:
             title=credit.title,
             provider=credit.provider,
             cost=credit.cost,
+            currency=cost_currency(context, credit),
             proof=_proof_name(credit),
         )
         for credit in every_credit
@@ -276,6 +284,7 @@ async def pack(update: Update, context: RecertContext) -> None:
             title=c.title,
             provider=c.provider,
             cost=c.cost,
+            currency=cost_currency(context, c),
             proof=_proof_name(c),
         )
         for c in entries

@@ -15,6 +15,7 @@ from telegram.ext import (
     MessageHandler,
 )
 
+from bot.amounts import parse_amount
 from bot.context import RecertContext
 from bot.i18n import N_
 from handlers import TYPED, command, conversation, parse_id, show
@@ -22,8 +23,8 @@ from handlers.add import has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
 from handlers.feature import Command, Feature
-from handlers.log import LEAST_UNITS, MAX_TITLE, MAX_UNITS
-from handlers.render import credential_name, units
+from handlers.log import LEAST_UNITS, MAX_TITLE, MAX_UNITS, amount_problem
+from handlers.render import cost_currency, credential_name, units
 from storage import credits
 from storage.credentials import held_by, taking_credits
 from storage.models import Credential, Credit
@@ -131,7 +132,8 @@ def _item_view(
     if credit.provider:
         lines.append(_("Provider: {provider}").format(provider=html.escape(credit.provider)))
     if credit.cost is not None:
-        lines.append(_("Cost: {amount}").format(amount=tr.number(credit.cost)))
+        currency = cost_currency(context, credit) or ""
+        lines.append(_("Cost: {amount}").format(amount=tr.money(credit.cost, currency)))
     if credit.category:
         lines.append(_("Category: {category}").format(category=credit.category))
     rows = []
@@ -237,7 +239,7 @@ async def _ask(update: Update, context: RecertContext, note: str = "") -> int:
     assert context.user_data is not None
     field = context.user_data["history_edit"]["field"]
     question = {
-        "units": _("How many credits? Type a number, for example 0.5."),
+        "units": _("How many credits? Type a number, for example 0.5, or hours, such as 3h."),
         "earned_on": _("When was it earned? Type the date."),
         "title": _("What was the course or event called?"),
     }[field]
@@ -254,6 +256,21 @@ async def _ask(update: Update, context: RecertContext, note: str = "") -> int:
     return EDIT
 
 
+async def _units_typed(
+    context: RecertContext, user_id: int, credit_id: int, text: str
+) -> Decimal | None:
+    """Credits typed as /log takes them ("0.5", "3h"): in the credential's units, as stored;
+    None when it is not an amount, or hours its credential cannot convert."""
+    amount = parse_amount(text)
+    if amount is None or amount_problem(*amount):
+        return None
+    found = await context.db.run(lambda session: credits.get(session, user_id, credit_id))
+    if found is None:
+        return None
+    value = credits.units_for(found[1], credits.Amount(*amount), context.catalog)
+    return value if value is not None and 0 < value <= MAX_UNITS else None
+
+
 async def typed(update: Update, context: RecertContext) -> int:
     """The new value: checked, stored, and the entry shown again."""
     message, user = update.effective_message, update.effective_user
@@ -263,22 +280,17 @@ async def typed(update: Update, context: RecertContext) -> int:
     _ = context.gettext
     value: object
     if edit["field"] == "units":
-        try:
-            value = Decimal(text.replace(",", "."))
-        except ArithmeticError:
-            value = None
-        if isinstance(value, Decimal) and value.is_finite() and 0 < value <= MAX_UNITS:
-            value = credits.in_cents(value)  # as stored, the same on both databases
-        if not isinstance(value, Decimal) or not value.is_finite() or not (0 < value <= MAX_UNITS):
+        value = await _units_typed(context, user.id, edit["id"], text)
+        if value is None:
             return await _ask(
                 update,
                 context,
-                _("Please type a number from {least} up to {limit}.").format(
+                _("Please type a number from {least} up to {limit}, or hours such as 3h.").format(
                     least=context.tr.number(LEAST_UNITS), limit=context.tr.number(MAX_UNITS)
                 ),
             )
     elif edit["field"] == "earned_on":
-        parsed, reason = await read_date(context, text, expiry=False)
+        parsed, reason = await read_date(context, text, expiry=False, earned=True)
         if parsed is None:
             return await _ask(update, context, reason)
         value = parsed.value

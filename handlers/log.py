@@ -10,9 +10,8 @@ reply shows the new progress and an Undo button.
 from __future__ import annotations
 
 import html
-import re
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session
@@ -26,6 +25,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.amounts import currency_for, parse_amount, parse_cost
 from bot.context import RecertContext, local_today
 from bot.i18n import N_
 from handlers import (
@@ -62,10 +62,6 @@ MAX_COST = Decimal(100_000)
 MAX_TITLE = 200
 MAX_PROVIDER = 120
 MAX_PROOF_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download
-_AMOUNT = re.compile(
-    r"^(?P<value>[+-]?\d+(?:[.,]\d+)?)\s*(?P<hours>h|hrs?|hours?|horas?|ч|час(?:а|ов)?)?$",
-    re.IGNORECASE,
-)
 _HOUR_WORDS = {"h", "hr", "hrs", "hour", "hours", "hora", "horas", "ч", "час", "часа", "часов"}
 CATEGORIES = ("A", "B", "C", "D")
 
@@ -73,18 +69,6 @@ CATEGORIES = ("A", "B", "C", "D")
 def _draft(context: RecertContext) -> dict[str, Any]:
     assert context.user_data is not None
     return context.user_data.setdefault("log", {})  # type: ignore[no-any-return]
-
-
-def parse_amount(text: str) -> tuple[Decimal, bool] | None:
-    """`0.5`, `1,5`, `5h`, `5 hours`, `3 ч` to (value, in hours); None if not a number."""
-    match = _AMOUNT.match(" ".join(text.split()))
-    if not match:
-        return None
-    try:
-        value = Decimal(match["value"].replace(",", "."))
-    except InvalidOperation:
-        return None
-    return value, match["hours"] is not None
 
 
 def amount_problem(value: Decimal, hours: bool) -> bool:
@@ -597,7 +581,7 @@ async def typed(update: Update, context: RecertContext) -> int:
             return await _ask(update, context, AMOUNT, _amount_problem_text(context, text))
         draft.update(amount=str(amount[0]), hours=amount[1])
     elif step == DATE:
-        parsed, reason = await read_date(context, text, expiry=False)
+        parsed, reason = await read_date(context, text, expiry=False, earned=True)
         if parsed is None:
             return await _ask(update, context, DATE, reason)
         draft["date"] = parsed.value.isoformat()
@@ -612,10 +596,10 @@ async def typed(update: Update, context: RecertContext) -> int:
             )
         draft["title" if step == TITLE else "provider"] = text
     elif step == COST:
-        try:
-            cost = Decimal(text.replace(",", ".").replace(" ", ""))
-        except InvalidOperation:
-            cost = Decimal(-1)
+        chosen = context.trainer.currency if context.trainer else None
+        currency = currency_for(chosen, context.tr.language)
+        money = parse_cost(text, currency, context.tr.currencies())
+        cost = money[0] if money else Decimal(-1)
         if not cost.is_finite() or cost < 0 or cost > MAX_COST:
             return await _ask(
                 update,
@@ -626,6 +610,7 @@ async def typed(update: Update, context: RecertContext) -> int:
                 ),
             )
         draft["cost"] = str(cost.quantize(Decimal("0.01")))
+        draft["currency"] = money[1] if money else currency
     else:  # a buttons-only step: one line, not the whole question again
         await _say(update, _("Please tap one of the buttons above."))
         return int(step) if step is not None else AMOUNT
@@ -660,6 +645,7 @@ def _new_credit(draft: dict[str, Any]) -> NewCredit:
         title=draft["title"],
         provider=draft.get("provider"),
         cost=Decimal(draft["cost"]) if draft.get("cost") else None,
+        currency=draft.get("currency"),
         category=draft.get("category"),
         proof=Proof(**proof) if proof else None,
         code=draft.get("code"),

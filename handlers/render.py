@@ -5,12 +5,17 @@ from __future__ import annotations
 import html
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
+from bot.amounts import currency_for
 from bot.i18n import N_, Translator
 from scheduler.cycles import Cycle, State
 from scheduler.standing import FINAL_DAYS, URGENT_DAYS, Standing
 from storage.catalog import Catalog, CatalogEntry
-from storage.models import Credential
+from storage.models import Credential, Credit
+
+if TYPE_CHECKING:
+    from bot.context import RecertContext
 
 
 def credential_name(credential: Credential, catalog: Catalog) -> str:
@@ -326,3 +331,23 @@ def renewal_lines(tr: Translator, standing: Standing, entry: CatalogEntry | None
             ).format(date=tr.date(standing.deadline, "long"))
         )
     return lines
+
+
+def cost_currency(context: RecertContext, credit: Credit) -> str | None:
+    """The currency of a credit's cost: as logged, or (logged before currencies were kept)
+    the trainer's; None without a cost."""
+    if credit.cost is None:
+        return None
+    chosen = context.trainer.currency if context.trainer else None
+    return credit.cost_currency or currency_for(chosen, context.tr.language)
+
+
+def spent(context: RecertContext, costs: dict[str | None, Decimal]) -> str:
+    """`$129.00 + €120.00`: a cycle's costs, one amount per currency, the trainer's first."""
+    chosen = context.trainer.currency if context.trainer else None
+    default = currency_for(chosen, context.tr.language)
+    totals: dict[str, Decimal] = {}
+    for currency, amount in costs.items():
+        totals[currency or default] = totals.get(currency or default, Decimal(0)) + amount
+    order = sorted(totals, key=lambda code: (code != default, code))  # the trainer's first
+    return " + ".join(context.tr.money(totals[code], code) for code in order)

@@ -1,4 +1,4 @@
-"""/settings and /language: the trainer's time zone, reminder hour and language.
+"""/settings and /language: the trainer's time zone, reminder hour, language and currency.
 
 Buttons carry everything they need (`lang:es`, `hour:7`, `tz:Europe/Madrid`), so they work
 whenever they are pressed; only typing a city needs a conversation.
@@ -15,6 +15,7 @@ from telegram.ext import (
     ConversationHandler,
 )
 
+from bot.amounts import OFFERED_CURRENCIES, currency_for
 from bot.commands import set_chat_menu
 from bot.context import RecertContext
 from bot.i18n import LANGUAGE_NAMES, N_
@@ -32,6 +33,7 @@ HOUR_PREFIX = "hour:"
 INTENSITY_PREFIX = "intensity:"
 QUIET_PREFIX = "quiet:"
 SECTION_PREFIX = "set:"
+CURRENCY_PREFIX = "cur:"
 
 
 def settings_view(context: RecertContext, trainer: Trainer) -> tuple[str, InlineKeyboardMarkup]:
@@ -50,6 +52,7 @@ def settings_view(context: RecertContext, trainer: Trainer) -> tuple[str, Inline
                 intensity=intensity_names(context)[trainer.nudge_intensity]
             ),
             _("Quiet hours: {hours}").format(hours=quiet_label(context, trainer)),
+            _("Costs in: {currency}").format(currency=currency_label(context, trainer)),
         )
     )
     buttons = InlineKeyboardMarkup(
@@ -63,9 +66,59 @@ def settings_view(context: RecertContext, trainer: Trainer) -> tuple[str, Inline
                 InlineKeyboardButton(_("How often"), callback_data=SECTION_PREFIX + "intensity"),
                 InlineKeyboardButton(_("Quiet hours"), callback_data=SECTION_PREFIX + "quiet"),
             ],
+            [InlineKeyboardButton(_("Currency"), callback_data=SECTION_PREFIX + "currency")],
         ]
     )
     return text, buttons
+
+
+def currency_label(context: RecertContext, trainer: Trainer) -> str:
+    """`US Dollar (USD)`: the currency costs are read in when typed without one."""
+    code = currency_for(trainer.currency, context.tr.language)
+    return f"{context.tr.currency_name(code)} ({code})"
+
+
+def currency_buttons(context: RecertContext, trainer: Trainer) -> InlineKeyboardMarkup:
+    """The offered currencies, three a row, ✓ on the current one."""
+    current = currency_for(trainer.currency, context.tr.language)
+    buttons = [
+        InlineKeyboardButton(
+            ("✓ " if code == current else "") + _currency_button(context, code),
+            callback_data=CURRENCY_PREFIX + code,
+        )
+        for code in OFFERED_CURRENCIES
+    ]
+    return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
+
+
+def _currency_button(context: RecertContext, code: str) -> str:
+    """`EUR €`, or `MXN` where the locale writes no other symbol."""
+    symbol = context.tr.money_symbol(code)
+    return code if symbol == code else f"{code} {symbol}"
+
+
+async def currency_chosen(update: Update, context: RecertContext) -> None:
+    """Stores the currency costs are read in when typed without one."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and query.data is not None and user is not None
+    await query.answer()
+    code = query.data.removeprefix(CURRENCY_PREFIX)  # the pattern admits offered ones only
+    await ensure_trainer(update, context)
+    trainer = await context.db.run(
+        lambda session: trainers.update(session, user.id, currency=code)
+    )
+    assert trainer is not None
+    context.trainer = trainer
+    text, buttons = settings_view(context, trainer)
+    await show(
+        update,
+        context.gettext("Done: costs typed without a currency are in {currency}.").format(
+            currency=currency_label(context, trainer)
+        )
+        + "\n\n"
+        + text,
+        buttons,
+    )
 
 
 def intensity_names(context: RecertContext) -> dict[str, str]:
@@ -223,8 +276,17 @@ async def section(update: Update, context: RecertContext) -> object:
             _("When should repeated reminders wait until morning?"),
             InlineKeyboardMarkup(options),
         )
+    elif choice == "currency":
+        await show(
+            update,
+            _(
+                "Which currency are your costs in? You can still type another with an amount, "
+                "such as 120 € or 129 USD."
+            ),
+            currency_buttons(context, trainer),
+        )
     elif choice == "zone":
-        await ask_time_zone(update, context)
+        await ask_time_zone(update, context, keep=trainer.time_zone)
         return TIME_ZONE
     return ConversationHandler.END
 
@@ -298,8 +360,18 @@ async def zone_chosen(update: Update, context: RecertContext, zone: str) -> int:
     return ConversationHandler.END
 
 
+async def zone_left(update: Update, context: RecertContext) -> int:
+    """Keep or Back at the time zone: the settings again, unchanged."""
+    trainer = await ensure_trainer(update, context)
+    text, buttons = settings_view(context, trainer)
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_message(text, reply_markup=buttons)
+    return ConversationHandler.END
+
+
 def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
-    zone_states = time_zone_handlers(zone_chosen)
+    zone_states = time_zone_handlers(zone_chosen, zone_left)
     return [
         conversation(
             entry_points=[
@@ -317,6 +389,9 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
         CallbackQueryHandler(hour_chosen, pattern=f"^{HOUR_PREFIX}(1?[0-9]|2[0-3])$"),
         CallbackQueryHandler(
             intensity_chosen, pattern=f"^{INTENSITY_PREFIX}(gentle|normal|intense)$"
+        ),
+        CallbackQueryHandler(
+            currency_chosen, pattern=f"^{CURRENCY_PREFIX}({'|'.join(OFFERED_CURRENCIES)})$"
         ),
         CallbackQueryHandler(quiet_chosen, pattern=rf"^{QUIET_PREFIX}(off|22-8|21-9|23-7)$"),
         # A city button pressed after its conversation ended still sets the zone.

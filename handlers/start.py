@@ -111,6 +111,17 @@ async def language_expected(update: Update, context: RecertContext) -> int:
     return LANGUAGE
 
 
+async def back_to_language(update: Update, context: RecertContext) -> int:
+    """Back at the time zone: the language question again."""
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_message(
+        context.gettext("Which language should I speak?"),
+        reply_markup=language_buttons(context.tr.language),
+    )
+    return LANGUAGE
+
+
 async def zone_chosen(update: Update, context: RecertContext, zone: str) -> int:
     """Stores the zone and closes the onboarding with the reminder hour and what's next."""
     await save_zone(update, context, zone)
@@ -136,7 +147,7 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
                     CallbackQueryHandler(language_chosen, pattern=LANGUAGE_PATTERN),
                     MessageHandler(TYPED | SENT_NOT_TEXT, language_expected),
                 ],
-                TIME_ZONE: time_zone_handlers(zone_chosen),
+                TIME_ZONE: time_zone_handlers(zone_chosen, back_to_language),
             },
             fallbacks=[command("cancel", cancel)],
             name="start",

@@ -28,6 +28,7 @@ from handlers.render import (
     grace_lines,
     no_deadline_text,
     pace_lines,
+    spent,
     uncertain_lines,
     units,
 )
@@ -238,7 +239,7 @@ def status_text(context: RecertContext, rows: list[Row], today: date) -> str:
         lines.extend(uncertain_lines(tr, entry, row.standing))
         if row.progress.cost:
             lines.append(
-                _("Spent this cycle: {amount}").format(amount=tr.number(row.progress.cost))
+                _("Spent this cycle: {amount}").format(amount=spent(context, row.progress.cost))
             )
         if credential.nudges_stopped:
             lines.append(_("Reminders are off (turn them on in /credentials)."))

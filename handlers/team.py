@@ -59,7 +59,7 @@ from handlers.team_common import (
     settings_text,
     team_tr,
 )
-from handlers.timezone import zone_label
+from handlers.timezone import place_label
 from scheduler.team import Audience, changed_step
 from storage import teams
 from storage.models import Team
@@ -219,21 +219,24 @@ async def _set_zone(update: Update, context: RecertContext, team: Team, text: st
     chat = update.effective_chat
     assert chat is not None
     tr = team_tr(context, team)
-    zones = context.zones.lookup(text)
-    if not zones:
+    places = context.zones.suggest(text)
+    if not places:
         await chat.send_message(
             tr.gettext("I don't know that place. Try a big city nearby, or a UTC offset.")
         )
         return
-    if len(zones) > 1:
+    if len(places) > 1:
         await chat.send_message(
             tr.gettext("Which one?"),
             reply_markup=InlineKeyboardMarkup(
-                [[button_of(zone_label(tr, zone), f"tz:{team.id}:{zone}")] for zone in zones]
+                [
+                    [button_of(place_label(tr, place), f"tz:{team.id}:{place.zone}")]
+                    for place in places
+                ]
             ),
         )
         return
-    await _configure(update, context, team, zone=zones[0])
+    await _configure(update, context, team, zone=places[0].zone)
 
 
 async def _ladder_action(

@@ -22,13 +22,17 @@ from telegram import (
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import RecertContext
+from bot.gazetteer import Place
 from bot.i18n import Translator
 from bot.timezones import SUGGESTED_ZONES, is_valid_zone, zone_at
 from handlers import SENT_NOT_TEXT, TYPED, drop_buttons
 from storage import trainers
 
 ZONE_PREFIX = "tz:"
+ZONE_PATTERN = f"^{ZONE_PREFIX}[A-Z]"  # IANA ids start with a capital: Europe/..., UTC, Etc/
+BACK, KEEP = "tz:back", "tz:keep"
 OnChosen = Callable[[Update, RecertContext, str], Awaitable[object]]
+OnLeft = Callable[[Update, RecertContext], Awaitable[object]]
 
 
 def zone_label(translator: Translator, zone: str, now: datetime | None = None) -> str:
@@ -41,18 +45,41 @@ def zone_label(translator: Translator, zone: str, now: datetime | None = None) -
     return f"{name} (UTC{offset[:3]}:{offset[3:]})"
 
 
+def place_label(translator: Translator, place: Place) -> str:
+    """`Barcelona, Spain (UTC+01:00)`: the place as typed, its country, today's offset."""
+    label = zone_label(translator, place.zone)
+    if not place.country or not label.endswith(")"):
+        return label
+    country = translator.locale.territories.get(place.country, place.country)
+    return f"{place.name}, {country} ({label.rpartition(' (')[2]}"
+
+
 def zone_buttons(
     translator: Translator, zones: list[str] | tuple[str, ...]
 ) -> InlineKeyboardMarkup:
-    buttons = [
-        InlineKeyboardButton(zone_label(translator, zone), callback_data=ZONE_PREFIX + zone)
-        for zone in zones
-    ]
+    return _in_pairs(
+        [
+            InlineKeyboardButton(zone_label(translator, zone), callback_data=ZONE_PREFIX + zone)
+            for zone in zones
+        ]
+    )
+
+
+def _in_pairs(buttons: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
-async def ask_time_zone(update: Update, context: RecertContext) -> None:
-    """Two messages: the reply keyboard with the location button, then suggested cities."""
+def _way_out(translator: Translator, keep: str | None) -> list[InlineKeyboardButton]:
+    """Keep the zone set (in /settings), or Back to the step before (in /start)."""
+    if keep:
+        label = translator.gettext("Keep {zone}").format(zone=zone_label(translator, keep))
+        return [InlineKeyboardButton(label, callback_data=KEEP)]
+    return [InlineKeyboardButton(translator.gettext("« Back"), callback_data=BACK)]
+
+
+async def ask_time_zone(update: Update, context: RecertContext, keep: str | None = None) -> None:
+    """Two messages: the reply keyboard with the location button, then suggested cities and
+    a way out (Keep the zone set, when there is one; else Back)."""
     _ = context.gettext
     chat = update.effective_chat
     assert chat is not None
@@ -70,9 +97,10 @@ async def ask_time_zone(update: Update, context: RecertContext) -> None:
         reply_markup=location_keyboard,
     )
     suggestions = SUGGESTED_ZONES.get(context.tr.language, SUGGESTED_ZONES["en"])
+    buttons = zone_buttons(context.tr, (*suggestions, "UTC"))
     await chat.send_message(
         _("Or pick one of these:"),
-        reply_markup=zone_buttons(context.tr, (*suggestions, "UTC")),
+        reply_markup=InlineKeyboardMarkup([*buttons.inline_keyboard, _way_out(context.tr, keep)]),
     )
 
 
@@ -91,8 +119,28 @@ async def save_zone(update: Update, context: RecertContext, zone: str) -> None:
     )
 
 
-def time_zone_handlers(on_chosen: OnChosen) -> list[BaseHandler[Update, RecertContext, object]]:
-    """The handlers of a conversation state that waits for a time zone."""
+def time_zone_handlers(
+    on_chosen: OnChosen, on_left: OnLeft
+) -> list[BaseHandler[Update, RecertContext, object]]:
+    """The handlers of a conversation state that waits for a time zone; `on_left` is called
+    on Back or Keep (the zone stays as it is)."""
+
+    async def left(update: Update, context: RecertContext) -> object:
+        """Back or Keep was pressed: nothing is stored."""
+        query = update.callback_query
+        assert query is not None
+        await query.answer()
+        await drop_buttons(query)
+        chat = update.effective_chat
+        assert chat is not None and query.data is not None
+        if query.data == KEEP and context.trainer and context.trainer.time_zone:
+            await chat.send_message(  # and the location keyboard goes
+                context.gettext("Time zone unchanged: {zone}.").format(
+                    zone=html.escape(zone_label(context.tr, context.trainer.time_zone))
+                ),
+                reply_markup=ReplyKeyboardRemove(),
+            )
+        return await on_left(update, context)
 
     async def from_button(update: Update, context: RecertContext) -> object:
         """A suggested or offered city was pressed."""
@@ -127,17 +175,25 @@ def time_zone_handlers(on_chosen: OnChosen) -> list[BaseHandler[Update, RecertCo
         message = update.effective_message
         assert message is not None and message.text is not None
         _ = context.gettext
-        matches = context.zones.lookup(message.text[:100])
-        if len(matches) == 1:
-            return await on_chosen(update, context, matches[0])
-        if matches:
+        places = context.zones.suggest(message.text[:100])
+        if len(places) == 1:
+            return await on_chosen(update, context, places[0].zone)
+        if places:
             await message.reply_text(
                 context.ngettext(
                     "I know {count} place by that name. Which one do you mean?",
                     "I know {count} places by that name. Which one do you mean?",
-                    len(matches),
-                ).format(count=len(matches)),
-                reply_markup=zone_buttons(context.tr, matches),
+                    len(places),
+                ).format(count=len(places)),
+                reply_markup=_in_pairs(
+                    [
+                        InlineKeyboardButton(
+                            place_label(context.tr, place),
+                            callback_data=ZONE_PREFIX + place.zone,
+                        )
+                        for place in places
+                    ]
+                ),
             )
             return None
         await message.reply_text(
@@ -161,7 +217,8 @@ def time_zone_handlers(on_chosen: OnChosen) -> list[BaseHandler[Update, RecertCo
         return None
 
     return [
-        CallbackQueryHandler(from_button, pattern=f"^{ZONE_PREFIX}"),
+        CallbackQueryHandler(from_button, pattern=ZONE_PATTERN),
+        CallbackQueryHandler(left, pattern=f"^({BACK}|{KEEP})$"),
         MessageHandler(filters.UpdateType.MESSAGE & filters.LOCATION, from_location),
         MessageHandler(TYPED, from_text),
         MessageHandler(SENT_NOT_TEXT, ask_again),

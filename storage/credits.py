@@ -66,6 +66,7 @@ class NewCredit:
     title: str
     provider: str | None = None
     cost: Decimal | None = None
+    currency: str | None = None  # of the cost (ISO 4217)
     category: str | None = None
     proof: Proof | None = None
     code: str | None = None  # the course or approval code printed on the certificate
@@ -196,6 +197,7 @@ def log(
                 title=new.title,
                 provider=new.provider,
                 cost=new.cost,
+                cost_currency=new.currency if new.cost is not None else None,
                 category=new.category,
                 batch=logged.batch,
                 proof_file_id=new.proof.file_id if new.proof else None,
@@ -328,7 +330,7 @@ class Progress:
     holding: Holding
     earned: list[Earned]
     recorded: frozenset[str]
-    cost: Decimal
+    cost: dict[str | None, Decimal]  # per currency (None: logged before currencies were kept)
     categories: dict[str, Decimal]
     credits: int
 
@@ -344,6 +346,7 @@ _STATUS_CREDITS = select(  # type: ignore[call-overload]
     _credit.title,
     _credit.category,
     _credit.cost,
+    _credit.cost_currency,
 ).where(_credit.credential_id.in_(bindparam("ids", expanding=True)))
 _nudge = Nudge.__table__.c  # type: ignore[attr-defined]
 # What the core reads of a cycle's recorded reminders (`holding_of`), as plain rows.
@@ -358,6 +361,17 @@ _STATUS_NUDGES = select_rows(
 ).where(_nudge.credential_id.in_(bindparam("ids", expanding=True)))
 
 
+def _costs(
+    every: list[tuple[Earned, Decimal | None, str | None]], counted_ids: set[int]
+) -> dict[str | None, Decimal]:
+    """What the credits counted this cycle cost, per currency."""
+    costs: dict[str | None, Decimal] = {}
+    for item, cost, currency in every:
+        if cost is not None and id(item) in counted_ids:
+            costs[currency] = costs.get(currency, Decimal(0)) + cost
+    return costs
+
+
 def status(connection: Connection | Session, trainer_id: int, catalog: Catalog) -> list[Progress]:
     """Everything /status shows, in three queries (credentials, credits, reminders), all
     SQLAlchemy Core statements built once, returning plain rows: a read, so it runs on a
@@ -367,12 +381,12 @@ def status(connection: Connection | Session, trainer_id: int, catalog: Catalog) 
     if not held:
         return []
     ids = [c.id for c in held]
-    by_credential: dict[int, list[tuple[Earned, Decimal | None]]] = {}
-    for credential_id, units, earned_on, title, category, cost in connection.execute(
+    by_credential: dict[int, list[tuple[Earned, Decimal | None, str | None]]] = {}
+    for credential_id, units, earned_on, title, category, cost, currency in connection.execute(
         _STATUS_CREDITS, {"ids": ids}
     ):
         by_credential.setdefault(credential_id, []).append(
-            (Earned(units, earned_on, title, category), cost)
+            (Earned(units, earned_on, title, category), cost, currency)
         )
     recorded: dict[int, list[Any]] = {}
     ends = {c.id: c.cycle_end for c in held}
@@ -384,7 +398,7 @@ def status(connection: Connection | Session, trainer_id: int, catalog: Catalog) 
         mine = recorded.get(credential.id or 0, [])
         holding = holding_of(credential, catalog, mine)
         every = by_credential.get(credential.id or 0, [])
-        earned = [item for item, _cost in every]
+        earned = [item for item, _cost, _currency in every]
         in_cycle = holding.earned_in_cycle(earned)
         counted_ids = {id(item) for item in in_cycle}
         categories: dict[str, Decimal] = {}
@@ -396,10 +410,7 @@ def status(connection: Connection | Session, trainer_id: int, catalog: Catalog) 
                 holding=holding,
                 earned=earned,
                 recorded=frozenset(n.milestone for n in mine),
-                cost=sum(
-                    (cost for item, cost in every if cost is not None and id(item) in counted_ids),
-                    Decimal(0),
-                ),
+                cost=_costs(every, counted_ids),
                 categories=categories,
                 credits=len(in_cycle),
             )

@@ -43,6 +43,7 @@ CREDIT_COLUMNS = (
     "units",
     "unit_name",
     "cost",
+    "currency",
     "proof",
 )
 
@@ -80,6 +81,7 @@ class CreditRow:
     provider: str | None
     cost: Decimal | None
     proof: str | None
+    currency: str | None = None  # of the cost, ISO 4217
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,7 @@ def credits_csv(headers: Sequence[str], rows: Sequence[CreditRow]) -> bytes:
                 _number(row.units),
                 _text(row.unit_name),
                 _number(row.cost),
+                _text(row.currency),
                 _text(row.proof),
             ]
             for row in rows

@@ -30,6 +30,8 @@ class Trainer(SQLModel, table=True):
     # Local hours in which nothing is sent (a repeat waits until they are over): [start, end).
     quiet_start: int | None = None
     quiet_end: int | None = None
+    # ISO 4217 code costs are read in when typed without one; None: the language's usual one.
+    currency: str | None = Field(default=None, max_length=3)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -107,8 +109,10 @@ class Credit(SQLModel, table=True):
     batch: str | None = Field(default=None, max_length=32, index=True)
     # NSCA's CEU category (A-D), where the body caps categories.
     category: str | None = Field(default=None, max_length=4)
-    # What the course cost the trainer (optional), in their own currency.
+    # What the course cost the trainer (optional).
     cost: Decimal | None = Field(default=None, sa_type=Numeric(10, 2))
+    # Its ISO 4217 code; None for costs logged before currencies were kept (the trainer's).
+    cost_currency: str | None = Field(default=None, max_length=3)
     # The certificate as Telegram keeps it: re-sent by file id, never downloaded to keep.
     proof_file_id: str | None = Field(default=None, max_length=256)
     proof_kind: str | None = Field(default=None, max_length=16)  # "photo" or "document"

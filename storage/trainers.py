@@ -63,6 +63,7 @@ def update(session: Session, user_id: int, **changes: object) -> Trainer | None:
         "nudge_intensity",
         "quiet_start",
         "quiet_end",
+        "currency",
     }
     if not changes.keys() <= allowed:
         raise ValueError(f"not a trainer setting: {sorted(changes.keys() - allowed)}")

@@ -50,6 +50,7 @@ CREDIT_HEADERS = [
     "Units",
     "Unit",
     "Cost",
+    "Currency",
     "Proof",
 ]
 
@@ -128,6 +129,7 @@ def test_credits_csv_columns_decimals_and_quoting() -> None:
             provider="Школа; Москва",
             cost=Decimal("1250.00"),
             proof="certificate.pdf",
+            currency="RUB",
         ),
         CreditRow(
             credential="ACE-CPT",
@@ -150,12 +152,13 @@ def test_credits_csv_columns_decimals_and_quoting() -> None:
         "0.7",
         "CEC",
         "1250",
+        "RUB",
         "certificate.pdf",
     ]
-    assert table[2] == ["ACE-CPT", "2026-06-01", "Conference", "", "10", "", "", ""]
+    assert table[2] == ["ACE-CPT", "2026-06-01", "Conference", "", "10", "", "", "", ""]
 
 
-TEXT_COLUMNS = ("credential", "title", "provider", "unit_name", "proof")
+TEXT_COLUMNS = ("credential", "title", "provider", "unit_name", "currency", "proof")
 
 
 def test_csv_cells_that_would_run_as_formulas_are_defused() -> None:
@@ -170,6 +173,7 @@ def test_csv_cells_that_would_run_as_formulas_are_defused() -> None:
             provider=attack,
             cost=Decimal("-3"),
             proof=attack,
+            currency=attack,
         )
         for attack in attacks
     ]

@@ -59,6 +59,22 @@ async def test_history_pages_proof_edit_delete(bot: Bot) -> None:
     assert "from 0.01 up to 100" in ana.last_text
     await ana.send("0.25")
     assert "Saved." in ana.last_text and "0.25 CEU" in ana.last_text
+    await ana.press("Edit credits")
+    await ana.send("5h")  # as /log takes it: NASM counts 10 hours to a CEU
+    assert "Saved." in ana.last_text and "0.5 CEU" in ana.last_text
+    await ana.press("Edit credits")
+    await ana.send("2 horas")
+    assert "0.2 CEU" in ana.last_text
+    await ana.press("Edit credits")
+    await ana.send("0h")
+    assert "or hours such as 3h" in ana.last_text
+    await ana.send("2.5 hours")
+    assert "0.25 CEU" in ana.last_text
+    await ana.press("Edit date")
+    await ana.send("2099-12-31")
+    assert "the date you earned the credit has to be in the past" in ana.last_text
+    await ana.send("yesterday")
+    assert "Saved." in ana.last_text
     await ana.press("Edit title")
     await ana.send("Photo course, part 1")
     await ana.press("Delete")

@@ -55,7 +55,7 @@ async def test_amounts_that_round_to_nothing_are_not_logged(bot: Bot) -> None:
     await eva.press(next(b for b in eva.buttons if "Rounded" in b))
     await eva.press("Edit credits")
     await eva.send("0.001")
-    assert "Please type a number from 0.01 up to 100." in eva.last_text
+    assert "Please type a number from 0.01 up to 100, or hours such as 3h." in eva.last_text
     await eva.send("0.255")
     assert "Saved." in eva.last_text
     rows = await stored_credits(bot, nasm)

@@ -46,6 +46,45 @@ async def test_start_language_zone_help_settings(bot: Bot) -> None:
     assert stored is not None and stored.reminder_hour == 7
 
 
+async def test_back_at_the_time_zone_returns_to_the_language(bot: Bot) -> None:
+    olga = bot.person("Olga", language_code="ru")
+    await olga.send("/start")
+    await olga.press("English")
+    assert olga.buttons[-1] == "« Back"
+    await olga.press("« Back")
+    assert olga.last_text == "Which language should I speak?"
+    assert olga.buttons == ["✓ English", "Español", "Русский"]
+    await olga.press("Русский")
+    assert olga.buttons[-1] == "« Назад"
+    await olga.send("Сочи")
+    stored = await bot.db.run(lambda s: trainers.get(s, olga.id))
+    assert stored is not None and (stored.language, stored.time_zone) == ("ru", "Europe/Moscow")
+
+
+async def test_keep_at_the_time_zone_in_settings_changes_nothing(bot: Bot) -> None:
+    luis = bot.person("Luis", language_code="es")
+    await luis.send("/start")
+    await luis.press("✓ Español")
+    await luis.send("Medellín")
+    await luis.send("/settings")
+    await luis.press("Zona horaria")
+    assert luis.buttons[-1] == "Mantener Bogotá (UTC-05:00)"
+    await luis.press("Mantener Bogotá (UTC-05:00)")
+    assert "Zona horaria sin cambios: Bogotá (UTC-05:00)." in luis.inbox[-2]["text"]
+    assert "Zona horaria: Bogotá (UTC-05:00)" in luis.last_text  # the settings again
+    assert luis.keyboard == []  # the location button is gone
+    await luis.send("Barcelona")  # no longer asked: not taken as a city
+    stored = await bot.db.run(lambda s: trainers.get(s, luis.id))
+    assert stored is not None and stored.time_zone == "America/Bogota"
+
+    await luis.press("Zona horaria")
+    await luis.send("Barcelona")  # two countries: both offered, Spain first
+    assert luis.buttons == ["Barcelona, España (UTC+01:00)", "Barcelona, Venezuela (UTC-04:00)"]
+    await luis.press("Barcelona, Venezuela (UTC-04:00)")
+    stored = await bot.db.run(lambda s: trainers.get(s, luis.id))
+    assert stored is not None and stored.time_zone == "America/Caracas"
+
+
 async def test_settings_lists_tick_the_current_choice_and_point_out_a_quiet_reminder_hour(
     bot: Bot,
 ) -> None:

@@ -36,7 +36,12 @@ async def test_migrations_create_the_trainers_table(db: Database, database_url: 
         "nudge_intensity",
         "quiet_start",
         "quiet_end",
+        "currency",
     }
+    credit_columns = await db.run(
+        lambda s: {c["name"] for c in inspect(s.connection()).get_columns("credits")}
+    )
+    assert {"cost", "cost_currency"} <= credit_columns
     await upgrade_async(database_url)  # again: nothing to do, no error
 
 

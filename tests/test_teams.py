@@ -639,21 +639,26 @@ async def test_the_team_time_zone_and_hour(bot: Bot) -> None:
     team = await stored_team(bot, g.group)
     assert team is not None and team.time_zone == "Etc/GMT-3"
     assert "(UTC+3)" in bot_texts(bot, g.group)[-1]
-    await g.boss.send("/team San", chat=g.group)  # several places: pick one
-    await g.boss.press("San Marino (UTC+01:00)", chat=g.group)
+    await g.boss.send("/team Córdoba", chat=g.group)  # several places: pick one
+    assert g.boss.buttons_of(g.group.messages[-1]) == [
+        "Córdoba, Argentina (UTC-03:00)",
+        "Córdoba, Spain (UTC+01:00)",
+        "Córdoba, Mexico (UTC-06:00)",
+    ]
+    await g.boss.press("Córdoba, Spain (UTC+01:00)", chat=g.group)
     await g.boss.press("Digest hour", chat=g.group)
     await g.boss.press("7:00\u202fAM", chat=g.group)
     team = await stored_team(bot, g.group)
-    assert team is not None and (team.time_zone, team.digest_hour) == ("Europe/San_Marino", 7)
-    assert "Weekly digest: Monday at 7:00\u202fAM (San Marino" in bot_texts(bot, g.group)[-1]
+    assert team is not None and (team.time_zone, team.digest_hour) == ("Europe/Madrid", 7)
+    assert "Weekly digest: Monday at 7:00\u202fAM (Madrid" in bot_texts(bot, g.group)[-1]
     assert team.next_digest_at is not None
-    local = team.next_digest_at.astimezone(ZoneInfo("Europe/San_Marino"))
+    local = team.next_digest_at.astimezone(ZoneInfo("Europe/Madrid"))
     assert (local.weekday(), local.hour, local.minute) == (0, 7, 0)
     await g.boss.send("/team Nowhereville", chat=g.group)
     assert "I don't know that place" in bot_texts(bot, g.group)[-1]
     # A forged zone in a button changes nothing.
     await g.boss.press_data(f"team:tz:{team.id}:Mars/Olympus", g.group.messages[-1], g.group)
-    assert (await stored_team(bot, g.group)).time_zone == "Europe/San_Marino"  # type: ignore[union-attr]
+    assert (await stored_team(bot, g.group)).time_zone == "Europe/Madrid"  # type: ignore[union-attr]
 
 
 async def test_no_escalation_about_a_reminder_sent_before_joining(bot: Bot) -> None:
