@@ -97,28 +97,33 @@ def _currency_button(context: RecertContext, code: str) -> str:
     return code if symbol == code else f"{code} {symbol}"
 
 
-async def currency_chosen(update: Update, context: RecertContext) -> None:
-    """Stores the currency costs are read in when typed without one."""
+async def _store(update: Update, context: RecertContext, **changes: object) -> Trainer:
+    """A settings button pressed: answered, and its choice stored on the trainer."""
     query, user = update.callback_query, update.effective_user
-    assert query is not None and query.data is not None and user is not None
+    assert query is not None and user is not None
     await query.answer()
-    code = query.data.removeprefix(CURRENCY_PREFIX)  # the pattern admits offered ones only
     await ensure_trainer(update, context)
-    trainer = await context.db.run(
-        lambda session: trainers.update(session, user.id, currency=code)
-    )
+    trainer = await context.db.run(lambda session: trainers.update(session, user.id, **changes))
     assert trainer is not None
     context.trainer = trainer
+    return trainer
+
+
+async def _show_saved(update: Update, context: RecertContext, note: str, trainer: Trainer) -> None:
+    """What was done, then the settings as they now stand."""
     text, buttons = settings_view(context, trainer)
-    await show(
-        update,
-        context.gettext("Done: costs typed without a currency are in {currency}.").format(
-            currency=currency_label(context, trainer)
-        )
-        + "\n\n"
-        + text,
-        buttons,
+    await show(update, note + "\n\n" + text, buttons)
+
+
+async def currency_chosen(update: Update, context: RecertContext) -> None:
+    """Stores the currency costs are read in when typed without one."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    code = update.callback_query.data.removeprefix(CURRENCY_PREFIX)  # offered ones only
+    trainer = await _store(update, context, currency=code)
+    note = context.gettext("Done: costs typed without a currency are in {currency}.").format(
+        currency=currency_label(context, trainer)
     )
+    await _show_saved(update, context, note, trainer)
 
 
 def intensity_names(context: RecertContext) -> dict[str, str]:
@@ -141,35 +146,20 @@ def quiet_label(context: RecertContext, trainer: Trainer) -> str:
 
 async def intensity_chosen(update: Update, context: RecertContext) -> None:
     """How often reminders come; the plan is made again."""
-    query, user = update.callback_query, update.effective_user
-    assert query is not None and query.data is not None and user is not None
-    await query.answer()
-    intensity = query.data.removeprefix(INTENSITY_PREFIX)  # the pattern admits known ones
-    await ensure_trainer(update, context)
-    trainer = await context.db.run(
-        lambda session: trainers.update(session, user.id, nudge_intensity=intensity)
-    )
-    assert trainer is not None
-    text, buttons = settings_view(context, trainer)
-    await show(update, context.gettext("Done.") + "\n\n" + text, buttons)
+    assert update.callback_query is not None and update.callback_query.data is not None
+    intensity = update.callback_query.data.removeprefix(INTENSITY_PREFIX)  # known ones only
+    trainer = await _store(update, context, nudge_intensity=intensity)
+    await _show_saved(update, context, context.gettext("Done."), trainer)
 
 
 async def quiet_chosen(update: Update, context: RecertContext) -> None:
     """Hours in which repeated reminders wait (a window, or none)."""
-    query, user = update.callback_query, update.effective_user
-    assert query is not None and query.data is not None and user is not None
-    await query.answer()
-    choice = query.data.removeprefix(QUIET_PREFIX)
+    assert update.callback_query is not None and update.callback_query.data is not None
+    choice = update.callback_query.data.removeprefix(QUIET_PREFIX)
     start, end = (None, None) if choice == "off" else (int(x) for x in choice.split("-"))
-    await ensure_trainer(update, context)
-    trainer = await context.db.run(
-        lambda session: trainers.update(session, user.id, quiet_start=start, quiet_end=end)
-    )
-    assert trainer is not None
-    text, buttons = settings_view(context, trainer)
-    await show(
-        update, context.gettext("Done.") + "\n\n" + quiet_note(context, trainer) + text, buttons
-    )
+    trainer = await _store(update, context, quiet_start=start, quiet_end=end)
+    note = context.gettext("Done.") + "\n\n" + quiet_note(context, trainer).rstrip("\n")
+    await _show_saved(update, context, note.rstrip("\n"), trainer)
 
 
 def _current(label: str, chosen: bool) -> str:
@@ -303,48 +293,29 @@ async def show_language_choice(update: Update, context: RecertContext) -> None:
 
 async def language_chosen(update: Update, context: RecertContext) -> None:
     """Stores the language; this chat's command menu follows it."""
-    query, user = update.callback_query, update.effective_user
-    assert query is not None and query.data is not None and user is not None
-    await query.answer()
-    language = query.data.removeprefix(LANGUAGE_PREFIX)  # the pattern admits shipped ones only
-    await ensure_trainer(update, context)
-    trainer = await context.db.run(
-        lambda session: trainers.update(session, user.id, language=language)
-    )
-    assert trainer is not None
+    assert update.callback_query is not None and update.callback_query.data is not None
+    language = update.callback_query.data.removeprefix(LANGUAGE_PREFIX)  # shipped ones only
+    trainer = await _store(update, context, language=language)
     context.use_language(language)
-    await set_chat_menu(context.bot, user.id, context.tr, context.bot_data["commands"])
-    text, buttons = settings_view(context, trainer)
-    await show(
-        update,
-        context.gettext("Done: I'll speak {language}.").format(language=LANGUAGE_NAMES[language])
-        + "\n\n"
-        + text,
-        buttons,
+    user_id = update.callback_query.from_user.id
+    await set_chat_menu(context.bot, user_id, context.tr, context.bot_data["commands"])
+    note = context.gettext("Done: I'll speak {language}.").format(
+        language=LANGUAGE_NAMES[language]
     )
+    await _show_saved(update, context, note, trainer)
 
 
 async def hour_chosen(update: Update, context: RecertContext) -> None:
     """Stores the reminder hour."""
-    query, user = update.callback_query, update.effective_user
-    assert query is not None and query.data is not None and user is not None
-    await query.answer()
-    hour = int(query.data.removeprefix(HOUR_PREFIX))  # the pattern admits 0-23 only
-    await ensure_trainer(update, context)
-    trainer = await context.db.run(
-        lambda session: trainers.update(session, user.id, reminder_hour=hour)
+    assert update.callback_query is not None and update.callback_query.data is not None
+    hour = int(update.callback_query.data.removeprefix(HOUR_PREFIX))  # 0-23 only
+    trainer = await _store(update, context, reminder_hour=hour)
+    note = context.gettext("Done: reminders will arrive at {hour}.").format(
+        hour=context.tr.hour(trainer.reminder_hour)
     )
-    assert trainer is not None
-    text, buttons = settings_view(context, trainer)
-    await show(
-        update,
-        context.gettext("Done: reminders will arrive at {hour}.").format(
-            hour=context.tr.hour(trainer.reminder_hour)
-        )
-        + "\n\n"
-        + quiet_note(context, trainer)
-        + text,
-        buttons,
+    quiet = quiet_note(context, trainer)
+    await _show_saved(
+        update, context, note + ("\n\n" + quiet.rstrip("\n") if quiet else ""), trainer
     )
 
 
