@@ -41,7 +41,7 @@ LANGUAGES: tuple[str, ...] = ("en", "es", "ru")
 # The language each language's own name is shown in, for the /language picker.
 LANGUAGE_NAMES: Mapping[str, str] = {"en": "English", "es": "Español", "ru": "Русский"}
 # Formatted dates, times and numbers kept per language (each a short string): the same few
-# recur on every screen. Bounded (at most 256 x 4 formatters x 3 languages, well under 1 MB),
+# recur on every screen. Bounded (at most 256 x 5 formatters x 3 languages, well under 1 MB),
 # so memory does not grow with the dates users bring.
 FORMATTED_MOST = 256
 Day = date  # `date` inside Translator is its method
@@ -84,6 +84,7 @@ class Translator:
             ("_date_time", self._format_date_time),
             ("_clock", self._format_clock),
             ("_number", self._format_number),
+            ("_money", self._format_money),
         ):
             object.__setattr__(self, name, functools.lru_cache(maxsize=FORMATTED_MOST)(formatter))
 
@@ -113,6 +114,10 @@ class Translator:
 
     def money(self, value: Decimal, currency: str) -> str:
         """An amount with its currency as this locale writes it: $129.00, 120,00 €, 1 500,00 ₽."""
+        return self._money(value, currency)  # type: ignore[attr-defined, no-any-return]
+
+    def _format_money(self, value: Decimal, currency: str) -> str:
+        # Equal amounts (129 and 129.00) format alike: the currency's own digits are used.
         return format_currency(value, currency, locale=self.locale)
 
     def money_symbol(self, currency: str) -> str:

@@ -259,7 +259,8 @@ def next_reminder(
         return None
     zone = ZoneInfo(context.trainer.time_zone or context.settings.default_time_zone)
     local = standing.next_reminder_at.astimezone(zone)
-    return context.tr.date(local.date(), style), context.tr.clock(local, tz=zone)
+    # Formatted from the local time of day: the same few hours recur (the format is cached).
+    return context.tr.date(local.date(), style), context.tr.clock(local.time())
 
 
 async def show_status(update: Update, context: RecertContext) -> None:

@@ -10,8 +10,9 @@ due now and what comes next. `scheduler.standing` is the only caller outside the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -51,7 +52,7 @@ class Milestone:
     days: int = 0
     tag: str = ""
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         """The stored name: one row per (credential, cycle end, key)."""
         if self.kind is Kind.BEFORE:
@@ -120,8 +121,13 @@ class Prefs:
             return self.quiet_start <= hour < self.quiet_end
         return hour >= self.quiet_start or hour < self.quiet_end  # across midnight
 
+    @functools.cached_property
+    def tz(self) -> ZoneInfo:
+        # Looked up once per Prefs: a standing places some twenty milestones in this zone.
+        return ZoneInfo(self.zone)
+
     def today(self, now: datetime) -> date:
-        return now.astimezone(ZoneInfo(self.zone)).date()
+        return now.astimezone(self.tz).date()
 
 
 @dataclass(frozen=True)
@@ -151,7 +157,7 @@ class Planned:
 
 def at_local_hour(day: date, prefs: Prefs) -> datetime:
     """`day` at the trainer's hour, in UTC. Out of quiet hours for repeats is the caller's."""
-    local = datetime.combine(day, time(prefs.hour), ZoneInfo(prefs.zone))
+    local = datetime.combine(day, time(prefs.hour), prefs.tz)
     return local.astimezone(UTC)
 
 
@@ -159,7 +165,13 @@ def _out_of_quiet(day: date, prefs: Prefs) -> datetime:
     hour = prefs.hour
     if prefs.is_quiet(hour) and prefs.quiet_end is not None:
         hour = prefs.quiet_end
-    return at_local_hour(day, Prefs(prefs.zone, hour))
+    return at_local_hour(day, replace(prefs, hour=hour))
+
+
+@functools.cache
+def _milestone(kind: Kind, days: int = 0) -> Milestone:
+    """One value per deadline milestone (a few hundred at most), its key worked out once."""
+    return Milestone(kind, days)
 
 
 def milestones(subject: Subject, prefs: Prefs) -> list[Planned]:
@@ -172,12 +184,12 @@ def milestones(subject: Subject, prefs: Prefs) -> list[Planned]:
     for days in days_before:
         day = end - timedelta(days=days)
         if day >= subject.cycle.start:
-            planned.append(Planned(Milestone(Kind.BEFORE, days), at_local_hour(day, prefs)))
+            planned.append(Planned(_milestone(Kind.BEFORE, days), at_local_hour(day, prefs)))
     last = subject.grace_end or end
     for after in range(1, (last - end).days, GRACE_EVERY):
         day = end + timedelta(days=after)
-        planned.append(Planned(Milestone(Kind.GRACE, after), at_local_hour(day, prefs)))
-    planned.append(Planned(Milestone(Kind.AFTER), at_local_hour(last + timedelta(days=1), prefs)))
+        planned.append(Planned(_milestone(Kind.GRACE, after), at_local_hour(day, prefs)))
+    planned.append(Planned(_milestone(Kind.AFTER), at_local_hour(last + timedelta(days=1), prefs)))
     return sorted(planned, key=lambda item: item.due_at)
 
 
@@ -271,26 +283,53 @@ def _sendable_at(item: Planned, prefs: Prefs, now: datetime) -> datetime:
     return next_window(prefs, now)
 
 
-def due(subject: Subject, prefs: Prefs, now: datetime, recorded: Collection[str]) -> list[Planned]:
-    """What is due now (snoozes respected), most urgent first: after downtime only the first is
-    sent and the rest are recorded as skipped. A catch-up waits for the trainer's hour."""
+def _due_of(
+    pending: list[Planned], subject: Subject, prefs: Prefs, now: datetime
+) -> list[Planned]:
     if subject.snoozed_until is not None and now < subject.snoozed_until:
         return []
-    items = [item for item in owed(subject, prefs, now, recorded) if item.due_at <= now]
+    items = [item for item in pending if item.due_at <= now]
     items.sort(key=lambda item: (item.urgency, item.due_at), reverse=True)
     if items and _sendable_at(items[0], prefs, now) > now:
         return []
     return items
 
 
-def next_reminder(
-    subject: Subject, prefs: Prefs, now: datetime, recorded: Collection[str]
+def due(subject: Subject, prefs: Prefs, now: datetime, recorded: Collection[str]) -> list[Planned]:
+    """What is due now (snoozes respected), most urgent first: after downtime only the first is
+    sent and the rest are recorded as skipped. A catch-up waits for the trainer's hour."""
+    return _due_of(owed(subject, prefs, now, recorded), subject, prefs, now)
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """What comes next for a credential, from one planner run: the reminder the sweep will send
+    next and when (`None` when none is owed), and when the sweep should look again."""
+
+    reminder: Planned | None
+    reminder_at: datetime | None
+    look_at: datetime | None
+
+
+def outlook(subject: Subject, prefs: Prefs, now: datetime, recorded: Collection[str]) -> Outlook:
+    """The next reminder (the one every screen shows) and the sweep's next look, planning the
+    cycle once."""
+    pending = owed(subject, prefs, now, recorded)
+    found = _next_of(pending, subject, prefs, now)
+    moment = found[1] if found else None
+    check = _next_pace_check(subject, prefs, now)
+    look = moment
+    if check is not None and (moment is None or check < moment):
+        look = check  # ahead of pace today is no promise for next month: look again then
+    return Outlook(found[0] if found else None, moment, look)
+
+
+def _next_of(
+    pending: list[Planned], subject: Subject, prefs: Prefs, now: datetime
 ) -> tuple[Planned, datetime] | None:
-    """The next reminder the sweep will send, and when: the one shown on every screen."""
-    now_due = due(subject, prefs, now, recorded)
+    now_due = _due_of(pending, subject, prefs, now)
     if now_due:
         return now_due[0], now
-    pending = owed(subject, prefs, now, recorded)
     if not pending:
         return None
     overdue = [item for item in pending if item.due_at <= now]
@@ -305,16 +344,21 @@ def next_reminder(
     return first, moment
 
 
+def next_reminder(
+    subject: Subject, prefs: Prefs, now: datetime, recorded: Collection[str]
+) -> tuple[Planned, datetime] | None:
+    """The next reminder the sweep will send, and when: the one shown on every screen."""
+    found = outlook(subject, prefs, now, recorded)
+    if found.reminder is None or found.reminder_at is None:
+        return None
+    return found.reminder, found.reminder_at
+
+
 def next_at(
     subject: Subject, prefs: Prefs, now: datetime, recorded: Collection[str]
 ) -> datetime | None:
     """When the sweep should look at this credential again."""
-    found = next_reminder(subject, prefs, now, recorded)
-    moment = found[1] if found else None
-    check = _next_pace_check(subject, prefs, now)
-    if check is not None and (moment is None or check < moment):
-        moment = check  # ahead of pace today is no promise for next month: look again then
-    return moment
+    return outlook(subject, prefs, now, recorded).look_at
 
 
 def _next_pace_check(subject: Subject, prefs: Prefs, now: datetime) -> datetime | None:

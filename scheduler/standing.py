@@ -27,7 +27,7 @@ from scheduler.cycles import (
     state_of,
     waived_period,
 )
-from scheduler.plan import FINAL_WEEK, Planned, Prefs, Subject, next_at, next_reminder
+from scheduler.plan import FINAL_WEEK, Planned, Prefs, Subject, outlook
 
 URGENT_DAYS = 30  # short of credits with this little time left: urgent (red)
 FINAL_DAYS = 7  # this close, urgent whatever the credits
@@ -199,7 +199,7 @@ def standing_of(
     owed = cycle.units_required
     remaining = max(Decimal(0), owed - points) if owed else Decimal(0)
     steady = pace(cycle, points, today) if end is not None and today <= end and remaining else None
-    found = next_reminder(subject, prefs, now, recorded) if end is not None else None
+    ahead = outlook(subject, prefs, now, recorded) if end is not None else None
     return Standing(
         state=state,
         urgency=urgency_of(
@@ -212,9 +212,9 @@ def standing_of(
         grace_end=last_grace,
         credits_close=holding.credits_until,
         pace=steady,
-        next_reminder=found[0] if found else None,
-        next_reminder_at=found[1] if found else None,
-        next_look_at=next_at(subject, prefs, now, recorded) if end is not None else None,
+        next_reminder=ahead.reminder if ahead else None,
+        next_reminder_at=ahead.reminder_at if ahead else None,
+        next_look_at=ahead.look_at if ahead else None,
         waived=waived_period(rule, holding.certified_on, cycle),
         deadline_from_rule=holding.deadline_from_rule,
         card_only=rule.cycle_end is CycleEnd.CARD_ONLY,
