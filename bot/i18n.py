@@ -104,7 +104,9 @@ class Translator:
     def date_time(self, value: datetime, format: str = "medium", tz: tzinfo | None = None) -> str:
         return self._date_time(value, format, tz)  # type: ignore[attr-defined, no-any-return]
 
-    def clock(self, value: datetime, format: str = "short", tz: tzinfo | None = None) -> str:
+    def clock(
+        self, value: datetime | time, format: str = "short", tz: tzinfo | None = None
+    ) -> str:
         return self._clock(value, format, tz)  # type: ignore[attr-defined, no-any-return]
 
     @staticmethod
