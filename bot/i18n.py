@@ -11,7 +11,7 @@ import functools
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -102,12 +102,15 @@ class Translator:
         return self._date(value, format)  # type: ignore[attr-defined, no-any-return]
 
     def date_time(self, value: datetime, format: str = "medium", tz: tzinfo | None = None) -> str:
-        return self._date_time(value, format, tz)  # type: ignore[attr-defined, no-any-return]
+        return self._date_time(*_wall_clock(value, tz), format)  # type: ignore[attr-defined, no-any-return]
 
     def clock(
         self, value: datetime | time, format: str = "short", tz: tzinfo | None = None
     ) -> str:
-        return self._clock(value, format, tz)  # type: ignore[attr-defined, no-any-return]
+        """A time of day as this locale writes it, in `tz` (else the value's own zone)."""
+        if isinstance(value, datetime):
+            return self._clock(*_wall_clock(value, tz), format)  # type: ignore[attr-defined, no-any-return]
+        return self._clock(value, 0, tz, format)  # type: ignore[attr-defined, no-any-return]
 
     @staticmethod
     def currencies() -> frozenset[str]:
@@ -136,16 +139,23 @@ class Translator:
 
     def hour(self, hour: int) -> str:
         """An hour of the day as this locale writes times (9 AM, 09:00)."""
-        return self._clock(time(hour), "short", None)  # type: ignore[attr-defined, no-any-return]
+        return self.clock(time(hour))
 
     def _format_date(self, value: Day, format: str) -> str:
         return _date_pattern(self.locale, format).apply(value, self.locale)
 
-    def _format_date_time(self, value: datetime, format: str, tz: tzinfo | None) -> str:
-        return format_datetime(value, format=format, tzinfo=tz, locale=self.locale)
+    def _format_date_time(
+        self, wall: datetime, fold: int, zone: tzinfo | None, format: str
+    ) -> str:
+        value = wall.replace(tzinfo=zone, fold=fold)
+        return format_datetime(value, format=format, locale=self.locale)
 
-    def _format_clock(self, value: datetime | time, format: str, tz: tzinfo | None) -> str:
-        return format_time(value, format=format, tzinfo=tz, locale=self.locale)
+    def _format_clock(
+        self, wall: datetime | time, fold: int, zone: tzinfo | None, format: str
+    ) -> str:
+        if isinstance(wall, datetime):
+            return format_time(wall.replace(tzinfo=zone, fold=fold), format, locale=self.locale)
+        return format_time(wall, format=format, tzinfo=zone, locale=self.locale)
 
     def _format_number(self, _kind: type, value: int | float | Decimal, max_decimals: int) -> str:
         text: str = _number_pattern(max_decimals).apply(value, self.locale)
@@ -182,6 +192,17 @@ def _date_pattern(locale: Locale, format: str) -> DateTimePattern:
 def _number_pattern(max_decimals: int) -> NumberPattern:
     """Parsed once: Babel parses a pattern string on every `format_decimal` call."""
     return parse_pattern("#,##0" + ("." + "#" * max_decimals if max_decimals else ""))
+
+
+def _wall_clock(value: datetime, tz: tzinfo | None) -> tuple[datetime, int, tzinfo | None]:
+    """What a formatted date and time is cached by: the wall clock in the zone it is shown in
+    (`tz`, else the value's own; a naive value is UTC, as Babel reads it), its fold, and that
+    zone. Never the aware datetime itself: those compare equal by instant across zones, so
+    04:15 in Kathmandu would find the "4:00" formatted for 04:00 in Kolkata (both 22:30 UTC)."""
+    local = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if tz is not None:
+        local = local.astimezone(tz)
+    return local.replace(tzinfo=None, fold=0), local.fold, local.tzinfo
 
 
 def _utc_offset_label(zone: str) -> str:
