@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
@@ -29,9 +28,17 @@ from scheduler.plan import FINAL_WEEK, Kind, Milestone, snooze_until
 from storage import credentials, nudges
 from storage.catalog import Catalog
 from storage.credentials import rule_for
+from storage.models import Credential, Nudge
 from storage.nudges import Claim, prefs_of
 
 PREFIX = "nudge:"
+# One pattern per button of a nudge (and of its confirmations).
+SNOOZE_BUTTON = rf"^{PREFIX}snz:\d+:(1|7)$"
+RENEW_BUTTON = rf"^{PREFIX}renew:\d+$"
+STOP_BUTTON = rf"^{PREFIX}stop:\d+$"
+STOP_YES_BUTTON = rf"^{PREFIX}stopy:\d+$"
+BACK_BUTTON = rf"^{PREFIX}back:\d+$"
+RESUME_BUTTON = rf"^{PREFIX}resume:\d+$"
 CHECKLIST_FROM = 14  # days before the end: the ready-to-renew checklist is shown
 
 
@@ -136,133 +143,180 @@ def _kept(update: Update) -> str:
     return html.escape(getattr(message, "text", "") or "")
 
 
-async def button(update: Update, context: RecertContext) -> None:
-    """Snooze, I renewed, stop (with its confirmation)."""
+async def _pressed(update: Update, context: RecertContext) -> tuple[Nudge, Credential] | None:
+    """The nudge named by the button and its credential, when the presser owns them; else the
+    button is answered as one that no longer works (a forged id, or a credential removed)."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
-    action, *rest = query.data.removeprefix(PREFIX).split(":")
-    _ = context.gettext
-    nudge_id = parse_id(rest[0]) if rest else None
-    if nudge_id is None:
-        await query.answer(_("This button no longer works. Please start again."), show_alert=True)
-        return
-    found = await context.db.run(lambda session: nudges.owned_nudge(session, user.id, nudge_id))
+    nudge_id = parse_id(query.data.removeprefix(PREFIX).split(":")[1])
+    found = (
+        await context.db.run(lambda session: nudges.owned_nudge(session, user.id, nudge_id))
+        if nudge_id is not None
+        else None
+    )
     if found is None:
-        await query.answer(_("This button no longer works. Please start again."), show_alert=True)
+        await query.answer(
+            context.gettext("This button no longer works. Please start again."), show_alert=True
+        )
+    return found
+
+
+async def snoozed(update: Update, context: RecertContext) -> None:
+    """Snooze a day or a week: the reminder comes back then (never past the deadline day)."""
+    found = await _pressed(update, context)
+    if found is None:
         return
     nudge, credential = found
-    name = credential_name(credential, context.catalog)
-    tr = context.tr
-    if action == "snz" and len(rest) == 2 and rest[1] in ("1", "7"):
-        trainer = context.trainer
-        assert trainer is not None
-        prefs = prefs_of(trainer, context.settings.default_time_zone)
-        until, shortened = snooze_until(credential.cycle_end, prefs, context.now(), int(rest[1]))
-        await context.db.run(lambda session: nudges.snooze(session, user.id, nudge_id, until))
-        await query.answer()
-        local = until.astimezone(ZoneInfo(prefs.zone))
-        when = _("{date} at {time}").format(
-            date=tr.date(local.date(), "long"), time=tr.clock(local, tz=ZoneInfo(prefs.zone))
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and query.data is not None and user is not None
+    nudge_id = nudge.id or 0
+    trainer = context.trainer
+    assert trainer is not None
+    prefs = prefs_of(trainer, context.settings.default_time_zone)
+    days = int(query.data.rsplit(":", 1)[1])  # 1 or 7: the pattern admits no other
+    until, shortened = snooze_until(credential.cycle_end, prefs, context.now(), days)
+    await context.db.run(lambda session: nudges.snooze(session, user.id, nudge_id, until))
+    await query.answer()
+    _, tr = context.gettext, context.tr
+    # The trainer's own wall-clock time, with its minutes (04:15 in Kathmandu stays 04:15).
+    local = until.astimezone(prefs.tz)
+    when = _("{date} at {time}").format(date=tr.date(local.date(), "long"), time=tr.clock(local))
+    note = _("💤 Snoozed until {date}.").format(date=when)
+    if shortened:
+        note += "\n" + _(
+            "Not longer: the deadline is close, so reminders come back daily until it."
         )
-        note = _("💤 Snoozed until {date}.").format(date=when)
-        if shortened:
-            note += "\n" + _(
-                "Not longer: the deadline is close, so reminders come back daily until it."
-            )
-        await show(update, _kept(update) + "\n\n" + note)
-    elif action == "renew":
-        await query.answer()  # answered once the renewal is confirmed (the cycle then moves on)
-        rule = rule_for(credential, context.catalog)
-        try:
-            following = next_cycle(
-                rule,
-                Cycle(credential.cycle_start, credential.cycle_end, credential.units_required),
-            )
-        except RuleError:
-            await show(
-                update,
-                _kept(update)
-                + "\n\n"
-                + _(
-                    "Use /credentials and “Edit dates” to type the new expiry date from your "
-                    "card, or send a photo of it there."
-                ),
-            )
-            return
-        end = credential.cycle_end.isoformat() if credential.cycle_end else ""
-        held = await context.db.run(
-            lambda session: credentials.held_one(session, credential, context.catalog)
+    await show(update, _kept(update) + "\n\n" + note)
+
+
+async def renew_asked(update: Update, context: RecertContext) -> None:
+    """I renewed: asks to confirm the new cycle (confirmed by /credentials' own button)."""
+    found = await _pressed(update, context)
+    if found is None:
+        return
+    nudge, credential = found
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    _, tr = context.gettext, context.tr
+    rule = rule_for(credential, context.catalog)
+    try:
+        following = next_cycle(
+            rule, Cycle(credential.cycle_start, credential.cycle_end, credential.units_required)
         )
-        assert held.holding is not None
-        standing = context.standing(held.holding, held.earned)
-        question = _("Mark {name} renewed? The new cycle runs from {start} to {end}.").format(
-            name=name,
-            start=tr.date(following.start, "long"),
-            end=tr.date(following.end, "long") if following.end else "—",
-        )
-        entry = context.catalog.get(credential.catalog_id)
-        await show(
-            update,
-            _kept(update) + "\n\n" + "\n".join([question, *renewal_lines(tr, standing, entry)]),
-            InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            _("Yes, I renewed"), callback_data=f"cred:ry:{credential.id}:{end}"
-                        ),
-                        InlineKeyboardButton(
-                            _("Not yet"), callback_data=f"{PREFIX}back:{nudge_id}"
-                        ),
-                    ]
-                ]
-            ),
-        )
-    elif action == "stop":
-        await query.answer()
+    except RuleError:
         await show(
             update,
             _kept(update)
             + "\n\n"
             + _(
-                "Stop all reminders about {name}? You can turn them on again in /credentials."
-            ).format(name=name),
-            InlineKeyboardMarkup(
+                "Use /credentials and “Edit dates” to type the new expiry date from your "
+                "card, or send a photo of it there."
+            ),
+        )
+        return
+    end = credential.cycle_end.isoformat() if credential.cycle_end else ""
+    held = await context.db.run(
+        lambda session: credentials.held_one(session, credential, context.catalog)
+    )
+    assert held.holding is not None
+    standing = context.standing(held.holding, held.earned)
+    question = _("Mark {name} renewed? The new cycle runs from {start} to {end}.").format(
+        name=credential_name(credential, context.catalog),
+        start=tr.date(following.start, "long"),
+        end=tr.date(following.end, "long") if following.end else "—",
+    )
+    entry = context.catalog.get(credential.catalog_id)
+    await show(
+        update,
+        _kept(update) + "\n\n" + "\n".join([question, *renewal_lines(tr, standing, entry)]),
+        InlineKeyboardMarkup(
+            [
                 [
-                    [
-                        InlineKeyboardButton(
-                            _("Yes, stop them"), callback_data=f"{PREFIX}stopy:{nudge_id}"
-                        ),
-                        InlineKeyboardButton(
-                            _("Keep them"), callback_data=f"{PREFIX}back:{nudge_id}"
-                        ),
-                    ]
+                    InlineKeyboardButton(
+                        _("Yes, I renewed"), callback_data=f"cred:ry:{credential.id}:{end}"
+                    ),
+                    InlineKeyboardButton(_("Not yet"), callback_data=f"{PREFIX}back:{nudge.id}"),
                 ]
-            ),
+            ]
+        ),
+    )
+
+
+async def stop_asked(update: Update, context: RecertContext) -> None:
+    """Stop these reminders: asks to confirm."""
+    found = await _pressed(update, context)
+    if found is None:
+        return
+    nudge, credential = found
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    _ = context.gettext
+    await show(
+        update,
+        _kept(update)
+        + "\n\n"
+        + _("Stop all reminders about {name}? You can turn them on again in /credentials.").format(
+            name=credential_name(credential, context.catalog)
+        ),
+        InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        _("Yes, stop them"), callback_data=f"{PREFIX}stopy:{nudge.id}"
+                    ),
+                    InlineKeyboardButton(_("Keep them"), callback_data=f"{PREFIX}back:{nudge.id}"),
+                ]
+            ]
+        ),
+    )
+
+
+async def stop_confirmed(update: Update, context: RecertContext) -> None:
+    """Yes, stop them: the credential's reminders are off until resumed in /credentials."""
+    found = await _pressed(update, context)
+    if found is None:
+        return
+    nudge, credential = found
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    nudge_id, credential_id = nudge.id or 0, credential.id or 0
+    await context.db.run(
+        lambda session: (
+            nudges.answer(session, user.id, nudge_id),
+            nudges.stop(session, user.id, credential_id, True),
         )
-    elif action == "stopy":
-        credential_id = credential.id or 0
-        await context.db.run(
-            lambda session: (
-                nudges.answer(session, user.id, nudge_id),
-                nudges.stop(session, user.id, credential_id, True),
-            )
-        )
-        await query.answer()
-        await show(
-            update,
-            _kept(update) + "\n\n" + _("🔕 Reminders about {name} are off.").format(name=name),
-        )
-    elif action == "back":  # "Not yet" / "Keep them": the nudge as it was
-        await query.answer()
-        await show(
-            update,
-            _kept(update).rsplit("\n\n", 1)[0],
-            nudge_buttons(
-                tr, nudge_id, Milestone.parse(nudge.milestone), bool(credential.units_required)
-            ),
-        )
-    else:
-        await query.answer(_("This button no longer works. Please start again."), show_alert=True)
+    )
+    await query.answer()
+    name = credential_name(credential, context.catalog)
+    await show(
+        update,
+        _kept(update)
+        + "\n\n"
+        + context.gettext("🔕 Reminders about {name} are off.").format(name=name),
+    )
+
+
+async def kept(update: Update, context: RecertContext) -> None:
+    """ "Not yet" / "Keep them": the nudge as it was, with its buttons."""
+    found = await _pressed(update, context)
+    if found is None:
+        return
+    nudge, credential = found
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await show(
+        update,
+        _kept(update).rsplit("\n\n", 1)[0],
+        nudge_buttons(
+            context.tr,
+            nudge.id or 0,
+            Milestone.parse(nudge.milestone),
+            bool(credential.units_required),
+        ),
+    )
 
 
 async def resume(update: Update, context: RecertContext) -> None:
@@ -283,9 +337,16 @@ async def resume(update: Update, context: RecertContext) -> None:
 
 
 def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
+    """One pattern per button ("Log credits", `nudge:log:`, is /log's). A button of another
+    shape (forged, or from an older release) matches none: the last-resort handler answers it
+    as one that no longer works."""
     return [
-        CallbackQueryHandler(resume, pattern=rf"^{PREFIX}resume:\d+$"),
-        CallbackQueryHandler(button, pattern=rf"^{PREFIX}(?!log:)"),
+        CallbackQueryHandler(snoozed, pattern=SNOOZE_BUTTON),
+        CallbackQueryHandler(renew_asked, pattern=RENEW_BUTTON),
+        CallbackQueryHandler(stop_asked, pattern=STOP_BUTTON),
+        CallbackQueryHandler(stop_confirmed, pattern=STOP_YES_BUTTON),
+        CallbackQueryHandler(kept, pattern=BACK_BUTTON),
+        CallbackQueryHandler(resume, pattern=RESUME_BUTTON),
     ]
 
 
