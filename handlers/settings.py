@@ -28,12 +28,23 @@ from scheduler.plan import Prefs
 from storage import trainers
 from storage.models import Trainer
 
-TIME_ZONE = 0
+# The one state, by name (persisted as such); 0 is what it was stored as before it had one.
+TIME_ZONE = "time_zone"
+NUMBERED = (TIME_ZONE,)
 HOUR_PREFIX = "hour:"
 INTENSITY_PREFIX = "intensity:"
 QUIET_PREFIX = "quiet:"
 SECTION_PREFIX = "set:"
 CURRENCY_PREFIX = "cur:"
+# One pattern per settings button.
+LANGUAGE_SECTION = f"^{SECTION_PREFIX}language$"
+ZONE_SECTION = f"^{SECTION_PREFIX}zone$"
+HOUR_SECTION = f"^{SECTION_PREFIX}hour$"
+INTENSITY_SECTION = f"^{SECTION_PREFIX}intensity$"
+QUIET_SECTION = f"^{SECTION_PREFIX}quiet$"
+CURRENCY_SECTION = f"^{SECTION_PREFIX}currency$"
+BACK_DATA = SECTION_PREFIX + "back"
+BACK_BUTTON = f"^{BACK_DATA}$"
 
 
 def settings_view(context: RecertContext, trainer: Trainer) -> tuple[str, InlineKeyboardMarkup]:
@@ -195,89 +206,135 @@ async def show_settings(update: Update, context: RecertContext) -> int:
     return ConversationHandler.END
 
 
-async def section(update: Update, context: RecertContext) -> object:
-    """A settings button: shows the language or hour choices, or asks for the zone."""
+async def _section(update: Update, context: RecertContext) -> Trainer:
+    """A settings button pressed: answered; the trainer whose settings are shown."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     await query.answer()
+    return await ensure_trainer(update, context)
+
+
+async def _show_section(
+    update: Update, context: RecertContext, text: str, markup: InlineKeyboardMarkup
+) -> int:
+    """A section's question in place of the settings, with « Back under its choices."""
+    back = InlineKeyboardButton(context.gettext("« Back"), callback_data=BACK_DATA)
+    await show(update, text, InlineKeyboardMarkup([*markup.inline_keyboard, [back]]))
+    return ConversationHandler.END
+
+
+async def language_section(update: Update, context: RecertContext) -> int:
+    """Language: the languages, ✓ on the current one."""
+    await _section(update, context)
+    return await _show_section(
+        update,
+        context,
+        context.gettext("Which language should I speak?"),
+        language_buttons(context.tr.language),
+    )
+
+
+async def hour_section(update: Update, context: RecertContext) -> int:
+    """Reminder hour: the 24 hours of the day, ✓ on the current one."""
+    trainer = await _section(update, context)
+    hours = [
+        InlineKeyboardButton(
+            _current(context.tr.hour(hour), hour == trainer.reminder_hour),
+            callback_data=f"{HOUR_PREFIX}{hour}",
+        )
+        for hour in range(24)
+    ]
+    return await _show_section(
+        update,
+        context,
+        context.gettext("At what hour should reminders arrive?"),
+        InlineKeyboardMarkup([hours[i : i + 4] for i in range(0, 24, 4)]),
+    )
+
+
+async def intensity_section(update: Update, context: RecertContext) -> int:
+    """How often: the three intensities, explained, ✓ on the current one."""
+    trainer = await _section(update, context)
     _ = context.gettext
-    choice = query.data.removeprefix(SECTION_PREFIX)
-    trainer = await ensure_trainer(update, context)
-    if choice == "language":
-        await show(
-            update, _("Which language should I speak?"), language_buttons(context.tr.language)
-        )
-    elif choice == "hour":
-        hours = [
-            InlineKeyboardButton(
-                _current(context.tr.hour(hour), hour == trainer.reminder_hour),
-                callback_data=f"{HOUR_PREFIX}{hour}",
-            )
-            for hour in range(24)
-        ]
-        await show(
-            update,
-            _("At what hour should reminders arrive?"),
-            InlineKeyboardMarkup([hours[i : i + 4] for i in range(0, 24, 4)]),
-        )
-    elif choice == "intensity":
-        names = intensity_names(context)
-        labels = {"gentle": _("Gentle"), "normal": _("Normal"), "intense": _("Intense")}
-        await show(
-            update,
-            _("How often should I remind you before a deadline?")
-            + "\n\n"
-            + "\n".join(f"• {labels[key]}: {names[key]}" for key in names),
-            InlineKeyboardMarkup(
+    names = intensity_names(context)
+    labels = {"gentle": _("Gentle"), "normal": _("Normal"), "intense": _("Intense")}
+    return await _show_section(
+        update,
+        context,
+        _("How often should I remind you before a deadline?")
+        + "\n\n"
+        + "\n".join(f"• {labels[key]}: {names[key]}" for key in names),
+        InlineKeyboardMarkup(
+            [
                 [
-                    [
-                        InlineKeyboardButton(
-                            _current(labels[key], key == trainer.nudge_intensity),
-                            callback_data=INTENSITY_PREFIX + key,
-                        )
-                        for key in names
-                    ]
+                    InlineKeyboardButton(
+                        _current(labels[key], key == trainer.nudge_intensity),
+                        callback_data=INTENSITY_PREFIX + key,
+                    )
+                    for key in names
                 ]
-            ),
-        )
-    elif choice == "quiet":
-        options = [
-            [
-                InlineKeyboardButton(
-                    _current(
-                        f"{context.tr.hour(start)}–{context.tr.hour(end)}",
-                        (trainer.quiet_start, trainer.quiet_end) == (start, end),
-                    ),
-                    callback_data=f"{QUIET_PREFIX}{start}-{end}",
-                )
             ]
-            for start, end in QUIET_CHOICES
+        ),
+    )
+
+
+async def quiet_section(update: Update, context: RecertContext) -> int:
+    """Quiet hours: the windows offered, or none, ✓ on the current one."""
+    trainer = await _section(update, context)
+    _ = context.gettext
+    options = [
+        [
+            InlineKeyboardButton(
+                _current(
+                    f"{context.tr.hour(start)}–{context.tr.hour(end)}",
+                    (trainer.quiet_start, trainer.quiet_end) == (start, end),
+                ),
+                callback_data=f"{QUIET_PREFIX}{start}-{end}",
+            )
         ]
-        options.append(
-            [
-                InlineKeyboardButton(
-                    _current(_("No quiet hours"), trainer.quiet_start is None),
-                    callback_data=QUIET_PREFIX + "off",
-                )
-            ]
-        )
-        await show(
-            update,
-            _("When should repeated reminders wait until morning?"),
-            InlineKeyboardMarkup(options),
-        )
-    elif choice == "currency":
-        await show(
-            update,
-            _(
-                "Which currency are your costs in? You can still type another with an amount, "
-                "such as 120 € or 129 USD."
-            ),
-            currency_buttons(context, trainer),
-        )
-    elif choice == "zone":
-        await ask_time_zone(update, context, keep=trainer.time_zone)
-        return TIME_ZONE
+        for start, end in QUIET_CHOICES
+    ]
+    options.append(
+        [
+            InlineKeyboardButton(
+                _current(_("No quiet hours"), trainer.quiet_start is None),
+                callback_data=QUIET_PREFIX + "off",
+            )
+        ]
+    )
+    return await _show_section(
+        update,
+        context,
+        _("When should repeated reminders wait until morning?"),
+        InlineKeyboardMarkup(options),
+    )
+
+
+async def currency_section(update: Update, context: RecertContext) -> int:
+    """Currency: the offered currencies, ✓ on the current one."""
+    trainer = await _section(update, context)
+    return await _show_section(
+        update,
+        context,
+        context.gettext(
+            "Which currency are your costs in? You can still type another with an amount, "
+            "such as 120 € or 129 USD."
+        ),
+        currency_buttons(context, trainer),
+    )
+
+
+async def zone_section(update: Update, context: RecertContext) -> str:
+    """Time zone: asks for it (Keep the one set, or « Back to the settings)."""
+    trainer = await _section(update, context)
+    await ask_time_zone(update, context, keep=trainer.time_zone)
+    return TIME_ZONE
+
+
+async def back_to_settings(update: Update, context: RecertContext) -> int:
+    """« Back on a settings screen: the settings again, unchanged."""
+    trainer = await _section(update, context)
+    await show(update, *settings_view(context, trainer))
     return ConversationHandler.END
 
 
@@ -320,7 +377,7 @@ async def hour_chosen(update: Update, context: RecertContext) -> None:
 
 
 async def zone_chosen(update: Update, context: RecertContext, zone: str) -> int:
-    """Stores the zone and shows the settings again."""
+    """TIME_ZONE: stores the zone and ends, with the settings as they now stand."""
     await ensure_trainer(update, context)
     await save_zone(update, context, zone)
     assert context.trainer is not None
@@ -332,7 +389,7 @@ async def zone_chosen(update: Update, context: RecertContext, zone: str) -> int:
 
 
 async def zone_left(update: Update, context: RecertContext) -> int:
-    """Keep or Back at the time zone: the settings again, unchanged."""
+    """TIME_ZONE, Keep or « Back: ends, with the settings again, unchanged."""
     trainer = await ensure_trainer(update, context)
     text, buttons = settings_view(context, trainer)
     chat = update.effective_chat
@@ -343,13 +400,24 @@ async def zone_left(update: Update, context: RecertContext) -> int:
 
 def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
     zone_states = time_zone_handlers(zone_chosen, zone_left)
+    states: dict[object, list[BaseHandler[Update, RecertContext, object]]] = {
+        TIME_ZONE: zone_states
+    }
     return [
         conversation(
+            # Every settings button is an entry point: pressed while a city is awaited, it
+            # ends that wait (the city typed next is not taken as the time zone).
             entry_points=[
                 command("settings", show_settings),
-                CallbackQueryHandler(section, pattern=f"^{SECTION_PREFIX}"),
+                CallbackQueryHandler(zone_section, pattern=ZONE_SECTION),
+                CallbackQueryHandler(language_section, pattern=LANGUAGE_SECTION),
+                CallbackQueryHandler(hour_section, pattern=HOUR_SECTION),
+                CallbackQueryHandler(intensity_section, pattern=INTENSITY_SECTION),
+                CallbackQueryHandler(quiet_section, pattern=QUIET_SECTION),
+                CallbackQueryHandler(currency_section, pattern=CURRENCY_SECTION),
+                CallbackQueryHandler(back_to_settings, pattern=BACK_BUTTON),
             ],
-            states={TIME_ZONE: zone_states},
+            states={**states, **{number: states[name] for number, name in enumerate(NUMBERED)}},
             fallbacks=[command("cancel", cancel)],
             name="settings",
             persistent=True,

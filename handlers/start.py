@@ -21,7 +21,12 @@ from handlers.hiring import add_to_group_button
 from handlers.timezone import ask_time_zone, save_zone, time_zone_handlers
 from storage import trainers
 
-LANGUAGE, TIME_ZONE = range(2)
+# The states, by name (persisted as such: an onboarding survives a restart).
+LANGUAGE = "language"
+TIME_ZONE = "time_zone"
+# The numbers these states were stored as before they had names: an onboarding persisted then
+# goes on after the deploy at the state it was in.
+NUMBERED = (LANGUAGE, TIME_ZONE)
 LANGUAGE_PREFIX = "lang:"
 LANGUAGE_PATTERN = f"^{LANGUAGE_PREFIX}({'|'.join(LANGUAGE_NAMES)})$"
 
@@ -44,7 +49,7 @@ def help_hint(translator: Translator) -> str:
     return _("Send /help to see what I can do, or /settings to change these choices.")
 
 
-async def start(update: Update, context: RecertContext) -> int:
+async def start(update: Update, context: RecertContext) -> int | str:
     """Creates the trainer (or welcomes them back); new trainers are asked their language."""
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
@@ -86,8 +91,8 @@ async def start(update: Update, context: RecertContext) -> int:
     return LANGUAGE
 
 
-async def language_chosen(update: Update, context: RecertContext) -> int:
-    """Stores the language, then asks for the time zone in it."""
+async def language_chosen(update: Update, context: RecertContext) -> str:
+    """LANGUAGE: stores the language, then asks for the time zone in it."""
     query = update.callback_query
     user = update.effective_user
     assert query is not None and query.data is not None and user is not None
@@ -100,8 +105,8 @@ async def language_chosen(update: Update, context: RecertContext) -> int:
     return TIME_ZONE
 
 
-async def language_expected(update: Update, context: RecertContext) -> int:
-    """Stray input while the language buttons are shown: show them again."""
+async def language_expected(update: Update, context: RecertContext) -> str:
+    """LANGUAGE, anything but a language button: the buttons again."""
     chat = update.effective_chat
     assert chat is not None
     await chat.send_message(
@@ -111,8 +116,8 @@ async def language_expected(update: Update, context: RecertContext) -> int:
     return LANGUAGE
 
 
-async def back_to_language(update: Update, context: RecertContext) -> int:
-    """Back at the time zone: the language question again."""
+async def back_to_language(update: Update, context: RecertContext) -> str:
+    """TIME_ZONE, Back: the language question again (nothing stored)."""
     chat = update.effective_chat
     assert chat is not None
     await chat.send_message(
@@ -123,7 +128,7 @@ async def back_to_language(update: Update, context: RecertContext) -> int:
 
 
 async def zone_chosen(update: Update, context: RecertContext, zone: str) -> int:
-    """Stores the zone and closes the onboarding with the reminder hour and what's next."""
+    """TIME_ZONE: stores the zone and ends, with the reminder hour and what's next."""
     await save_zone(update, context, zone)
     chat = update.effective_chat
     assert chat is not None and context.trainer is not None
@@ -139,16 +144,17 @@ async def zone_chosen(update: Update, context: RecertContext, zone: str) -> int:
 
 
 def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
+    states: dict[object, list[BaseHandler[Update, RecertContext, object]]] = {
+        LANGUAGE: [
+            CallbackQueryHandler(language_chosen, pattern=LANGUAGE_PATTERN),
+            MessageHandler(TYPED | SENT_NOT_TEXT, language_expected),
+        ],
+        TIME_ZONE: time_zone_handlers(zone_chosen, back_to_language),
+    }
     return [
         conversation(
             entry_points=[command("start", start)],
-            states={
-                LANGUAGE: [
-                    CallbackQueryHandler(language_chosen, pattern=LANGUAGE_PATTERN),
-                    MessageHandler(TYPED | SENT_NOT_TEXT, language_expected),
-                ],
-                TIME_ZONE: time_zone_handlers(zone_chosen, back_to_language),
-            },
+            states={**states, **{number: states[name] for number, name in enumerate(NUMBERED)}},
             fallbacks=[command("cancel", cancel)],
             name="start",
             persistent=True,

@@ -69,17 +69,18 @@ def _in_pairs(buttons: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
-def _way_out(translator: Translator, keep: str | None) -> list[InlineKeyboardButton]:
-    """Keep the zone set (in /settings), or Back to the step before (in /start)."""
+def _way_out(translator: Translator, keep: str | None) -> list[list[InlineKeyboardButton]]:
+    """Keep the zone set (in /settings, when there is one), and Back to the step before."""
+    back = [InlineKeyboardButton(translator.gettext("« Back"), callback_data=BACK)]
     if keep:
         label = translator.gettext("Keep {zone}").format(zone=zone_label(translator, keep))
-        return [InlineKeyboardButton(label, callback_data=KEEP)]
-    return [InlineKeyboardButton(translator.gettext("« Back"), callback_data=BACK)]
+        return [[InlineKeyboardButton(label, callback_data=KEEP)], back]
+    return [back]
 
 
 async def ask_time_zone(update: Update, context: RecertContext, keep: str | None = None) -> None:
     """Two messages: the reply keyboard with the location button, then suggested cities and
-    a way out (Keep the zone set, when there is one; else Back)."""
+    the ways out (Keep the zone set, when there is one, and Back)."""
     _ = context.gettext
     chat = update.effective_chat
     assert chat is not None
@@ -100,7 +101,7 @@ async def ask_time_zone(update: Update, context: RecertContext, keep: str | None
     buttons = zone_buttons(context.tr, (*suggestions, "UTC"))
     await chat.send_message(
         _("Or pick one of these:"),
-        reply_markup=InlineKeyboardMarkup([*buttons.inline_keyboard, _way_out(context.tr, keep)]),
+        reply_markup=InlineKeyboardMarkup([*buttons.inline_keyboard, *_way_out(context.tr, keep)]),
     )
 
 

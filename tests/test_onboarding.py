@@ -68,7 +68,7 @@ async def test_keep_at_the_time_zone_in_settings_changes_nothing(bot: Bot) -> No
     await luis.send("Medellín")
     await luis.send("/settings")
     await luis.press("Zona horaria")
-    assert luis.buttons[-1] == "Mantener Bogotá (UTC-05:00)"
+    assert luis.buttons[-2:] == ["Mantener Bogotá (UTC-05:00)", "« Atrás"]
     await luis.press("Mantener Bogotá (UTC-05:00)")
     assert "Zona horaria sin cambios: Bogotá (UTC-05:00)." in luis.inbox[-2]["text"]
     assert "Zona horaria: Bogotá (UTC-05:00)" in luis.last_text  # the settings again
