@@ -22,7 +22,16 @@ from telegram.ext import (
 
 from bot.context import RecertContext
 from bot.i18n import N_
-from handlers import SENT_NOT_TEXT, TYPED, command, conversation, parse_id, show, snap
+from handlers import (
+    SENT_NOT_TEXT,
+    TYPED,
+    command,
+    conversation,
+    drop_buttons,
+    parse_id,
+    show,
+    snap,
+)
 from handlers.add import MAX_NUMBER, has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
@@ -50,7 +59,25 @@ from storage.credentials import Held, rule_for
 from storage.models import Credential
 
 PREFIX = "cred:"
-EDIT_DATE, EDIT_NUMBER = range(2)
+# The states, by name (persisted as such: an edit survives a restart).
+EDIT_DATE = "edit_date"
+EDIT_NUMBER = "edit_number"
+# The numbers these states were stored as before they had names: an edit persisted then goes
+# on after the deploy at the state it was in.
+NUMBERED = (EDIT_DATE, EDIT_NUMBER)
+# One pattern per button.
+LIST_BUTTON = f"^{PREFIX}l$"
+VIEW_BUTTON = rf"^{PREFIX}v:\d+$"
+RENEW_BUTTON = rf"^{PREFIX}r:\d+$"
+RENEWED_BUTTON = rf"^{PREFIX}ry:\d+:(\d{{4}}-\d{{2}}-\d{{2}})?$"  # the cycle end it renews
+REMOVE_BUTTON = rf"^{PREFIX}x:\d+$"
+REMOVED_BUTTON = rf"^{PREFIX}xy:\d+$"
+EDIT_DATE_BUTTON = rf"^{PREFIX}d:\d+$"
+EDIT_NUMBER_BUTTON = rf"^{PREFIX}n:\d+$"
+MODE_BUTTON = rf"^{PREFIX}mode:\d+$"
+NUMBER_REMOVED_BUTTON = rf"^{PREFIX}nx:\d+$"
+BACK_BUTTON = rf"^{PREFIX}back:\d+$"
+CANCEL_BUTTON = f"^{PREFIX}cancel$"
 
 
 def _button(label: str, action: str, credential_id: int | None = None, extra: str = "") -> Any:
@@ -200,69 +227,116 @@ async def _gone(update: Update, context: RecertContext) -> int:
     return ConversationHandler.END
 
 
-async def button(update: Update, context: RecertContext) -> int:
-    """View, list, renew and remove, with their confirmations."""
+async def _pressed(update: Update, context: RecertContext) -> tuple[Held, int, str] | None:
+    """The credential the button names, its past cycles and its name, when the presser holds
+    it; else the button is answered as one naming nothing (forged, or removed meanwhile)."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
-    _ = context.gettext
-    action, *rest = query.data.removeprefix(PREFIX).split(":")
-    if action == "l":
-        await query.answer()
-        every = await context.db.run(
-            lambda session: credentials.held_by(session, user.id, context.catalog)
-        )
-        await show(update, *list_view(context, every))
-        return ConversationHandler.END
-    credential_id = parse_id(rest[0]) if rest else None
-    if credential_id is None:
-        return await _gone(update, context)
-    loaded = await _held(context, user.id, credential_id)
+    credential_id = parse_id(query.data.removeprefix(PREFIX).split(":")[1])
+    loaded = await _held(context, user.id, credential_id) if credential_id is not None else None
     if loaded is None:
-        return await _gone(update, context)
+        await _gone(update, context)
+        return None
     held, past = loaded
-    credential = held.credential
-    name = credential_name(credential, context.catalog)
-    if action == "v":
-        await query.answer()
-        await show(update, *detail_view(context, held, past))
+    return held, past, credential_name(held.credential, context.catalog)
+
+
+async def all_credentials(update: Update, context: RecertContext) -> int:
+    """« All credentials: the list again."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    await query.answer()
+    every = await context.db.run(
+        lambda session: credentials.held_by(session, user.id, context.catalog)
+    )
+    await show(update, *list_view(context, every))
+    return ConversationHandler.END
+
+
+async def viewed(update: Update, context: RecertContext) -> int:
+    """A credential (also « Back, "Not yet" and "Keep it"): its cycle, credits and actions."""
+    pressed = await _pressed(update, context)
+    if pressed is None:
         return ConversationHandler.END
-    if action == "r":
-        return await _ask_renew(update, context, held, name)
-    if action == "ry" and len(rest) == 2:
-        return await _renew(update, context, credential, rest[1])
-    if action == "x":
-        await query.answer()
-        count = await context.db.run(
-            lambda session: credentials.credit_count(session, user.id, credential_id)
-        )
-        consequence = (
-            context.ngettext(
-                "Its {count} credit entry goes too. This can't be undone.",
-                "Its {count} credit entries go too. This can't be undone.",
-                count,
-            ).format(count=count)
-            if count
-            else _("This can't be undone.")
-        )
-        await show(
-            update,
-            _("Remove {name}?").format(name=name) + " " + consequence,
-            InlineKeyboardMarkup(
+    held, past, _name = pressed
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await show(update, *detail_view(context, held, past))
+    return ConversationHandler.END
+
+
+async def renew_asked(update: Update, context: RecertContext) -> int:
+    """I renewed: asks to confirm the next cycle."""
+    pressed = await _pressed(update, context)
+    if pressed is None:
+        return ConversationHandler.END
+    held, _past, name = pressed
+    return await _ask_renew(update, context, held, name)
+
+
+async def renew_confirmed(update: Update, context: RecertContext) -> int:
+    """Yes, I renewed: the cycle rolls forward (once, whatever the presses)."""
+    pressed = await _pressed(update, context)
+    if pressed is None:
+        return ConversationHandler.END
+    assert update.callback_query is not None and update.callback_query.data is not None
+    cycle_end = update.callback_query.data.split(":")[3]
+    return await _renew(update, context, pressed[0].credential, cycle_end)
+
+
+async def remove_asked(update: Update, context: RecertContext) -> int:
+    """Remove: asks to confirm, saying what goes with it."""
+    pressed = await _pressed(update, context)
+    if pressed is None:
+        return ConversationHandler.END
+    held, _past, name = pressed
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    credential_id = held.credential.id
+    assert credential_id is not None
+    await query.answer()
+    _ = context.gettext
+    count = await context.db.run(
+        lambda session: credentials.credit_count(session, user.id, credential_id)
+    )
+    consequence = (
+        context.ngettext(
+            "Its {count} credit entry goes too. This can't be undone.",
+            "Its {count} credit entries go too. This can't be undone.",
+            count,
+        ).format(count=count)
+        if count
+        else _("This can't be undone.")
+    )
+    await show(
+        update,
+        _("Remove {name}?").format(name=name) + " " + consequence,
+        InlineKeyboardMarkup(
+            [
                 [
-                    [
-                        _button(_("Yes, remove it"), "xy", credential_id),
-                        _button(_("Keep it"), "v", credential_id),
-                    ]
+                    _button(_("Yes, remove it"), "xy", credential_id),
+                    _button(_("Keep it"), "v", credential_id),
                 ]
-            ),
-        )
+            ]
+        ),
+    )
+    return ConversationHandler.END
+
+
+async def remove_confirmed(update: Update, context: RecertContext) -> int:
+    """Yes, remove it: the credential goes, with its credits."""
+    pressed = await _pressed(update, context)
+    if pressed is None:
         return ConversationHandler.END
-    if action == "xy":
-        await query.answer()
-        await context.db.run(lambda session: credentials.remove(session, user.id, credential_id))
-        await show(update, _("Removed {name}.").format(name=name), None)
-        return ConversationHandler.END
-    return await _gone(update, context)
+    held, _past, name = pressed
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    credential_id = held.credential.id
+    assert credential_id is not None
+    await query.answer()
+    await context.db.run(lambda session: credentials.remove(session, user.id, credential_id))
+    await show(update, context.gettext("Removed {name}.").format(name=name), None)
+    return ConversationHandler.END
 
 
 async def _ask_renew(update: Update, context: RecertContext, held: Held, name: str) -> int:
@@ -342,31 +416,39 @@ async def _renew(
 # -- editing ------------------------------------------------------------------------------
 
 
-async def start_edit(update: Update, context: RecertContext) -> int:
+async def start_edit(update: Update, context: RecertContext) -> str | int:
     """ "Edit dates" or "Edit number": asks for the new value."""
-    query, user = update.callback_query, update.effective_user
-    assert query is not None and query.data is not None and user is not None
-    action, _sep, raw_id = query.data.removeprefix(PREFIX).partition(":")
-    credential_id = parse_id(raw_id)
-    loaded = await _held(context, user.id, credential_id) if credential_id is not None else None
-    if loaded is None:
-        return await _gone(update, context)
+    pressed = await _pressed(update, context)
+    if pressed is None:
+        return ConversationHandler.END
+    query = update.callback_query
+    assert query is not None and query.data is not None
     await query.answer()
-    credential = loaded[0].credential
+    credential = pressed[0].credential
     entry = context.catalog.get(credential.catalog_id)
     expiry = entry is not None and (
         entry.ask_card_date or entry.rule.cycle_end is CycleEnd.CARD_ONLY
     )
     assert context.user_data is not None
     context.user_data["edit"] = {"id": credential.id, "expiry": expiry}
-    return await _ask_edit(update, context, EDIT_DATE if action == "d" else EDIT_NUMBER)
+    step = EDIT_DATE if query.data.startswith(PREFIX + "d:") else EDIT_NUMBER
+    return await _ask_edit(update, context, step)
 
 
-async def _ask_edit(update: Update, context: RecertContext, step: int, note: str = "") -> int:
+def _nav(context: RecertContext, credential_id: int) -> list[InlineKeyboardButton]:
+    """« Back to the credential, or Cancel: either leaves the value as it was."""
+    _ = context.gettext
+    return [
+        _button(_("« Back"), "back", credential_id),
+        InlineKeyboardButton(_("Cancel"), callback_data=PREFIX + "cancel"),
+    ]
+
+
+async def _ask_edit(update: Update, context: RecertContext, step: str, note: str = "") -> str:
     _ = context.gettext
     assert context.user_data is not None
     edit = context.user_data["edit"]
-    back = _button(_("Cancel"), "v", edit["id"])
+    nav = _nav(context, edit["id"])
     if step == EDIT_DATE:
         example = context.tr.date(date(2025, 3, 15), "short")
         if edit["expiry"]:
@@ -384,20 +466,18 @@ async def _ask_edit(update: Update, context: RecertContext, step: int, note: str
             "mode",
             edit["id"],
         )
-        buttons = InlineKeyboardMarkup([[switch], [back]])
+        buttons = InlineKeyboardMarkup([[switch], nav])
     else:
         text = _("Type the new credential number (only you will see it), or remove it.")
-        buttons = InlineKeyboardMarkup(
-            [[_button(_("Remove the number"), "nx", edit["id"])], [back]]
-        )
+        buttons = InlineKeyboardMarkup([[_button(_("Remove the number"), "nx", edit["id"])], nav])
     chat = update.effective_chat
     assert chat is not None
     await chat.send_message((note + "\n\n" if note else "") + text, reply_markup=buttons)
     return step
 
 
-async def switch_mode(update: Update, context: RecertContext) -> int:
-    """Between the certified date and the card's expiry date."""
+async def switch_mode(update: Update, context: RecertContext) -> str | int:
+    """EDIT_DATE, the other kind of date: asks for it (certified, or the card's expiry)."""
     query = update.callback_query
     assert query is not None and context.user_data is not None
     await query.answer()
@@ -408,8 +488,9 @@ async def switch_mode(update: Update, context: RecertContext) -> int:
     return await _ask_edit(update, context, EDIT_DATE)
 
 
-async def date_typed(update: Update, context: RecertContext) -> int:
-    """The new date: the cycle is worked out again from the rule."""
+async def date_typed(update: Update, context: RecertContext) -> str | int:
+    """EDIT_DATE: stores the cycle worked out again from the date typed; ends with the
+    credential (or asks again, saying why)."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None and context.user_data is not None
     edit = context.user_data["edit"]
@@ -434,7 +515,8 @@ async def date_typed(update: Update, context: RecertContext) -> int:
     return await _after_edit(update, context, context.gettext("Dates updated."))
 
 
-async def number_typed(update: Update, context: RecertContext) -> int:
+async def number_typed(update: Update, context: RecertContext) -> str | int:
+    """EDIT_NUMBER: stores the number typed; ends with the credential (or asks again)."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None and context.user_data is not None
     text = (message.text or "").strip()
@@ -456,6 +538,7 @@ async def number_typed(update: Update, context: RecertContext) -> int:
 
 
 async def number_removed(update: Update, context: RecertContext) -> int:
+    """EDIT_NUMBER, "Remove the number": stores none; ends with the credential."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None and context.user_data is not None
     await query.answer()
@@ -481,7 +564,7 @@ async def _after_edit(update: Update, context: RecertContext, done: str) -> int:
     return ConversationHandler.END
 
 
-async def expect_text(update: Update, context: RecertContext) -> int | None:
+async def expect_text(update: Update, context: RecertContext) -> None:
     """A sticker or photo while a new value is awaited."""
     message = update.effective_message
     assert message is not None
@@ -489,34 +572,77 @@ async def expect_text(update: Update, context: RecertContext) -> int | None:
     return None
 
 
-async def leave_edit(update: Update, context: RecertContext) -> int:
-    """Cancel (back to the credential) or any other credential button ends the edit."""
+async def edit_left(update: Update, context: RecertContext) -> int:
+    """« Back at an edit: the credential again, unchanged."""
     if context.user_data is not None:
         context.user_data.pop("edit", None)
-    return await button(update, context)
+    return await viewed(update, context)
+
+
+async def edit_cancelled(update: Update, context: RecertContext) -> int:
+    """Cancel at an edit: drops it and ends."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await drop_buttons(query)
+    if context.user_data is not None:
+        context.user_data.pop("edit", None)
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_message(context.gettext("Cancelled: nothing was saved."))
+    return ConversationHandler.END
+
+
+def _leaving(callback: Any) -> Any:
+    async def leave(update: Update, context: RecertContext) -> int:
+        """Another credential button during an edit: the edit ends, the button does its own."""
+        if context.user_data is not None:
+            context.user_data.pop("edit", None)
+        return await callback(update, context)  # type: ignore[no-any-return]
+
+    return leave
+
+
+# The buttons that work whenever they are pressed, by pattern.
+VIEWS = (
+    (all_credentials, LIST_BUTTON),
+    (viewed, VIEW_BUTTON),
+    (renew_asked, RENEW_BUTTON),
+    (renew_confirmed, RENEWED_BUTTON),
+    (remove_asked, REMOVE_BUTTON),
+    (remove_confirmed, REMOVED_BUTTON),
+)
 
 
 def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
-    views = CallbackQueryHandler(button, pattern=f"^{PREFIX}(l|v|r|ry|x|xy)(:|$)")
+    states: dict[object, list[BaseHandler[Update, RecertContext, object]]] = {
+        EDIT_DATE: [
+            MessageHandler(TYPED, date_typed),
+            # A photo or PDF of the renewed card: read for its expiry (handlers.snap).
+            MessageHandler(filters.PHOTO | filters.Document.ALL, snap.card_sent),
+            CallbackQueryHandler(snap.use_expiry, pattern=snap.USE_EXPIRY),
+            CallbackQueryHandler(switch_mode, pattern=MODE_BUTTON),
+        ],
+        EDIT_NUMBER: [
+            MessageHandler(TYPED, number_typed),
+            CallbackQueryHandler(number_removed, pattern=NUMBER_REMOVED_BUTTON),
+        ],
+    }
     return [
         conversation(
-            entry_points=[CallbackQueryHandler(start_edit, pattern=rf"^{PREFIX}[dn]:\d+$")],
-            states={
-                EDIT_DATE: [
-                    MessageHandler(TYPED, date_typed),
-                    # A photo or PDF of the renewed card: read for its expiry (handlers.snap).
-                    MessageHandler(filters.PHOTO | filters.Document.ALL, snap.card_sent),
-                    CallbackQueryHandler(snap.use_expiry, pattern=snap.USE_EXPIRY),
-                    CallbackQueryHandler(switch_mode, pattern=rf"^{PREFIX}mode:\d+$"),
-                ],
-                EDIT_NUMBER: [
-                    MessageHandler(TYPED, number_typed),
-                    CallbackQueryHandler(number_removed, pattern=rf"^{PREFIX}nx:\d+$"),
-                ],
-            },
+            entry_points=[
+                CallbackQueryHandler(start_edit, pattern=EDIT_DATE_BUTTON),
+                CallbackQueryHandler(start_edit, pattern=EDIT_NUMBER_BUTTON),
+            ],
+            states={**states, **{number: states[name] for number, name in enumerate(NUMBERED)}},
             fallbacks=[
                 command("cancel", cancel),
-                CallbackQueryHandler(leave_edit, pattern=f"^{PREFIX}(l|v|r|ry|x|xy)(:|$)"),
+                CallbackQueryHandler(edit_left, pattern=BACK_BUTTON),
+                CallbackQueryHandler(edit_cancelled, pattern=CANCEL_BUTTON),
+                *(
+                    CallbackQueryHandler(_leaving(callback), pattern=pattern)
+                    for callback, pattern in VIEWS
+                ),
                 MessageHandler(SENT_NOT_TEXT, expect_text),
             ],
             name="credentials",
@@ -525,7 +651,9 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
             allow_reentry=True,
         ),
         command("credentials", show_list),
-        views,
+        *(CallbackQueryHandler(callback, pattern=pattern) for callback, pattern in VIEWS),
+        # « Back of an edit that has ended meanwhile: the credential, as « Back shows it.
+        CallbackQueryHandler(viewed, pattern=BACK_BUTTON),
     ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 from decimal import Decimal
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -18,7 +19,7 @@ from telegram.ext import (
 from bot.amounts import parse_amount
 from bot.context import RecertContext
 from bot.i18n import N_
-from handlers import TYPED, command, conversation, parse_id, show
+from handlers import TYPED, command, conversation, drop_buttons, parse_id, show
 from handlers.add import has_control
 from handlers.basics import cancel
 from handlers.dateinput import read_date
@@ -31,7 +32,24 @@ from storage.models import Credential, Credit
 
 PREFIX = "hist:"
 PAGE_SIZE = 5
-EDIT = 0
+# The states, by name (persisted as such): one per value edited.
+UNITS = "units"
+EARNED_ON = "earned_on"
+TITLE = "title"
+# Before they had names, the three were one state stored as 0, the field kept in the draft: an
+# edit persisted then goes on after the deploy.
+NUMBERED_EDIT = 0
+# One pattern per button.
+PAGE_BUTTON = rf"^{PREFIX}c:\d+:\d+$"
+ITEM_BUTTON = rf"^{PREFIX}i:\d+$"
+PROOF_BUTTON = rf"^{PREFIX}p:\d+$"
+DELETE_BUTTON = rf"^{PREFIX}x:\d+$"
+DELETED_BUTTON = rf"^{PREFIX}xy:\d+$"
+EDIT_UNITS_BUTTON = rf"^{PREFIX}eu:\d+$"
+EDIT_DATE_BUTTON = rf"^{PREFIX}ed:\d+$"
+EDIT_TITLE_BUTTON = rf"^{PREFIX}et:\d+$"
+BACK_BUTTON = rf"^{PREFIX}back:\d+$"
+CANCEL_BUTTON = f"^{PREFIX}cancel$"
 
 
 def _button(label: str, data: str) -> InlineKeyboardButton:
@@ -160,100 +178,147 @@ async def _gone(update: Update, context: RecertContext) -> int:
     return ConversationHandler.END
 
 
-async def button(update: Update, context: RecertContext) -> int:
-    """Pages, entries, proofs and deletion."""
-    query, user = update.callback_query, update.effective_user
-    assert query is not None and query.data is not None and user is not None
-    action, *fields = query.data.removeprefix(PREFIX).split(":")
+def _numbers(update: Update) -> list[int] | None:
+    """The ids in the button's data (`hist:c:12:0`: [12, 0]); None when one cannot name a
+    row (a forged number past its column's range)."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    fields = update.callback_query.data.removeprefix(PREFIX).split(":")[1:]
     numbers = [number for number in map(parse_id, fields) if number is not None]
-    if not numbers or len(numbers) != len(fields):
-        return await _gone(update, context)
-    if action == "c" and len(numbers) == 2:
-        await _page(update, context, numbers[0], numbers[1])
-        return ConversationHandler.END
-    credit_id = numbers[0]
-    found = await context.db.run(lambda session: credits.get(session, user.id, credit_id))
+    return numbers if len(numbers) == len(fields) else None
+
+
+async def _pressed(update: Update, context: RecertContext) -> tuple[Credit, Credential] | None:
+    """The entry the button names and its credential, when the presser owns it; else the
+    button is answered as one naming nothing."""
+    user = update.effective_user
+    assert user is not None
+    numbers = _numbers(update)
+    found = (
+        await context.db.run(lambda session: credits.get(session, user.id, numbers[0]))
+        if numbers
+        else None
+    )
     if found is None:
+        await _gone(update, context)
+        return None
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    return found
+
+
+async def paged(update: Update, context: RecertContext) -> int:
+    """A page of a credential's credits (also « Back from an entry)."""
+    numbers = _numbers(update)
+    if numbers is None:
         return await _gone(update, context)
-    credit, credential = found
+    await _page(update, context, numbers[0], numbers[1])
+    return ConversationHandler.END
+
+
+async def item(update: Update, context: RecertContext) -> int:
+    """An entry (also « Back and "Keep it"): its details and actions."""
+    found = await _pressed(update, context)
+    if found is not None:
+        await show(update, *_item_view(context, *found))
+    return ConversationHandler.END
+
+
+async def proof(update: Update, context: RecertContext) -> int:
+    """📎 Send the proof: the photo or file, again."""
+    found = await _pressed(update, context)
+    if found is None or not found[0].proof_file_id:
+        return ConversationHandler.END
+    credit = found[0]
+    chat = update.effective_chat
+    assert chat is not None and credit.proof_file_id is not None
+    caption = html.escape(credit.title)
+    if credit.proof_kind == "photo":
+        await chat.send_photo(credit.proof_file_id, caption=caption)
+    else:
+        await chat.send_document(credit.proof_file_id, caption=caption)
+    return ConversationHandler.END
+
+
+async def delete_asked(update: Update, context: RecertContext) -> int:
+    """Delete: asks to confirm."""
+    found = await _pressed(update, context)
+    if found is None:
+        return ConversationHandler.END
+    credit = found[0]
     _ = context.gettext
-    await query.answer()
-    if action == "i":
-        await show(update, *_item_view(context, credit, credential))
-    elif action == "p" and credit.proof_file_id:
-        chat = update.effective_chat
-        assert chat is not None
-        caption = html.escape(credit.title)
-        if credit.proof_kind == "photo":
-            await chat.send_photo(credit.proof_file_id, caption=caption)
-        else:
-            await chat.send_document(credit.proof_file_id, caption=caption)
-    elif action == "x":
-        await show(
-            update,
-            _("Delete “{title}”? This can't be undone.").format(title=html.escape(credit.title)),
-            InlineKeyboardMarkup(
+    await show(
+        update,
+        _("Delete “{title}”? This can't be undone.").format(title=html.escape(credit.title)),
+        InlineKeyboardMarkup(
+            [
                 [
-                    [
-                        _button(_("Yes, delete it"), f"xy:{credit.id}"),
-                        _button(_("Keep it"), f"i:{credit.id}"),
-                    ]
+                    _button(_("Yes, delete it"), f"xy:{credit.id}"),
+                    _button(_("Keep it"), f"i:{credit.id}"),
                 ]
-            ),
-        )
-    elif action == "xy":
-        await context.db.run(lambda session: credits.remove(session, user.id, credit_id))
-        await show(
-            update,
-            _("Deleted “{title}”.").format(title=html.escape(credit.title)),
-            InlineKeyboardMarkup([[_button(_("« Back"), f"c:{credential.id}:0")]]),
-        )
+            ]
+        ),
+    )
+    return ConversationHandler.END
+
+
+async def delete_confirmed(update: Update, context: RecertContext) -> int:
+    """Yes, delete it: the entry goes; « Back leads to the credential's credits."""
+    found = await _pressed(update, context)
+    if found is None:
+        return ConversationHandler.END
+    credit, credential = found
+    user = update.effective_user
+    assert user is not None and credit.id is not None
+    credit_id = credit.id
+    await context.db.run(lambda session: credits.remove(session, user.id, credit_id))
+    await show(
+        update,
+        context.gettext("Deleted “{title}”.").format(title=html.escape(credit.title)),
+        InlineKeyboardMarkup([[_button(context.gettext("« Back"), f"c:{credential.id}:0")]]),
+    )
     return ConversationHandler.END
 
 
 # -- editing ------------------------------------------------------------------------------
 
-FIELDS = {"eu": "units", "ed": "earned_on", "et": "title"}
+STATE_OF = {"eu": UNITS, "ed": EARNED_ON, "et": TITLE}
 
 
-async def start_edit(update: Update, context: RecertContext) -> int:
-    query, user = update.callback_query, update.effective_user
-    assert query is not None and query.data is not None and user is not None
-    action, _sep, raw = query.data.removeprefix(PREFIX).partition(":")
-    credit_id = parse_id(raw)
-    found = (
-        await context.db.run(lambda session: credits.get(session, user.id, credit_id))
-        if credit_id is not None
-        else None
-    )
+async def start_edit(update: Update, context: RecertContext) -> str | int:
+    """Edit credits, date or title: asks for the new value."""
+    found = await _pressed(update, context)
     if found is None:
-        return await _gone(update, context)
-    await query.answer()
+        return ConversationHandler.END
+    assert update.callback_query is not None and update.callback_query.data is not None
+    state = STATE_OF[update.callback_query.data.removeprefix(PREFIX).split(":")[0]]
     assert context.user_data is not None
-    context.user_data["history_edit"] = {"id": credit_id, "field": FIELDS[action]}
-    return await _ask(update, context)
+    context.user_data["history_edit"] = {"id": found[0].id, "field": state}
+    return await _ask(update, context, state)
 
 
-async def _ask(update: Update, context: RecertContext, note: str = "") -> int:
+async def _ask(update: Update, context: RecertContext, state: str, note: str = "") -> str:
     _ = context.gettext
     assert context.user_data is not None
-    field = context.user_data["history_edit"]["field"]
+    credit_id = context.user_data["history_edit"]["id"]
     question = {
-        "units": _("How many credits? Type a number, for example 0.5, or hours, such as 3h."),
-        "earned_on": _("When was it earned? Type the date."),
-        "title": _("What was the course or event called?"),
-    }[field]
+        UNITS: _("How many credits? Type a number, for example 0.5, or hours, such as 3h."),
+        EARNED_ON: _("When was it earned? Type the date."),
+        TITLE: _("What was the course or event called?"),
+    }[state]
     chat = update.effective_chat
     assert chat is not None
     await chat.send_message(
         (note + "\n\n" if note else "") + question,
-        reply_markup=(
-            InlineKeyboardMarkup(
-                [[_button(_("Cancel"), f"i:{context.user_data['history_edit']['id']}")]]
-            )
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    _button(_("« Back"), f"back:{credit_id}"),
+                    _button(_("Cancel"), "cancel"),
+                ]
+            ]
         ),
     )
-    return EDIT
+    return state
 
 
 async def _units_typed(
@@ -271,69 +336,137 @@ async def _units_typed(
     return value if value is not None and 0 < value <= MAX_UNITS else None
 
 
-async def typed(update: Update, context: RecertContext) -> int:
-    """The new value: checked, stored, and the entry shown again."""
+def _typed(update: Update) -> str:
+    message = update.effective_message
+    assert message is not None
+    return (message.text or "").strip()
+
+
+async def units_typed(update: Update, context: RecertContext) -> str | int:
+    """UNITS: stores the credits typed (a number, or hours such as 3h); ends with the entry."""
+    user = update.effective_user
+    assert user is not None and context.user_data is not None
+    credit_id = context.user_data["history_edit"]["id"]
+    value = await _units_typed(context, user.id, credit_id, _typed(update))
+    if value is None:
+        note = context.gettext(
+            "Please type a number from {least} up to {limit}, or hours such as 3h."
+        ).format(least=context.tr.number(LEAST_UNITS), limit=context.tr.number(MAX_UNITS))
+        return await _ask(update, context, UNITS, note)
+    return await _save(update, context, units=value)
+
+
+async def date_typed(update: Update, context: RecertContext) -> str | int:
+    """EARNED_ON: stores the date typed (in the past); ends with the entry."""
+    parsed, reason = await read_date(context, _typed(update), expiry=False, earned=True)
+    if parsed is None:
+        return await _ask(update, context, EARNED_ON, reason)
+    return await _save(update, context, earned_on=parsed.value)
+
+
+async def title_typed(update: Update, context: RecertContext) -> str | int:
+    """TITLE: stores the title typed (one line); ends with the entry."""
+    text = _typed(update)
+    if not text or len(text) > MAX_TITLE or has_control(text):
+        note = context.gettext("Please type at most {limit} characters, on one line.")
+        return await _ask(update, context, TITLE, note.format(limit=MAX_TITLE))
+    return await _save(update, context, title=text)
+
+
+async def numbered_typed(update: Update, context: RecertContext) -> str | int:
+    """The state stored as 0 before the states had names: the draft says which value."""
+    assert context.user_data is not None
+    field = str((context.user_data.get("history_edit") or {}).get("field") or "")
+    typed = {UNITS: units_typed, EARNED_ON: date_typed, TITLE: title_typed}.get(field)
+    if typed is None:
+        context.user_data.pop("history_edit", None)
+        return ConversationHandler.END
+    return await typed(update, context)
+
+
+async def _save(update: Update, context: RecertContext, **change: object) -> int:
+    """The value stored; the entry shown again with it."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None and context.user_data is not None
-    edit = context.user_data["history_edit"]
-    text = (message.text or "").strip()
+    credit_id = context.user_data.pop("history_edit")["id"]
     _ = context.gettext
-    value: object
-    if edit["field"] == "units":
-        value = await _units_typed(context, user.id, edit["id"], text)
-        if value is None:
-            return await _ask(
-                update,
-                context,
-                _("Please type a number from {least} up to {limit}, or hours such as 3h.").format(
-                    least=context.tr.number(LEAST_UNITS), limit=context.tr.number(MAX_UNITS)
-                ),
-            )
-    elif edit["field"] == "earned_on":
-        parsed, reason = await read_date(context, text, expiry=False, earned=True)
-        if parsed is None:
-            return await _ask(update, context, reason)
-        value = parsed.value
-    else:
-        if not text or len(text) > MAX_TITLE or has_control(text):
-            return await _ask(
-                update,
-                context,
-                _("Please type at most {limit} characters, on one line.").format(limit=MAX_TITLE),
-            )
-        value = text
-    credit_id, field = edit["id"], edit["field"]
 
     def save(session):  # type: ignore[no-untyped-def]
-        if credits.update(session, user.id, credit_id, **{field: value}) is None:
+        if credits.update(session, user.id, credit_id, **change) is None:
             return None
         return credits.get(session, user.id, credit_id)
 
     found = await context.db.run(save)
-    context.user_data.pop("history_edit", None)
     if found is None:
         await message.reply_text(_("That entry is not on file (any more)."))
         return ConversationHandler.END
-    text_, markup = _item_view(context, *found)
-    await message.reply_text(_("Saved.") + "\n\n" + text_, reply_markup=markup)
+    text, markup = _item_view(context, *found)
+    await message.reply_text(_("Saved.") + "\n\n" + text, reply_markup=markup)
     return ConversationHandler.END
 
 
-async def leave_edit(update: Update, context: RecertContext) -> int:
+async def edit_left(update: Update, context: RecertContext) -> int:
+    """« Back at an edit: the entry again, unchanged."""
     if context.user_data is not None:
         context.user_data.pop("history_edit", None)
-    return await button(update, context)
+    return await item(update, context)
+
+
+async def edit_cancelled(update: Update, context: RecertContext) -> int:
+    """Cancel at an edit: drops it and ends."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await drop_buttons(query)
+    if context.user_data is not None:
+        context.user_data.pop("history_edit", None)
+    chat = update.effective_chat
+    assert chat is not None
+    await chat.send_message(context.gettext("Cancelled: nothing was saved."))
+    return ConversationHandler.END
+
+
+def _leaving(callback: Any) -> Any:
+    async def leave(update: Update, context: RecertContext) -> int:
+        """Another /history button during an edit: the edit ends, the button does its own."""
+        if context.user_data is not None:
+            context.user_data.pop("history_edit", None)
+        return await callback(update, context)  # type: ignore[no-any-return]
+
+    return leave
+
+
+# The buttons that work whenever they are pressed, by pattern.
+VIEWS = (
+    (paged, PAGE_BUTTON),
+    (item, ITEM_BUTTON),
+    (proof, PROOF_BUTTON),
+    (delete_asked, DELETE_BUTTON),
+    (delete_confirmed, DELETED_BUTTON),
+)
 
 
 def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
-    views = f"^{PREFIX}(c|i|p|x|xy):"
+    typed = {UNITS: units_typed, EARNED_ON: date_typed, TITLE: title_typed}
+    states: dict[object, list[BaseHandler[Update, RecertContext, object]]] = {
+        state: [MessageHandler(TYPED, callback)] for state, callback in typed.items()
+    }
+    states[NUMBERED_EDIT] = [MessageHandler(TYPED, numbered_typed)]
     return [
         conversation(
-            entry_points=[CallbackQueryHandler(start_edit, pattern=rf"^{PREFIX}e[udt]:\d+$")],
-            states={EDIT: [MessageHandler(TYPED, typed)]},
+            entry_points=[
+                CallbackQueryHandler(start_edit, pattern=pattern)
+                for pattern in (EDIT_UNITS_BUTTON, EDIT_DATE_BUTTON, EDIT_TITLE_BUTTON)
+            ],
+            states=states,
             fallbacks=[
                 command("cancel", cancel),
-                CallbackQueryHandler(leave_edit, pattern=views),
+                CallbackQueryHandler(edit_left, pattern=BACK_BUTTON),
+                CallbackQueryHandler(edit_cancelled, pattern=CANCEL_BUTTON),
+                *(
+                    CallbackQueryHandler(_leaving(callback), pattern=pattern)
+                    for callback, pattern in VIEWS
+                ),
             ],
             name="history",
             drafts=("history_edit",),
@@ -341,7 +474,9 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
             allow_reentry=True,
         ),
         command("history", start_history),
-        CallbackQueryHandler(button, pattern=views),
+        *(CallbackQueryHandler(callback, pattern=pattern) for callback, pattern in VIEWS),
+        # « Back of an edit that has ended meanwhile: the entry, as « Back shows it.
+        CallbackQueryHandler(item, pattern=BACK_BUTTON),
     ]
 
 
