@@ -7,12 +7,13 @@ database round trip. Every function takes the owner's trainer id.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, func
+from sqlalchemy import BindParameter, Select, bindparam, func
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, delete, select
 
@@ -152,8 +153,11 @@ def log(
     new: NewCredit,
     catalog: Catalog,
     today: date,
+    known: Mapping[int, Sequence[Earned]] | None = None,
 ) -> Logged:
-    """Log one course toward each credential, where the body's rules let it count."""
+    """Log one course toward each credential, where the body's rules let it count. `known`:
+    every credit of those credentials, oldest first, as `held_by` just read them in this unit
+    of work (`Held.earned`): then they are not read again."""
     logged = Logged(uuid.uuid4().hex)
     for credential_id in credential_ids:
         credential = owned(session, trainer_id, credential_id)
@@ -164,7 +168,11 @@ def log(
         outcome = Outcome(credential, owed=holding.cycle.units_required, last_day=last_day)
         logged.outcomes.append(outcome)
         units = units_for(credential, new.amount, catalog)
-        existing = cycle_earned(session, credential, last_day)
+        existing = (
+            holding.earned_in_cycle(known[credential_id])
+            if known is not None and credential_id in known
+            else cycle_earned(session, credential, last_day)
+        )
         if units is None or units <= 0:
             # Hours it cannot convert, or too few for a hundredth of a unit once converted.
             outcome.refused = "hours_unknown" if units is None else "too_small"
@@ -344,6 +352,15 @@ _credit = Credit.__table__.c  # type: ignore[attr-defined]
 _nudge = Nudge.__table__.c  # type: ignore[attr-defined]
 _trainer = Trainer.__table__.c  # type: ignore[attr-defined]
 _TRAINER_ID: BindParameter[int] = bindparam("trainer_id")
+
+
+def _of_trainers_credentials(table: Any, *where: Any) -> Callable[[Select[Any]], Select[Any]]:
+    """A part's FROM and WHERE: the rows of `table` that belong to the trainer's credentials."""
+    return lambda s: s.select_from(
+        table.join(_credentials, table.c.credential_id == _credential.id)
+    ).where(_credential.trainer_id == _TRAINER_ID, *where)
+
+
 _STATUS = Bundle(
     {
         "trainer": (list(_trainer), lambda s: s.where(_trainer.id == _TRAINER_ID)),
@@ -362,11 +379,7 @@ _STATUS = Bundle(
                 _credit.cost,
                 _credit.cost_currency,
             ],
-            lambda s: s.select_from(
-                Credit.__table__.join(  # type: ignore[attr-defined]
-                    _credentials, _credit.credential_id == _credential.id
-                )
-            ).where(_credential.trainer_id == _TRAINER_ID),
+            _of_trainers_credentials(Credit.__table__),  # type: ignore[attr-defined]
         ),
         # What the core reads of a cycle's recorded reminders (`holding_of`).
         "nudge": (
@@ -379,12 +392,8 @@ _STATUS = Bundle(
                 _nudge.sent_at,
                 _nudge.due_at,
             ],
-            lambda s: s.select_from(
-                Nudge.__table__.join(  # type: ignore[attr-defined]
-                    _credentials, _nudge.credential_id == _credential.id
-                )
-            ).where(
-                _credential.trainer_id == _TRAINER_ID,
+            _of_trainers_credentials(
+                Nudge.__table__,  # type: ignore[attr-defined]
                 _nudge.cycle_end.is_not_distinct_from(_credential.cycle_end),
             ),
         ),
