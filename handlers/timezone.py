@@ -134,7 +134,7 @@ def time_zone_handlers(
         await drop_buttons(query)
         chat = update.effective_chat
         assert chat is not None and query.data is not None
-        if query.data == KEEP and context.trainer and context.trainer.time_zone:
+        if context.trainer and context.trainer.time_zone:  # Keep, or Back in /settings
             await chat.send_message(  # and the location keyboard goes
                 context.gettext("Time zone unchanged: {zone}.").format(
                     zone=html.escape(zone_label(context.tr, context.trainer.time_zone))

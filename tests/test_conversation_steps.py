@@ -173,6 +173,7 @@ async def test_settings_step_by_step(bot: Bot, i18n: I18n, language: str) -> Non
     assert person.buttons[-1] == _("« Back") and keep.startswith(_("Keep {zone}").split("{")[0])
     await person.press(_("« Back"))
     assert _("Reminder hour") in person.buttons  # the settings again
+    assert person.keyboard == []  # and the location button is gone
     await person.send(typed_city)  # no longer asked: not taken as a city
     await person.press(_("Time zone"))
     await person.press(keep)
