@@ -41,9 +41,10 @@ LANGUAGES: tuple[str, ...] = ("en", "es", "ru")
 # The language each language's own name is shown in, for the /language picker.
 LANGUAGE_NAMES: Mapping[str, str] = {"en": "English", "es": "Español", "ru": "Русский"}
 # Formatted dates, times and numbers kept per language (each a short string): the same few
-# recur on every screen. Bounded (at most 256 x 5 formatters x 3 languages, well under 1 MB),
+# recur on every screen. Bounded (at most 2,048 x 5 formatters x 3 languages, some 5 MB: about
+# six years of days per format),
 # so memory does not grow with the dates users bring.
-FORMATTED_MOST = 256
+FORMATTED_MOST = 2048
 Day = date  # `date` inside Translator is its method
 
 

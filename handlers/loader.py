@@ -88,24 +88,18 @@ async def read_trainer(update: Update, context: RecertContext) -> None:
     _use(context, trainer, user.language_code)
 
 
-async def read_with_trainer(
-    update: Update, context: RecertContext, work: Callable[[Connection, Trainer | None], T]
+async def read_bringing_trainer(
+    update: Update, context: RecertContext, work: Callable[[Connection], tuple[Trainer | None, T]]
 ) -> T:
-    """`work(connection, trainer)`, a read on SQLAlchemy Core (`Database.read`), in one round
-    trip, reading the trainer in the same one if the loader left it."""
+    """`work(connection)`, a read on SQLAlchemy Core (`Database.read`) that brings the trainer
+    with its own answer, in one statement (`credits.status_with_trainer`): the trainer is used
+    if the loader left it."""
+    trainer, result = await context.db.read(work)
     user = update.effective_user
-    if not context.trainer_pending or user is None:
-        trainer = context.trainer
-        return await context.db.read(lambda connection: work(connection, trainer))
-
-    def both(connection: Connection) -> tuple[Trainer | None, T]:
-        trainer = trainers.read(connection, user.id)
-        return trainer, work(connection, trainer)
-
-    trainer, result = await context.db.read(both)
-    trainer = await _back(context, user.id, trainer)  # the loader leaves only private chats
-    context.trainer_pending = False
-    _use(context, trainer, user.language_code)
+    if context.trainer_pending and user is not None:
+        trainer = await _back(context, user.id, trainer)  # the loader leaves only private chats
+        context.trainer_pending = False
+        _use(context, trainer, user.language_code)
     return result
 
 

@@ -19,7 +19,7 @@ from bot.i18n import N_, Translator
 from handlers import command
 from handlers.card import CardLine, status_card
 from handlers.feature import Command, Feature
-from handlers.loader import read_with_trainer
+from handlers.loader import read_bringing_trainer
 from handlers.render import (
     after_grace_lines,
     credential_name,
@@ -264,12 +264,14 @@ def next_reminder(
 
 
 async def show_status(update: Update, context: RecertContext) -> None:
-    """/status, in one database round trip."""
+    """/status, in one statement (the trainer read with it)."""
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     catalog = context.catalog
-    progresses = await read_with_trainer(
-        update, context, lambda connection, _trainer: credits.status(connection, user.id, catalog)
+    progresses = await read_bringing_trainer(
+        update,
+        context,
+        lambda connection: credits.status_with_trainer(connection, user.id, catalog),
     )
     today = context.today()
     rows = rows_of(progresses, context)

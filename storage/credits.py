@@ -7,13 +7,13 @@ database round trip. Every function takes the owner's trainer id.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func
-from sqlalchemy import select as select_rows  # Core's: more columns than SQLModel's types
+from sqlalchemy import BindParameter, Select, bindparam, func
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, delete, select
 
@@ -29,10 +29,10 @@ from scheduler.credits import (
 )
 from scheduler.cycles import Cycle
 from scheduler.standing import Holding
+from storage.bundle import Bundle
 from storage.catalog import Catalog
 from storage.credentials import (
     Held,
-    credential_rows,
     fineprint_for,
     held_by,
     holding_of,
@@ -40,7 +40,7 @@ from storage.credentials import (
     plan_again,
     plan_again_all,
 )
-from storage.models import Credential, Credit, Nudge
+from storage.models import Credential, Credit, Nudge, Trainer
 
 CENT = Decimal("0.01")
 MAX_UNITS = Decimal(100)
@@ -114,7 +114,7 @@ def units_for(credential: Credential, amount: Amount, catalog: Catalog) -> Decim
     return in_cents(amount.value / entry.hours_per_unit)
 
 
-# The credits a cycle counts, as the fine print needs them; built once (see `_STATUS_CREDITS`).
+# The credits a cycle counts, as the fine print needs them; built once (see `_STATUS`).
 _CYCLE_EARNED = (
     # SQLModel's select refuses optional columns in its types; the rows may hold None.
     select(Credit.units, Credit.earned_on, Credit.title, Credit.category)  # type: ignore[call-overload]
@@ -153,8 +153,11 @@ def log(
     new: NewCredit,
     catalog: Catalog,
     today: date,
+    known: Mapping[int, Sequence[Earned]] | None = None,
 ) -> Logged:
-    """Log one course toward each credential, where the body's rules let it count."""
+    """Log one course toward each credential, where the body's rules let it count. `known`:
+    every credit of those credentials, oldest first, as `held_by` just read them in this unit
+    of work (`Held.earned`): then they are not read again."""
     logged = Logged(uuid.uuid4().hex)
     for credential_id in credential_ids:
         credential = owned(session, trainer_id, credential_id)
@@ -165,7 +168,11 @@ def log(
         outcome = Outcome(credential, owed=holding.cycle.units_required, last_day=last_day)
         logged.outcomes.append(outcome)
         units = units_for(credential, new.amount, catalog)
-        existing = cycle_earned(session, credential, last_day)
+        existing = (
+            holding.earned_in_cycle(known[credential_id])
+            if known is not None and credential_id in known
+            else cycle_earned(session, credential, last_day)
+        )
         if units is None or units <= 0:
             # Hours it cannot convert, or too few for a hundredth of a unit once converted.
             outcome.refused = "hours_unknown" if units is None else "too_small"
@@ -335,30 +342,63 @@ class Progress:
     credits: int
 
 
-# Only the columns the status needs, as plain rows, built once: building the statement and an
-# ORM object per credit cost SQLAlchemy more than the query itself.
+# Everything /status reads, in one statement (one round trip on PostgreSQL): the trainer, their
+# credentials, those credentials' credits (only the columns the status needs) and their current
+# cycles' recorded reminders. Plain rows, built once: building statements and an ORM object per
+# credit cost SQLAlchemy more than the queries themselves.
+_credentials = Credential.__table__  # type: ignore[attr-defined]
+_credential = _credentials.c
 _credit = Credit.__table__.c  # type: ignore[attr-defined]
-# SQLModel's select is typed for at most four columns (SQLAlchemy's takes any number).
-_STATUS_CREDITS = select(  # type: ignore[call-overload]
-    _credit.credential_id,
-    _credit.units,
-    _credit.earned_on,
-    _credit.title,
-    _credit.category,
-    _credit.cost,
-    _credit.cost_currency,
-).where(_credit.credential_id.in_(bindparam("ids", expanding=True)))
 _nudge = Nudge.__table__.c  # type: ignore[attr-defined]
-# What the core reads of a cycle's recorded reminders (`holding_of`), as plain rows.
-_STATUS_NUDGES = select_rows(
-    _nudge.credential_id,
-    _nudge.cycle_end,
-    _nudge.milestone,
-    _nudge.status,
-    _nudge.answered,
-    _nudge.sent_at,
-    _nudge.due_at,
-).where(_nudge.credential_id.in_(bindparam("ids", expanding=True)))
+_trainer = Trainer.__table__.c  # type: ignore[attr-defined]
+_TRAINER_ID: BindParameter[int] = bindparam("trainer_id")
+
+
+def _of_trainers_credentials(table: Any, *where: Any) -> Callable[[Select[Any]], Select[Any]]:
+    """A part's FROM and WHERE: the rows of `table` that belong to the trainer's credentials."""
+    return lambda s: s.select_from(
+        table.join(_credentials, table.c.credential_id == _credential.id)
+    ).where(_credential.trainer_id == _TRAINER_ID, *where)
+
+
+_STATUS = Bundle(
+    {
+        "trainer": (list(_trainer), lambda s: s.where(_trainer.id == _TRAINER_ID)),
+        "credential": (
+            list(_credential),
+            lambda s: s.where(_credential.trainer_id == _TRAINER_ID),
+        ),
+        "credit": (
+            [
+                _credit.id,
+                _credit.credential_id,
+                _credit.units,
+                _credit.earned_on,
+                _credit.title,
+                _credit.category,
+                _credit.cost,
+                _credit.cost_currency,
+            ],
+            _of_trainers_credentials(Credit.__table__),  # type: ignore[attr-defined]
+        ),
+        # What the core reads of a cycle's recorded reminders (`holding_of`).
+        "nudge": (
+            [
+                _nudge.credential_id,
+                _nudge.cycle_end,
+                _nudge.milestone,
+                _nudge.status,
+                _nudge.answered,
+                _nudge.sent_at,
+                _nudge.due_at,
+            ],
+            _of_trainers_credentials(
+                Nudge.__table__,  # type: ignore[attr-defined]
+                _nudge.cycle_end.is_not_distinct_from(_credential.cycle_end),
+            ),
+        ),
+    }
+)
 
 
 def _costs(
@@ -373,26 +413,32 @@ def _costs(
 
 
 def status(connection: Connection | Session, trainer_id: int, catalog: Catalog) -> list[Progress]:
-    """Everything /status shows, in three queries (credentials, credits, reminders), all
-    SQLAlchemy Core statements built once, returning plain rows: a read, so it runs on a
-    connection (`Database.read`) without an ORM session. The credentials are rows too, which
-    read like the model (`credential.cycle_end`)."""
-    held = credential_rows(connection, trainer_id)
-    if not held:
-        return []
-    ids = [c.id for c in held]
+    """Everything /status shows (`status_with_trainer` without the trainer)."""
+    return status_with_trainer(connection, trainer_id, catalog)[1]
+
+
+def status_with_trainer(
+    connection: Connection | Session, trainer_id: int, catalog: Catalog
+) -> tuple[Trainer | None, list[Progress]]:
+    """The trainer (a plain row, or None) and everything /status shows, in one statement: a
+    read, so it runs on a connection (`Database.read`) without an ORM session. The rows read
+    like the models (`credential.cycle_end`, `trainer.time_zone`)."""
+    found = _STATUS.read(connection, {"trainer_id": trainer_id})
+    trainer = found["trainer"][0] if found["trainer"] else None
+    # Soonest deadline first, as `credentials_of` orders them.
+    held = sorted(
+        found["credential"], key=lambda c: (c.cycle_end is None, c.cycle_end or date.min, c.id)
+    )
     by_credential: dict[int, list[tuple[Earned, Decimal | None, str | None]]] = {}
-    for credential_id, units, earned_on, title, category, cost, currency in connection.execute(
-        _STATUS_CREDITS, {"ids": ids}
-    ):
+    # In the order every other reader counts them (a cap takes the earliest first).
+    credit_rows = sorted(found["credit"], key=lambda c: (c.earned_on, c.id))
+    for _id, credential_id, units, earned_on, title, category, cost, currency in credit_rows:
         by_credential.setdefault(credential_id, []).append(
             (Earned(units, earned_on, title, category), cost, currency)
         )
     recorded: dict[int, list[Any]] = {}
-    ends = {c.id: c.cycle_end for c in held}
-    for nudge in connection.execute(_STATUS_NUDGES, {"ids": ids}):
-        if nudge.cycle_end == ends[nudge.credential_id]:
-            recorded.setdefault(nudge.credential_id, []).append(nudge)
+    for nudge in found["nudge"]:
+        recorded.setdefault(nudge.credential_id, []).append(nudge)
     standings = []
     for credential in held:
         mine = recorded.get(credential.id or 0, [])
@@ -415,7 +461,7 @@ def status(connection: Connection | Session, trainer_id: int, catalog: Catalog) 
                 credits=len(in_cycle),
             )
         )
-    return standings
+    return trainer, standings
 
 
 def everything(

