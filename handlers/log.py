@@ -484,7 +484,9 @@ async def _log_at_once(update: Update, context: RecertContext, draft: dict[str, 
         if "title" not in ready or len(held) != 1 or _needs_category(catalog, held, ready["ids"]):
             return held, ready, None  # something to ask first
         new = _new_credit(ready)
-        return held, ready, credits.log(session, user.id, ready["ids"], new, catalog, today)
+        known = {h.credential.id or 0: h.earned for h in held}  # not read a second time
+        logged = credits.log(session, user.id, ready["ids"], new, catalog, today, known)
+        return held, ready, logged
 
     held, ready, logged = await with_trainer(update, context, read_and_log)
     if logged is None:
