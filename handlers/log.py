@@ -1,15 +1,20 @@
 """/log: record credits earned.
 
 Two ways in: `/log 0.5 Corrective exercise webinar` (or `/log 5h ...` in hours) logs at once
-when nothing is missing; `/log` alone asks step by step (amount, which credentials, date,
-title, provider, cost, proof). Both fill one draft, and the conversation asks only for what
-is still missing. A photo or PDF sent on its own is offered as the proof of a new entry. The
-reply shows the new progress and an Undo button.
+when nothing is missing; `/log` alone asks step by step: amount → which credentials → what a
+bare number meant (when their credits mean different hours) → NSCA's category → date → title →
+provider → cost → proof. Both fill one draft (`user_data["log"]`, persisted, so the
+conversation survives a restart), and the conversation asks only for what is still missing.
+Back goes to the previous question asked (what the one-liner, a certificate's card or a single
+credential answered is skipped going back too); Cancel works at every step. A photo or PDF sent
+on its own is offered as the proof of a new entry. The reply shows the new progress and an
+Undo button.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -48,12 +53,59 @@ from handlers.snap import check_later, prefilled, read_later, reading_note
 from storage import credits, nudges
 from storage.catalog import Catalog, CatalogEntry
 from storage.credentials import Held, held_by, taking_credits
-from storage.credits import Amount, Logged, NewCredit, Proof, fineprint_for, in_cents
+from storage.credits import Amount, Logged, NewCredit, Outcome, Proof, fineprint_for, in_cents
 from storage.models import Trainer
 
+# The states, by name (persisted as such: a conversation survives a restart).
+AMOUNT = "amount"
+WHICH = "which"
+UNIT = "unit"
+CATEGORY = "category"
+DATE = "date"
+TITLE = "title"
+PROVIDER = "provider"
+COST = "cost"
+PROOF = "proof"
+# The numbers these states were stored as before they had names, in that order: a
+# conversation persisted then goes on after the deploy at the state it was in.
+NUMBERED = (AMOUNT, WHICH, CATEGORY, DATE, TITLE, PROVIDER, COST, PROOF, UNIT)
+# What each question's answer is in the draft: Back drops it, so that it is asked again.
+# The credentials ticked stay ticked (shown again to be changed); only "Done" is undone.
+ANSWERS = {
+    AMOUNT: ("amount", "hours"),
+    WHICH: ("ids_done",),
+    UNIT: ("unit", "unit_checked"),
+    CATEGORY: ("category",),
+    DATE: ("date",),
+    TITLE: ("title",),
+    PROVIDER: ("provider",),
+    COST: ("cost", "currency"),
+    PROOF: ("proof",),
+}
+ASKED = "asked"  # the draft's list of the questions asked so far, in order: Back's way back
+
 PREFIX = "log:"
-AMOUNT, WHICH, CATEGORY, DATE, TITLE, PROVIDER, COST, PROOF, UNIT = range(9)
-STEPS = (AMOUNT, WHICH, UNIT, CATEGORY, DATE, TITLE, PROVIDER, COST, PROOF)
+# One pattern per button of the conversation, byte for byte the callback data built below
+# (buttons already in chats keep working).
+TICK_BUTTON = rf"^{PREFIX}t:\d+$"
+ALL_BUTTON = f"^{PREFIX}all$"
+DONE_BUTTON = f"^{PREFIX}done$"
+UNIT_BUTTON = rf"^{PREFIX}u:(h|\d+(\.\d+)?)$"
+CATEGORY_BUTTON = f"^{PREFIX}c:[A-D]$"
+DAY_BUTTON = f"^{PREFIX}d:[01]$"
+SKIP_BUTTON = f"^{PREFIX}skip$"
+BACK_BUTTON = f"^{PREFIX}back$"
+CANCEL_BUTTON = f"^{PREFIX}cancel$"
+BUTTONS = (
+    TICK_BUTTON, ALL_BUTTON, DONE_BUTTON, UNIT_BUTTON, CATEGORY_BUTTON, DAY_BUTTON, SKIP_BUTTON,
+    BACK_BUTTON, CANCEL_BUTTON,
+)  # fmt: skip
+# The entry points' buttons, and those outside the conversation.
+PROOF_BUTTON = f"^{PREFIX}proof(:[a-z]+)?$"
+NUDGE_BUTTON = r"^nudge:log:\d+$"
+UNDO_BUTTON = rf"^{PREFIX}undo:[0-9a-f]{{32}}$"
+NO_PROOF_BUTTON = f"^{PREFIX}noproof$"
+
 MAX_UNITS = Decimal(100)
 LEAST_UNITS = Decimal("0.01")  # what the units column keeps
 TITLE_REFUSED = "title_refused"  # a one-liner's draft: its title was too long or not one line
@@ -64,11 +116,34 @@ MAX_PROVIDER = 120
 MAX_PROOF_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download
 _HOUR_WORDS = {"h", "hr", "hrs", "hour", "hours", "hora", "horas", "ч", "час", "часа", "часов"}
 CATEGORIES = ("A", "B", "C", "D")
+COST_EXAMPLES = "$129, 120 €, 1 500 ₽, 129 USD"
+
+Question = Callable[..., Awaitable[str]]
+Callback = Callable[[Update, RecertContext], Coroutine[Any, Any, str | int]]
 
 
 def _draft(context: RecertContext) -> dict[str, Any]:
     assert context.user_data is not None
     return context.user_data.setdefault("log", {})  # type: ignore[no-any-return]
+
+
+def _answering(context: RecertContext, state: str) -> dict[str, Any]:
+    """The draft, with `state` as the question being answered: a conversation persisted
+    before questions were remembered then still has it to go back to."""
+    draft = _draft(context)
+    _remember(draft, state)
+    return draft
+
+
+def _remember(draft: dict[str, Any], state: str) -> list[str]:
+    """Records `state` as the question now asked (once; asked again after going back, what
+    followed it is forgotten). Returns the questions asked so far."""
+    asked: list[str] = draft.setdefault(ASKED, [])
+    if state in asked:
+        del asked[asked.index(state) + 1 :]
+    else:
+        asked.append(state)
+    return asked
 
 
 def amount_problem(value: Decimal, hours: bool) -> bool:
@@ -79,15 +154,17 @@ def amount_problem(value: Decimal, hours: bool) -> bool:
     return not hours and in_cents(value) <= 0
 
 
-def _cancel_row(context: RecertContext) -> list[InlineKeyboardButton]:
-    return [InlineKeyboardButton(context.gettext("Cancel"), callback_data=PREFIX + "cancel")]
+def _nav(context: RecertContext) -> list[InlineKeyboardButton]:
+    """Back (when a question was asked before this one) and Cancel."""
+    _ = context.gettext
+    row = [InlineKeyboardButton(_("Cancel"), callback_data=PREFIX + "cancel")]
+    if len(_draft(context).get(ASKED, [])) > 1:
+        row.insert(0, InlineKeyboardButton(_("« Back"), callback_data=PREFIX + "back"))
+    return row
 
 
-def _skip_row(context: RecertContext) -> list[InlineKeyboardButton]:
-    return [
-        InlineKeyboardButton(context.gettext("Skip"), callback_data=PREFIX + "skip"),
-        *_cancel_row(context),
-    ]
+def _skip(context: RecertContext) -> list[list[InlineKeyboardButton]]:
+    return [[InlineKeyboardButton(context.gettext("Skip"), callback_data=PREFIX + "skip")]]
 
 
 async def _held(update: Update, context: RecertContext) -> list[Held]:
@@ -113,7 +190,8 @@ def _meanings(catalog: Catalog, held: list[Held], ids: list[int]) -> dict[Decima
 def _needs_unit(catalog: Catalog, held: list[Held], draft: dict[str, Any]) -> bool:
     return (
         not draft.get("hours")
-        and not draft.get("unit_checked")
+        and "unit" not in draft
+        and not draft.get("unit_checked")  # a draft from before: its amount is in hours
         and len(_meanings(catalog, held, draft["ids"])) > 1
     )
 
@@ -124,7 +202,7 @@ def _needs_category(catalog: Catalog, held: list[Held], ids: list[int]) -> bool:
 
 async def advance(
     update: Update, context: RecertContext, note: str = "", held: list[Held] | None = None
-) -> int:
+) -> str | int:
     """Asks for the first thing the draft still lacks, or saves it. `held`: the credentials
     that take credits, when the caller has just read them."""
     draft = _draft(context)
@@ -142,22 +220,23 @@ async def advance(
     if "ids" not in draft and len(held) == 1:
         draft.update(ids=[held[0].credential.id], ids_done=True)
     if "amount" not in draft:
-        return await _ask(update, context, AMOUNT, note)
+        return await ask_amount(update, context, note)
     if not (draft.get("ids") and draft.get("ids_done")):
-        return await _ask(update, context, WHICH, note, held)
+        return await ask_which(update, context, note, held)
     if _needs_unit(context.catalog, held, draft):
-        return await _ask(update, context, UNIT, note, held)
+        return await ask_unit(update, context, note, held)
     if "category" not in draft and _needs_category(context.catalog, held, draft["ids"]):
-        return await _ask(update, context, CATEGORY, note)
-    for step, key in (
-        (DATE, "date"),
-        (TITLE, "title"),
-        (PROVIDER, "provider"),
-        (COST, "cost"),
-        (PROOF, "proof"),
-    ):
+        return await ask_category(update, context, note)
+    later: tuple[tuple[str, Question], ...] = (
+        ("date", ask_date),
+        ("title", ask_title),
+        ("provider", ask_provider),
+        ("cost", ask_cost),
+        ("proof", ask_proof),
+    )
+    for key, question in later:
         if key not in draft:
-            return await _ask(update, context, step, note)
+            return await question(update, context, note)
     return await _save(update, context)
 
 
@@ -167,98 +246,43 @@ async def _say(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
     return await chat.send_message(text, reply_markup=markup)
 
 
+# -- the questions: each sends its screen and returns its state ----------------------------
+
+
 async def _ask(
     update: Update,
     context: RecertContext,
-    step: int,
+    state: str,
+    text: str,
+    rows: list[list[InlineKeyboardButton]],
     note: str = "",
-    held: list[Held] | None = None,
-) -> int:
-    _ = context.gettext
-    draft = _draft(context)
-    draft["step"] = step
-    rows: list[list[InlineKeyboardButton]]
-    if step == AMOUNT:
-        text = _(
-            "How much did you earn? Type the credits (for example 0.5) or the hours "
-            "(for example 5h)."
-        )
-        rows = [_cancel_row(context)]
-    elif step == WHICH:
-        assert held is not None
-        text = _("Which credentials does it count toward? Tap to choose, then Done.")
-        rows = _which_rows(context, held, set(draft.get("ids", [])))
-    elif step == UNIT:
-        assert held is not None
-        typed = context.tr.number(Decimal(draft["amount"]))
-        text = _(
-            "Credits mean different hours for these credentials. What did “{amount}” mean?"
-        ).format(amount=typed)
-        rows = [
-            [
-                InlineKeyboardButton(
-                    _("{amount} {unit} ({hours} hours)").format(
-                        amount=typed,
-                        unit=f"{entry.body} {entry.unit_name or ''}".strip(),
-                        hours=context.tr.number(Decimal(draft["amount"]) * per_unit),
-                    ),
-                    callback_data=f"{PREFIX}u:{per_unit}",
-                )
-            ]
-            for per_unit, entry in sorted(_meanings(context.catalog, held, draft["ids"]).items())
-        ]
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    _("{amount} hours").format(amount=typed), callback_data=PREFIX + "u:h"
-                )
-            ]
-        )
-        rows.append(_cancel_row(context))
-    elif step == CATEGORY:
-        text = _("Which NSCA category is it?")
-        labels = (
-            _("A: events, conferences"),
-            _("B: quizzes, writing, talks"),
-            _("C: college, first aid"),
-            _("D: home study, other certifications"),
-        )
-        rows = [
-            [InlineKeyboardButton(label, callback_data=f"{PREFIX}c:{letter}")]
-            for letter, label in zip(CATEGORIES, labels, strict=True)
-        ]
-        rows.append(_cancel_row(context))
-    elif step == DATE:
-        text = _("When did you earn it? Type the date, or tap one.")
-        rows = [
-            [
-                InlineKeyboardButton(_("Today"), callback_data=PREFIX + "d:0"),
-                InlineKeyboardButton(_("Yesterday"), callback_data=PREFIX + "d:1"),
-            ],
-            _cancel_row(context),
-        ]
-    elif step == TITLE:
-        text = _("What was the course or event called?")
-        rows = [_cancel_row(context)]
-    elif step == PROVIDER:
-        text = _("Who provided it? (Optional.)")
-        rows = [_skip_row(context)]
-    elif step == COST:
-        text = _("What did it cost you? Type the amount, or skip. I add it up per cycle.")
-        rows = [_skip_row(context)]
-    else:
-        text = _(
-            "Send the certificate as a photo or a PDF, so it is at hand for an audit. Or skip."
-        )
-        rows = [_skip_row(context)]
-    await _say(update, (note + "\n\n" if note else "") + text, InlineKeyboardMarkup(rows))
-    return step
+) -> str:
+    _remember(_draft(context), state)
+    markup = InlineKeyboardMarkup([*rows, _nav(context)])
+    await _say(update, (note + "\n\n" if note else "") + text, markup)
+    return state
+
+
+async def ask_amount(update: Update, context: RecertContext, note: str = "") -> str:
+    text = context.gettext(
+        "How much did you earn? Type the credits (for example 0.5) or the hours (for example 5h)."
+    )
+    return await _ask(update, context, AMOUNT, text, [], note)
+
+
+async def ask_which(
+    update: Update, context: RecertContext, note: str = "", held: list[Held] | None = None
+) -> str:
+    held = held if held is not None else await _held(update, context)
+    text = context.gettext("Which credentials does it count toward? Tap to choose, then Done.")
+    rows = _which_rows(context, held, set(_draft(context).get("ids", [])))
+    return await _ask(update, context, WHICH, text, rows, note)
 
 
 def _which_rows(
     context: RecertContext, held: list[Held], chosen: set[int]
 ) -> list[list[InlineKeyboardButton]]:
-    """The multi-select: a ✓ on each chosen credential, All of them, Done, Cancel."""
+    """The multi-select: a ✓ on each chosen credential, then All of them and Done."""
     _ = context.gettext
     toggles = [
         InlineKeyboardButton(
@@ -275,15 +299,115 @@ def _which_rows(
             InlineKeyboardButton(_("Done"), callback_data=PREFIX + "done"),
         ]
     )
-    rows.append(_cancel_row(context))
     return rows
+
+
+async def ask_unit(
+    update: Update, context: RecertContext, note: str = "", held: list[Held] | None = None
+) -> str:
+    _ = context.gettext
+    held = held if held is not None else await _held(update, context)
+    draft = _draft(context)
+    typed = context.tr.number(Decimal(draft["amount"]))
+    text = _(
+        "Credits mean different hours for these credentials. What did “{amount}” mean?"
+    ).format(amount=typed)
+    meanings = sorted(_meanings(context.catalog, held, draft["ids"]).items())
+    rows = [
+        [
+            InlineKeyboardButton(
+                _("{amount} {unit} ({hours} hours)").format(
+                    amount=typed,
+                    unit=f"{entry.body} {entry.unit_name or ''}".strip(),
+                    hours=context.tr.number(Decimal(draft["amount"]) * per_unit),
+                ),
+                callback_data=f"{PREFIX}u:{per_unit}",
+            )
+        ]
+        for per_unit, entry in meanings
+    ]
+    hours = _("{amount} hours").format(amount=typed)
+    rows.append([InlineKeyboardButton(hours, callback_data=PREFIX + "u:h")])
+    return await _ask(update, context, UNIT, text, rows, note)
+
+
+async def ask_category(update: Update, context: RecertContext, note: str = "") -> str:
+    _ = context.gettext
+    labels = (
+        _("A: events, conferences"),
+        _("B: quizzes, writing, talks"),
+        _("C: college, first aid"),
+        _("D: home study, other certifications"),
+    )
+    rows = [
+        [InlineKeyboardButton(label, callback_data=f"{PREFIX}c:{letter}")]
+        for letter, label in zip(CATEGORIES, labels, strict=True)
+    ]
+    return await _ask(update, context, CATEGORY, _("Which NSCA category is it?"), rows, note)
+
+
+async def ask_date(update: Update, context: RecertContext, note: str = "") -> str:
+    _ = context.gettext
+    days = [
+        InlineKeyboardButton(_("Today"), callback_data=PREFIX + "d:0"),
+        InlineKeyboardButton(_("Yesterday"), callback_data=PREFIX + "d:1"),
+    ]
+    text = _("When did you earn it? Type the date, or tap one.")
+    return await _ask(update, context, DATE, text, [days], note)
+
+
+async def ask_title(update: Update, context: RecertContext, note: str = "") -> str:
+    text = context.gettext("What was the course or event called?")
+    return await _ask(update, context, TITLE, text, [], note)
+
+
+async def ask_provider(update: Update, context: RecertContext, note: str = "") -> str:
+    text = context.gettext("Who provided it? (Optional.)")
+    return await _ask(update, context, PROVIDER, text, _skip(context), note)
+
+
+async def ask_cost(update: Update, context: RecertContext, note: str = "") -> str:
+    code = _currency(context)
+    text = context.gettext(
+        "What did it cost you? Type the amount, or skip. I add it up per cycle.\n"
+        "It is in {currency} unless you type another currency with it, for example "
+        "{examples}."
+    ).format(currency=f"{context.tr.currency_name(code)} ({code})", examples=COST_EXAMPLES)
+    return await _ask(update, context, COST, text, _skip(context), note)
+
+
+async def ask_proof(update: Update, context: RecertContext, note: str = "") -> str:
+    text = context.gettext(
+        "Send the certificate as a photo or a PDF, so it is at hand for an audit. Or skip."
+    )
+    return await _ask(update, context, PROOF, text, _skip(context), note)
+
+
+QUESTIONS: dict[str, Question] = {
+    AMOUNT: ask_amount,
+    WHICH: ask_which,
+    UNIT: ask_unit,
+    CATEGORY: ask_category,
+    DATE: ask_date,
+    TITLE: ask_title,
+    PROVIDER: ask_provider,
+    COST: ask_cost,
+    PROOF: ask_proof,
+}
+
+
+def _currency(context: RecertContext) -> str:
+    """What a cost typed without a currency is in: the trainer's, else their language's."""
+    chosen = context.trainer.currency if context.trainer else None
+    return currency_for(chosen, context.tr.language)
 
 
 # -- entry points ------------------------------------------------------------------------
 
 
-async def start_log(update: Update, context: RecertContext) -> int:
-    """/log with or without the one-liner's amount and title."""
+async def start_log(update: Update, context: RecertContext) -> str | int:
+    """/log with or without the one-liner's amount and title: logs at once when nothing is
+    missing, else asks for the first thing that is."""
     assert context.user_data is not None
     context.user_data["log"] = {}
     message = update.effective_message
@@ -301,7 +425,9 @@ async def start_log(update: Update, context: RecertContext) -> int:
         return await _log_at_once(update, context, one_liner)
     held = await _held(update, context)  # first: it brings the trainer and their language
     if isinstance(proof, str):
-        return await _refuse_proof(update, context, proof)
+        context.user_data.pop("log", None)
+        await _say(update, _proof_refusal(context, proof))
+        return ConversationHandler.END
     if proof is not None:
         _draft(context)["proof"] = _as_data(proof)
     if isinstance(one_liner, str):
@@ -342,7 +468,7 @@ def _one_liner(rest: list[str]) -> dict[str, Any] | str | None:
     return draft
 
 
-async def _log_at_once(update: Update, context: RecertContext, draft: dict[str, Any]) -> int:
+async def _log_at_once(update: Update, context: RecertContext, draft: dict[str, Any]) -> str | int:
     user = update.effective_user
     assert user is not None
     catalog, zone = context.catalog, context.settings.default_time_zone
@@ -358,7 +484,9 @@ async def _log_at_once(update: Update, context: RecertContext, draft: dict[str, 
         if "title" not in ready or len(held) != 1 or _needs_category(catalog, held, ready["ids"]):
             return held, ready, None  # something to ask first
         new = _new_credit(ready)
-        return held, ready, credits.log(session, user.id, ready["ids"], new, catalog, today)
+        known = {h.credential.id or 0: h.earned for h in held}  # not read a second time
+        logged = credits.log(session, user.id, ready["ids"], new, catalog, today, known)
+        return held, ready, logged
 
     held, ready, logged = await with_trainer(update, context, read_and_log)
     if logged is None:
@@ -406,19 +534,11 @@ def _as_data(proof: Proof) -> dict[str, str | None]:
     return {"file_id": proof.file_id, "kind": proof.kind, "name": proof.name}
 
 
-async def _refuse_proof(update: Update, context: RecertContext, why: str) -> int:
-    _ = context.gettext
-    text = (
-        _("That file is too large: a proof can be up to 20 MB.")
-        if why == "size"
-        else _("A proof has to be a photo or a PDF.")
-    )
-    step = _draft(context).get("step")
-    if step is None:
-        context.user_data.pop("log", None)  # type: ignore[union-attr]
-        await _say(update, text)
-        return ConversationHandler.END
-    return await _ask(update, context, step, text)
+def _proof_refusal(context: RecertContext, why: str) -> str:
+    """Why a file can't be a proof ("size" or "type", as `_proof_of` says)."""
+    if why == "size":
+        return context.gettext("That file is too large: a proof can be up to 20 MB.")
+    return context.gettext("A proof has to be a photo or a PDF.")
 
 
 async def offer_proof(update: Update, context: RecertContext) -> None:
@@ -451,7 +571,7 @@ async def offer_proof(update: Update, context: RecertContext) -> None:
         read_later(update, context, _as_data(proof), prompt)  # the prompt becomes its card
 
 
-async def start_with_proof(update: Update, context: RecertContext) -> int:
+async def start_with_proof(update: Update, context: RecertContext) -> str | int:
     """ "Yes, log credits" under a photo or PDF: the guided flow with the proof attached."""
     query = update.callback_query
     assert query is not None and context.user_data is not None
@@ -469,7 +589,7 @@ async def start_with_proof(update: Update, context: RecertContext) -> int:
     return await advance(update, context)
 
 
-async def start_from_nudge(update: Update, context: RecertContext) -> int:
+async def start_from_nudge(update: Update, context: RecertContext) -> str | int:
     """ "Log credits" on a nudge: /log for that credential; the nudge shows the choice."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
@@ -501,146 +621,248 @@ async def decline_proof(update: Update, context: RecertContext) -> None:
     await drop_buttons(query)
 
 
-# -- answers -------------------------------------------------------------------------------
+# -- answers: one callback per button and per typed answer, by state ------------------------
 
 
-async def button(update: Update, context: RecertContext) -> int:
-    """Every `log:` button inside the conversation."""
+async def _pressed(update: Update) -> str:
+    """Answers the button and takes the buttons off its message; returns what follows the
+    button's prefix ("c:A")."""
     query = update.callback_query
     assert query is not None and query.data is not None
     await query.answer()
-    draft = _draft(context)
-    kind, _sep, value = query.data.removeprefix(PREFIX).partition(":")
-    step = draft.get("step")
-    if kind == "cancel":
-        context.user_data.pop("log", None)  # type: ignore[union-attr]
-        await drop_buttons(query)
-        await _say(update, context.gettext("Cancelled: nothing was logged."))
-        return ConversationHandler.END
-    if step == WHICH and kind in ("t", "all", "done"):
-        held = await _held(update, context)
-        ids = {h.credential.id for h in held}
-        chosen: list[int] = [i for i in draft.get("ids", []) if i in ids]
-        if kind == "t" and is_number(value) and int(value) in ids:
-            chosen = (
-                [i for i in chosen if i != int(value)]
-                if int(value) in chosen
-                else [*chosen, int(value)]
-            )
-        elif kind == "all":
-            chosen = [h.credential.id for h in held if h.credential.id is not None]
-        draft["ids"] = chosen
-        if kind == "t":  # the question stays where it is: only its ✓ marks change
-            try:
-                await query.edit_message_reply_markup(
-                    InlineKeyboardMarkup(_which_rows(context, held, set(chosen)))
-                )
-            except BadRequest as error:  # a forged or stale id changed nothing
-                if "not modified" not in error.message:
-                    raise
-            return WHICH
-        if not chosen:
-            await drop_buttons(query)
-            return await _ask(
-                update, context, WHICH, context.gettext("Choose at least one."), held
-            )
-        draft["ids_done"] = True
-    elif step == UNIT and kind == "u":
-        held = await _held(update, context)
-        meanings = {str(per_unit) for per_unit in _meanings(context.catalog, held, draft["ids"])}
-        if value != "h" and value not in meanings:
-            await drop_buttons(query)
-            return await advance(update, context, context.gettext("Please use the buttons below."))
-        if value != "h":  # in that body's credits: the same course in hours, for every body
-            draft["amount"] = str(Decimal(draft["amount"]) * Decimal(value))
-        draft.update(hours=True, unit_checked=True)
-    elif step == CATEGORY and kind == "c" and value in CATEGORIES:
-        draft["category"] = value
-    elif step == DATE and kind == "d" and value in ("0", "1"):
-        draft["date"] = (context.today() - timedelta(days=int(value))).isoformat()
-    elif kind == "skip" and step in (PROVIDER, COST, PROOF):
-        draft[{PROVIDER: "provider", COST: "cost", PROOF: "proof"}[step]] = None
-    else:  # a button of an earlier step, or forged
-        await drop_buttons(query)
-        return await advance(update, context, context.gettext("Please use the buttons below."))
     await drop_buttons(query)
+    return query.data.removeprefix(PREFIX)
+
+
+def _typed_text(update: Update) -> str:
+    message = update.effective_message
+    assert message is not None
+    return (message.text or "").strip()
+
+
+async def amount_typed(update: Update, context: RecertContext) -> str | int:
+    """AMOUNT: stores the credits or hours typed; asks for what is still missing (which
+    credentials, what a bare number meant, the category, the date...)."""
+    text = _typed_text(update)
+    amount = parse_amount(text)
+    if amount is None or amount_problem(*amount):
+        return await ask_amount(update, context, _amount_problem_text(context, text))
+    _answering(context, AMOUNT).update(amount=str(amount[0]), hours=amount[1])
     return await advance(update, context)
 
 
-async def typed(update: Update, context: RecertContext) -> int:
-    """Text typed at a step: an amount, a date, a title, a provider or a cost."""
-    message = update.effective_message
-    assert message is not None
-    text = (message.text or "").strip()
-    draft = _draft(context)
-    step = draft.get("step")
-    _ = context.gettext
-    if step == AMOUNT:
-        amount = parse_amount(text)
-        if amount is None or amount_problem(*amount):
-            return await _ask(update, context, AMOUNT, _amount_problem_text(context, text))
-        draft.update(amount=str(amount[0]), hours=amount[1])
-    elif step == DATE:
-        parsed, reason = await read_date(context, text, expiry=False, earned=True)
-        if parsed is None:
-            return await _ask(update, context, DATE, reason)
-        draft["date"] = parsed.value.isoformat()
-    elif step in (TITLE, PROVIDER):
-        limit = MAX_TITLE if step == TITLE else MAX_PROVIDER
-        if not text or len(text) > limit or has_control(text):
-            return await _ask(
-                update,
-                context,
-                step,
-                _("Please type at most {limit} characters, on one line.").format(limit=limit),
-            )
-        draft["title" if step == TITLE else "provider"] = text
-    elif step == COST:
-        chosen = context.trainer.currency if context.trainer else None
-        currency = currency_for(chosen, context.tr.language)
-        money = parse_cost(text, currency, context.tr.currencies())
-        cost = money[0] if money else Decimal(-1)
-        if not cost.is_finite() or cost < 0 or cost > MAX_COST:
-            return await _ask(
-                update,
-                context,
-                COST,
-                _("Please type an amount from 0 to {limit}, or skip.").format(
-                    limit=context.tr.number(MAX_COST)
-                ),
-            )
-        draft["cost"] = str(cost.quantize(Decimal("0.01")))
-        draft["currency"] = money[1] if money else currency
-    else:  # a buttons-only step: one line, not the whole question again
-        await _say(update, _("Please tap one of the buttons above."))
-        return int(step) if step is not None else AMOUNT
+async def _choose(
+    update: Update, context: RecertContext, change: str
+) -> tuple[list[Held], list[int]]:
+    """WHICH: the credentials chosen after a tick (`t:<id>`) or All of them (`all`); what is
+    no longer held, or forged, is left out."""
+    held = await _held(update, context)
+    ids = [h.credential.id for h in held if h.credential.id is not None]
+    draft = _answering(context, WHICH)
+    chosen: list[int] = [i for i in draft.get("ids", []) if i in ids]
+    value = change.removeprefix("t:")
+    if change == "all":
+        chosen = ids
+    elif is_number(value) and int(value) in ids:
+        tapped = int(value)
+        chosen = [i for i in chosen if i != tapped] if tapped in chosen else [*chosen, tapped]
+    draft["ids"] = chosen
+    return held, chosen
+
+
+async def ticked(update: Update, context: RecertContext) -> str:
+    """WHICH, a credential: ticks it (or unticks it) in place; the question stays."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    held, chosen = await _choose(update, context, query.data.removeprefix(PREFIX))
+    rows = _which_rows(context, held, set(chosen))
+    try:
+        await query.edit_message_reply_markup(InlineKeyboardMarkup([*rows, _nav(context)]))
+    except BadRequest as error:  # a forged or stale id changed nothing
+        if "not modified" not in error.message:
+            raise
+    return WHICH
+
+
+async def all_chosen(update: Update, context: RecertContext) -> str | int:
+    """WHICH, All of them: stores every credential that takes credits; asks what follows."""
+    held, _chosen = await _choose(update, context, await _pressed(update))
+    _draft(context)["ids_done"] = True
+    return await advance(update, context, held=held)
+
+
+async def done_chosen(update: Update, context: RecertContext) -> str | int:
+    """WHICH, Done: the ticked credentials are the answer (none: asked again); asks what
+    follows."""
+    held, chosen = await _choose(update, context, await _pressed(update))
+    if not chosen:
+        return await ask_which(update, context, context.gettext("Choose at least one."), held)
+    _draft(context)["ids_done"] = True
+    return await advance(update, context, held=held)
+
+
+async def unit_chosen(update: Update, context: RecertContext) -> str | int:
+    """UNIT: stores what a bare number meant (one body's credits, converted to hours for
+    every credential when saved; or hours); asks what follows."""
+    value = (await _pressed(update)).removeprefix("u:")
+    held = await _held(update, context)
+    draft = _answering(context, UNIT)
+    meanings = {str(per_unit) for per_unit in _meanings(context.catalog, held, draft["ids"])}
+    if value != "h" and value not in meanings:  # forged, or the credentials changed
+        return await ask_unit(update, context, context.gettext("Please use the buttons below."))
+    draft["unit"] = value
+    return await advance(update, context, held=held)
+
+
+async def category_chosen(update: Update, context: RecertContext) -> str | int:
+    """CATEGORY: stores NSCA's category; asks for the date (or what else is missing)."""
+    _answering(context, CATEGORY)["category"] = (await _pressed(update)).removeprefix("c:")
     return await advance(update, context)
 
 
-async def sent_file(update: Update, context: RecertContext) -> int:
-    """A photo, a document or anything else while /log is under way."""
-    message = update.effective_message
-    assert message is not None
-    draft = _draft(context)
-    if draft.get("step") == PROOF:
-        proof = _proof_of(message)
-        if isinstance(proof, str):
-            return await _refuse_proof(update, context, proof)
-        draft["proof"] = _as_data(proof)
-        state = await advance(update, context)
-        check_later(update, context, draft["proof"])  # its course code, ACE's no-repeat rule
-        return state
-    return await advance(
-        update,
-        context,
-        context.gettext("I can't use that here; please answer the question below."),
+async def day_chosen(update: Update, context: RecertContext) -> str | int:
+    """DATE, Today or Yesterday: stores that day; asks for the title (or what follows)."""
+    days_ago = int((await _pressed(update)).removeprefix("d:"))
+    _answering(context, DATE)["date"] = (context.today() - timedelta(days=days_ago)).isoformat()
+    return await advance(update, context)
+
+
+async def date_typed(update: Update, context: RecertContext) -> str | int:
+    """DATE, typed: stores the date read (or says why not and asks again); asks for the
+    title (or what follows)."""
+    parsed, reason = await read_date(context, _typed_text(update), expiry=False, earned=True)
+    if parsed is None:
+        return await ask_date(update, context, reason)
+    _answering(context, DATE)["date"] = parsed.value.isoformat()
+    return await advance(update, context)
+
+
+def _line_problem(context: RecertContext, text: str, limit: int) -> str:
+    """Why a title or provider can't be kept ("" when it can)."""
+    if text and len(text) <= limit and not has_control(text):
+        return ""
+    return context.gettext("Please type at most {limit} characters, on one line.").format(
+        limit=limit
     )
 
 
+async def title_typed(update: Update, context: RecertContext) -> str | int:
+    """TITLE: stores the course's name; asks for the provider (or what follows)."""
+    text = _typed_text(update)
+    problem = _line_problem(context, text, MAX_TITLE)
+    if problem:
+        return await ask_title(update, context, problem)
+    _answering(context, TITLE)["title"] = text
+    return await advance(update, context)
+
+
+async def provider_typed(update: Update, context: RecertContext) -> str | int:
+    """PROVIDER: stores who provided it; asks for the cost (or what follows)."""
+    text = _typed_text(update)
+    problem = _line_problem(context, text, MAX_PROVIDER)
+    if problem:
+        return await ask_provider(update, context, problem)
+    _answering(context, PROVIDER)["provider"] = text
+    return await advance(update, context)
+
+
+async def cost_typed(update: Update, context: RecertContext) -> str | int:
+    """COST: stores the cost and its currency (typed with it, else the trainer's); asks for
+    the proof (or saves)."""
+    currency = _currency(context)
+    money = parse_cost(_typed_text(update), currency, context.tr.currencies())
+    cost = money[0] if money else Decimal(-1)
+    if not cost.is_finite() or cost < 0 or cost > MAX_COST:
+        note = context.gettext("Please type an amount from 0 to {limit}, or skip.")
+        return await ask_cost(update, context, note.format(limit=context.tr.number(MAX_COST)))
+    draft = _answering(context, COST)
+    draft["cost"] = str(cost.quantize(Decimal("0.01")))
+    draft["currency"] = money[1] if money else currency
+    return await advance(update, context)
+
+
+async def proof_sent(update: Update, context: RecertContext) -> str | int:
+    """PROOF, a file: stores the photo or PDF (anything else: why not, and asked again);
+    saves, then reads the file for its course code."""
+    message = update.effective_message
+    assert message is not None
+    proof = _proof_of(message)
+    if isinstance(proof, str):
+        return await ask_proof(update, context, _proof_refusal(context, proof))
+    draft = _answering(context, PROOF)
+    draft["proof"] = _as_data(proof)
+    state = await advance(update, context)
+    check_later(update, context, draft["proof"])  # its course code, ACE's no-repeat rule
+    return state
+
+
+def _skipped(state: str) -> Callback:
+    async def skipped(update: Update, context: RecertContext) -> str | int:
+        """PROVIDER, COST or PROOF, Skip: stores that there is none; asks what follows (or
+        saves)."""
+        await _pressed(update)
+        _answering(context, state)[ANSWERS[state][0]] = None
+        return await advance(update, context)
+
+    return skipped
+
+
+def _back_from(state: str) -> Callback:
+    async def back(update: Update, context: RecertContext) -> str:
+        """Back: drops this question's answer and the previous one's, and asks the previous
+        question again (the one asked before this one: what was never asked is skipped)."""
+        await _pressed(update)
+        draft = _draft(context)
+        asked = _remember(draft, state)
+        asked.pop()
+        for key in ANSWERS[state]:
+            draft.pop(key, None)
+        previous = asked[-1] if asked else state  # nothing before: this question again
+        for key in ANSWERS[previous]:
+            draft.pop(key, None)
+        return await QUESTIONS[previous](update, context)
+
+    return back
+
+
+def _again(state: str, note: str) -> Callback:
+    async def again(update: Update, context: RecertContext) -> str:
+        """What this step does not take (a button of another step, a sticker at a step that
+        waits for text): the question again, with a note on what it waits for."""
+        if update.callback_query is not None:
+            await _pressed(update)
+        return await QUESTIONS[state](update, context, context.gettext(note))
+
+    return again
+
+
+def _hint(state: str, hint: str) -> Callback:
+    async def hinted(update: Update, context: RecertContext) -> str:
+        """Something typed or sent at a step that waits for a tap (or a file): one line on
+        what it takes, the question and its buttons stay where they are."""
+        await _say(update, context.gettext(hint))
+        return state
+
+    return hinted
+
+
+async def cancelled(update: Update, context: RecertContext) -> int:
+    """Cancel: drops the draft and ends."""
+    await _pressed(update)
+    assert context.user_data is not None
+    context.user_data.pop("log", None)
+    await _say(update, context.gettext("Cancelled: nothing was logged."))
+    return ConversationHandler.END
+
+
 def _new_credit(draft: dict[str, Any]) -> NewCredit:
-    proof = draft.get("proof")
+    proof, unit = draft.get("proof"), draft.get("unit")
+    amount = Decimal(draft["amount"])
+    if unit not in (None, "h"):  # that body's credits: the same course in hours, for each
+        amount *= Decimal(unit)
     return NewCredit(
-        amount=Amount(Decimal(draft["amount"]), bool(draft.get("hours"))),
+        amount=Amount(amount, bool(draft.get("hours")) or unit is not None),
         earned_on=date.fromisoformat(draft["date"]),
         title=draft["title"],
         provider=draft.get("provider"),
@@ -689,45 +911,14 @@ def outcome_text(context: RecertContext, logged: Logged, new: NewCredit) -> str:
     tr = context.tr
     lines = []
     for outcome in logged.outcomes:
-        credential = outcome.credential
-        entry = context.catalog.get(credential.catalog_id)
-        name = credential_name(credential, context.catalog)
-        body = html.escape(entry.body) if entry else ""
+        entry = context.catalog.get(outcome.credential.catalog_id)
         if outcome.refused is not None:
-            reasons = {
-                "future": _("Not logged to {name}: that date is in the future."),
-                "before_cycle": _(
-                    "Not logged to {name}: it was earned before the current "
-                    "cycle began on {start}, so it does not count."
-                ),
-                "after_cycle": _(
-                    "Not logged to {name}: credits earned after {end} no longer count "
-                    "toward this cycle."
-                ),
-                "repeat": _(
-                    "Not logged to {name}: {body} does not count the same course twice in a cycle."
-                ),
-                "hours_unknown": _(
-                    "Not logged to {name}: I don't know how many hours make one "
-                    "of its credits; please give the amount in credits."
-                ),
-                "too_small": _(
-                    "Not logged to {name}: that comes to less than {least} of its credits."
-                ),
-            }
-            lines.append(
-                reasons[str(outcome.refused)].format(
-                    name=name,
-                    body=body,
-                    start=tr.date(credential.cycle_start),
-                    end=tr.date(outcome.last_day) if outcome.last_day else "",
-                    least=tr.number(LEAST_UNITS),
-                )
-            )
+            lines.append(_refusal_text(context, outcome))
             continue
         assert outcome.units is not None
         line = _("Logged {units} to {name}.").format(
-            units=units(tr, outcome.units, entry), name=name
+            units=units(tr, outcome.units, entry),
+            name=credential_name(outcome.credential, context.catalog),
         )
         if outcome.owed:
             line += " " + _("Now {counted} of {required}.").format(
@@ -748,9 +939,41 @@ def outcome_text(context: RecertContext, logged: Logged, new: NewCredit) -> str:
                 _(
                     "{units} beyond the requirement will not carry over to the next "
                     "cycle: {body} does not roll credits over."
-                ).format(units=units(tr, outcome.excess, entry), body=body)
+                ).format(units=units(tr, outcome.excess, entry), body=html.escape(entry.body))
             )
     return "\n".join(lines)
+
+
+def _refusal_text(context: RecertContext, outcome: Outcome) -> str:
+    """Why nothing was logged to one credential."""
+    _ = context.gettext
+    tr, credential = context.tr, outcome.credential
+    entry = context.catalog.get(credential.catalog_id)
+    reasons = {
+        "future": _("Not logged to {name}: that date is in the future."),
+        "before_cycle": _(
+            "Not logged to {name}: it was earned before the current "
+            "cycle began on {start}, so it does not count."
+        ),
+        "after_cycle": _(
+            "Not logged to {name}: credits earned after {end} no longer count toward this cycle."
+        ),
+        "repeat": _(
+            "Not logged to {name}: {body} does not count the same course twice in a cycle."
+        ),
+        "hours_unknown": _(
+            "Not logged to {name}: I don't know how many hours make one "
+            "of its credits; please give the amount in credits."
+        ),
+        "too_small": _("Not logged to {name}: that comes to less than {least} of its credits."),
+    }
+    return reasons[str(outcome.refused)].format(
+        name=credential_name(credential, context.catalog),
+        body=html.escape(entry.body) if entry else "",
+        start=tr.date(credential.cycle_start),
+        end=tr.date(outcome.last_day) if outcome.last_day else "",
+        least=tr.number(LEAST_UNITS),
+    )
 
 
 async def undo(update: Update, context: RecertContext) -> None:
@@ -773,13 +996,63 @@ async def undo(update: Update, context: RecertContext) -> None:
     )
 
 
-def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
-    proof_files = filters.PHOTO | filters.Document.ALL
-    every_step = [
-        CallbackQueryHandler(button, pattern=rf"^{PREFIX}(?!undo:|proof(:|$)|noproof$)"),
-        MessageHandler(TYPED, typed),
-        MessageHandler(SENT_NOT_TEXT, sent_file),
+def _step(
+    state: str, *own: BaseHandler[Update, RecertContext, object], text: bool = False
+) -> list[BaseHandler[Update, RecertContext, object]]:
+    """A state's handlers: its own, then what every step answers: Back, Cancel, a button of
+    another step (the question again), and what it does not take: at a step that waits for
+    text, a sticker or a photo gets a note and the question again; at one that waits for a
+    tap, whatever is typed or sent gets one line."""
+    stray = (
+        _again(state, N_("I can't use that here; please answer the question below."))
+        if text
+        else _hint(state, N_("Please tap one of the buttons above."))
+    )
+    return [
+        *own,
+        CallbackQueryHandler(_back_from(state), pattern=BACK_BUTTON),
+        CallbackQueryHandler(cancelled, pattern=CANCEL_BUTTON),
+        CallbackQueryHandler(
+            _again(state, N_("Please use the buttons below.")), pattern="|".join(BUTTONS)
+        ),
+        MessageHandler(TYPED, stray),
+        MessageHandler(SENT_NOT_TEXT, stray),
     ]
+
+
+def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
+    def button(callback: Any, pattern: str) -> CallbackQueryHandler[RecertContext, Any]:
+        return CallbackQueryHandler(callback, pattern=pattern)
+
+    def typed(callback: Any) -> MessageHandler[RecertContext, Any]:
+        return MessageHandler(TYPED, callback)
+
+    def skip(state: str) -> CallbackQueryHandler[RecertContext, Any]:
+        return button(_skipped(state), SKIP_BUTTON)
+
+    not_a_file = N_("Please send the certificate as a photo or a PDF, or tap Skip.")
+    states: dict[object, list[BaseHandler[Update, RecertContext, object]]] = {
+        AMOUNT: _step(AMOUNT, typed(amount_typed), text=True),
+        WHICH: _step(
+            WHICH,
+            button(ticked, TICK_BUTTON),
+            button(all_chosen, ALL_BUTTON),
+            button(done_chosen, DONE_BUTTON),
+        ),
+        UNIT: _step(UNIT, button(unit_chosen, UNIT_BUTTON)),
+        CATEGORY: _step(CATEGORY, button(category_chosen, CATEGORY_BUTTON)),
+        DATE: _step(DATE, typed(date_typed), button(day_chosen, DAY_BUTTON), text=True),
+        TITLE: _step(TITLE, typed(title_typed), text=True),
+        PROVIDER: _step(PROVIDER, typed(provider_typed), skip(PROVIDER), text=True),
+        COST: _step(COST, typed(cost_typed), skip(COST), text=True),
+        PROOF: _step(
+            PROOF,
+            MessageHandler(SENT_NOT_TEXT, proof_sent),
+            skip(PROOF),
+            typed(_hint(PROOF, not_a_file)),
+        ),
+    }
+    proof_files = filters.PHOTO | filters.Document.ALL
     return [
         conversation(
             entry_points=[
@@ -788,18 +1061,18 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
                     PRIVATE & proof_files & filters.CaptionRegex(r"^/log(@\w+)?(\s|$)"),
                     start_log,
                 ),
-                CallbackQueryHandler(start_with_proof, pattern=rf"^{PREFIX}proof(:[a-z]+)?$"),
-                CallbackQueryHandler(start_from_nudge, pattern=r"^nudge:log:\d+$"),
+                button(start_with_proof, PROOF_BUTTON),
+                button(start_from_nudge, NUDGE_BUTTON),
             ],
-            states={step: every_step for step in STEPS},
+            states={**states, **{number: states[name] for number, name in enumerate(NUMBERED)}},
             fallbacks=[command("cancel", cancel)],
             name="log",
             drafts=("log",),
             persistent=True,
             allow_reentry=True,
         ),
-        CallbackQueryHandler(undo, pattern=rf"^{PREFIX}undo:[0-9a-f]{{32}}$"),
-        CallbackQueryHandler(decline_proof, pattern=rf"^{PREFIX}noproof$"),
+        button(undo, UNDO_BUTTON),
+        button(decline_proof, NO_PROOF_BUTTON),
         MessageHandler(PRIVATE & proof_files, offer_proof),
     ]
 

@@ -100,3 +100,51 @@ async def test_migrations_match_the_models(db: Database) -> None:
         lambda s: compare_metadata(MigrationContext.configure(s.connection()), SQLModel.metadata)
     )
     assert differences == []
+
+
+async def test_a_credit_logged_with_the_credits_just_read_counts_as_one_read_again(
+    db: Database,
+) -> None:
+    """`credits.log(known=...)` (the /log one-liner passes what `held_by` read) decides as a
+    fresh read does: NSCA's category caps, a credit outside the cycle, the same outcome."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from scheduler.cycles import Cycle
+    from storage import credentials, credits
+    from storage.catalog import Catalog
+
+    catalog = Catalog.load()
+    today = date(2026, 3, 1)
+    cycle = Cycle(date(2024, 1, 1), date(2026, 12, 31), Decimal("6.0"))
+
+    def setup(session, trainer_id):  # type: ignore[no-untyped-def]
+        trainers.start(session, trainer_id, "T", "en", 9)
+        session.flush()
+        credential = credentials.add(
+            session, trainer_id, cycle, catalog_id="nsca-cscs", certified_on=date(2019, 1, 1)
+        )
+        for units, day in (("1.0", today - timedelta(days=30)), ("0.5", date(2023, 6, 1))):
+            credentials.add_credit(session, trainer_id, credential.id, Decimal(units), day, "x")
+        return credential.id
+
+    outcomes = []
+    for trainer_id, pass_known in ((501, False), (502, True)):
+        credential_id = await db.run(lambda s, t=trainer_id: setup(s, t))
+
+        def log(session, t=trainer_id, c=credential_id, pass_known=pass_known):  # type: ignore[no-untyped-def]
+            held = credentials.held_by(session, t, catalog)
+            known = {h.credential.id: h.earned for h in held} if pass_known else None
+            new = credits.NewCredit(
+                credits.Amount(Decimal("5"), hours=False), today, "Clinic", category="D"
+            )
+            logged = credits.log(session, t, [c], new, catalog, today, known)
+            o = logged.outcomes[0]
+            return (o.units, o.refused, o.over_cap, o.excess, o.counted)
+
+        outcomes.append(await db.run(log))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0] == outcomes[1]
+    # Category D is capped at 4.0 for those certified before 2024; the 2023 credit is not of
+    # this cycle: 1.0 + 4.0 counted, 1.0 over the cap.
+    assert outcomes[0] == (Decimal(5), None, Decimal(1), Decimal(0), Decimal(5))
