@@ -7,7 +7,7 @@ the datetime, the cache gave Kathmandu Kolkata's "4:00"."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -59,10 +59,12 @@ async def trainer_in(bot: Bot, language: str, zone: ZoneInfo, hour: int, name: s
     return person
 
 
-async def nudged(bot: Bot, person: Person, zone: ZoneInfo, hour: int, end_in: int) -> datetime:
-    """A card due in `end_in` days; its 30-days-before reminder arrives at the hour. Returns
-    when it was sent."""
-    end = datetime.now(zone).date() + timedelta(days=end_in)
+async def nudged(
+    bot: Bot, person: Person, zone: ZoneInfo, hour: int, end_in: int, today: date | None = None
+) -> datetime:
+    """A card due in `end_in` days (from `today`, or the zone's); its 30-days-before reminder
+    arrives at the hour. Returns when it was sent."""
+    end = (today or datetime.now(zone).date()) + timedelta(days=end_in)
     await bot.db.run(
         lambda s: credentials.add(
             s, person.id, Cycle(end - timedelta(days=730), end, Decimal(0)), catalog_id="aha-cpr"
@@ -101,8 +103,10 @@ async def test_two_snoozes_at_the_same_instant_in_two_zones(bot: Bot, language: 
     _quarter_past, four, noon = SHOWN[language]
     chatham = await trainer_in(bot, language, CHATHAM, 12, "Moana")
     kathmandu = await trainer_in(bot, language, KATHMANDU, 4, "Bina")
-    first = await nudged(bot, chatham, CHATHAM, 12, 40)
-    second = await nudged(bot, kathmandu, KATHMANDU, 4, 40)
+    # The same calendar day for both (Chatham's today is a day ahead for part of the day).
+    today = datetime.now(KATHMANDU).date()
+    first = await nudged(bot, chatham, CHATHAM, 12, 40, today)
+    second = await nudged(bot, kathmandu, KATHMANDU, 4, 40, today)
     assert first == second  # one instant, two wall clocks
     assert (await snooze_a_day(bot, chatham, first + timedelta(minutes=1), language)).endswith(
         f"{noon}."
