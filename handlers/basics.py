@@ -3,6 +3,9 @@ stickers and other media, edited messages, and buttons that are stale or forged.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
+from typing import Any
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import (
     ApplicationHandlerStop,
@@ -16,7 +19,7 @@ from telegram.ext import (
 
 from bot.context import RecertContext
 from bot.i18n import N_
-from handlers import PRIVATE, command
+from handlers import PRIVATE, command, drop_buttons
 from handlers.feature import Command, Feature
 from storage import trainers
 from storage.models import Trainer
@@ -74,6 +77,39 @@ async def cancel(update: Update, context: RecertContext) -> int:
         reply_markup=ReplyKeyboardRemove(),
     )
     return ConversationHandler.END
+
+
+def edit_cancelled(draft: str) -> Callable[[Update, RecertContext], Coroutine[Any, Any, int]]:
+    """Cancel pressed in an edit kept under `user_data[draft]`: the edit dropped, its buttons
+    taken away, the conversation ended."""
+
+    async def cancelled(update: Update, context: RecertContext) -> int:
+        query = update.callback_query
+        assert query is not None
+        await query.answer()
+        await drop_buttons(query)
+        if context.user_data is not None:
+            context.user_data.pop(draft, None)
+        chat = update.effective_chat
+        assert chat is not None
+        await chat.send_message(context.gettext("Cancelled: nothing was saved."))
+        return ConversationHandler.END
+
+    return cancelled
+
+
+def leaving(
+    draft: str, callback: Any
+) -> Callable[[Update, RecertContext], Coroutine[Any, Any, Any]]:
+    """Another of the feature's buttons during an edit kept under `user_data[draft]`: the edit
+    ends, the button does its own."""
+
+    async def leave(update: Update, context: RecertContext) -> Any:
+        if context.user_data is not None:
+            context.user_data.pop(draft, None)
+        return await callback(update, context)
+
+    return leave
 
 
 async def nothing_to_cancel(update: Update, context: RecertContext) -> None:

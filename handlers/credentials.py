@@ -27,13 +27,13 @@ from handlers import (
     TYPED,
     command,
     conversation,
-    drop_buttons,
     parse_id,
     show,
     snap,
 )
 from handlers.add import MAX_NUMBER, has_control
-from handlers.basics import cancel
+from handlers.basics import cancel, leaving
+from handlers.basics import edit_cancelled as edit_cancelled_in
 from handlers.dateinput import read_date
 from handlers.feature import Command, Feature
 from handlers.render import (
@@ -579,28 +579,7 @@ async def edit_left(update: Update, context: RecertContext) -> int:
     return await viewed(update, context)
 
 
-async def edit_cancelled(update: Update, context: RecertContext) -> int:
-    """Cancel at an edit: drops it and ends."""
-    query = update.callback_query
-    assert query is not None
-    await query.answer()
-    await drop_buttons(query)
-    if context.user_data is not None:
-        context.user_data.pop("edit", None)
-    chat = update.effective_chat
-    assert chat is not None
-    await chat.send_message(context.gettext("Cancelled: nothing was saved."))
-    return ConversationHandler.END
-
-
-def _leaving(callback: Any) -> Any:
-    async def leave(update: Update, context: RecertContext) -> int:
-        """Another credential button during an edit: the edit ends, the button does its own."""
-        if context.user_data is not None:
-            context.user_data.pop("edit", None)
-        return await callback(update, context)  # type: ignore[no-any-return]
-
-    return leave
+edit_cancelled = edit_cancelled_in("edit")
 
 
 # The buttons that work whenever they are pressed, by pattern.
@@ -640,7 +619,7 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
                 CallbackQueryHandler(edit_left, pattern=BACK_BUTTON),
                 CallbackQueryHandler(edit_cancelled, pattern=CANCEL_BUTTON),
                 *(
-                    CallbackQueryHandler(_leaving(callback), pattern=pattern)
+                    CallbackQueryHandler(leaving("edit", callback), pattern=pattern)
                     for callback, pattern in VIEWS
                 ),
                 MessageHandler(SENT_NOT_TEXT, expect_text),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 from decimal import Decimal
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -19,9 +18,10 @@ from telegram.ext import (
 from bot.amounts import parse_amount
 from bot.context import RecertContext
 from bot.i18n import N_
-from handlers import TYPED, command, conversation, drop_buttons, parse_id, show
+from handlers import TYPED, command, conversation, parse_id, show
 from handlers.add import has_control
-from handlers.basics import cancel
+from handlers.basics import cancel, leaving
+from handlers.basics import edit_cancelled as edit_cancelled_in
 from handlers.dateinput import read_date
 from handlers.feature import Command, Feature
 from handlers.log import LEAST_UNITS, MAX_TITLE, MAX_UNITS, amount_problem
@@ -412,28 +412,7 @@ async def edit_left(update: Update, context: RecertContext) -> int:
     return await item(update, context)
 
 
-async def edit_cancelled(update: Update, context: RecertContext) -> int:
-    """Cancel at an edit: drops it and ends."""
-    query = update.callback_query
-    assert query is not None
-    await query.answer()
-    await drop_buttons(query)
-    if context.user_data is not None:
-        context.user_data.pop("history_edit", None)
-    chat = update.effective_chat
-    assert chat is not None
-    await chat.send_message(context.gettext("Cancelled: nothing was saved."))
-    return ConversationHandler.END
-
-
-def _leaving(callback: Any) -> Any:
-    async def leave(update: Update, context: RecertContext) -> int:
-        """Another /history button during an edit: the edit ends, the button does its own."""
-        if context.user_data is not None:
-            context.user_data.pop("history_edit", None)
-        return await callback(update, context)  # type: ignore[no-any-return]
-
-    return leave
+edit_cancelled = edit_cancelled_in("history_edit")
 
 
 # The buttons that work whenever they are pressed, by pattern.
@@ -464,7 +443,7 @@ def handlers() -> list[BaseHandler[Update, RecertContext, object]]:
                 CallbackQueryHandler(edit_left, pattern=BACK_BUTTON),
                 CallbackQueryHandler(edit_cancelled, pattern=CANCEL_BUTTON),
                 *(
-                    CallbackQueryHandler(_leaving(callback), pattern=pattern)
+                    CallbackQueryHandler(leaving("history_edit", callback), pattern=pattern)
                     for callback, pattern in VIEWS
                 ),
             ],
